@@ -1,0 +1,242 @@
+"""Conversations and messages: storing every turn, and closing idle conversations."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import (
+    Author,
+    Conversation,
+    ConversationMode,
+    ConversationStatus,
+    Direction,
+    Message,
+    ResidentContact,
+)
+from frontdoor.models import Channel, ChannelKind, TenantRow
+
+
+def pseudonym(secret: str, channel: ChannelKind, external_id: str) -> str:
+    """A stable per-channel id for a resident that does not reveal the channel's own id."""
+    digest = hmac.new(secret.encode(), f"{channel}:{external_id}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:40]
+
+
+async def ensure_tenant_rows(session: AsyncSession, tenants: list[tuple[str, str]]) -> None:
+    """Create tenant and channel rows for the configured tenants (idempotent)."""
+    existing = set((await session.scalars(select(TenantRow.id))).all())
+    for tenant_id, name in tenants:
+        if tenant_id not in existing:
+            session.add(TenantRow(id=tenant_id, name=name))
+    await session.flush()
+    channels = set((await session.execute(select(Channel.tenant_id, Channel.kind))).tuples().all())
+    for tenant_id, _ in tenants:
+        for kind in ChannelKind:
+            if (tenant_id, kind) not in channels:
+                session.add(Channel(tenant_id=tenant_id, kind=kind))
+    await session.commit()
+
+
+async def channel_id(session: AsyncSession, *, tenant_id: str, kind: ChannelKind) -> int:
+    found = await session.scalar(select(Channel.id).where(Channel.tenant_id == tenant_id, Channel.kind == kind))
+    if found is None:
+        raise LookupError(f"no {kind} channel for tenant {tenant_id}")
+    return found
+
+
+async def get_or_create_contact(
+    session: AsyncSession, *, channel_id: int, pseudonym: str, address: str | None
+) -> ResidentContact:
+    stmt = select(ResidentContact).where(
+        ResidentContact.channel_id == channel_id, ResidentContact.pseudonym == pseudonym
+    )
+    contact = await session.scalar(stmt)
+    if contact is not None:
+        if address and contact.address != address:
+            contact.address = address
+        return contact
+    contact = ResidentContact(channel_id=channel_id, pseudonym=pseudonym, address=address)
+    session.add(contact)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:  # another turn created it concurrently
+        contact = await session.scalar(stmt)
+        assert contact is not None
+    return contact
+
+
+def _close(conversation: Conversation) -> None:
+    conversation.status = ConversationStatus.CLOSED
+    conversation.ended_at = conversation.last_message_at
+    conversation.duration_seconds = int((conversation.last_message_at - conversation.started_at).total_seconds())
+
+
+async def current_conversation(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    channel_id: int,
+    contact_id: uuid.UUID,
+    now: datetime,
+    idle_after: timedelta,
+) -> Conversation:
+    """The resident's open conversation, or a new one if the last went quiet for too long.
+
+    A conversation a counselor holds is never closed for idleness: the counselor closes it.
+    """
+    conversation = await session.scalar(
+        select(Conversation)
+        .where(Conversation.contact_id == contact_id, Conversation.status == ConversationStatus.OPEN)
+        .order_by(Conversation.started_at.desc())
+        .limit(1)
+    )
+    if conversation is not None:
+        stale = now - conversation.last_message_at > idle_after
+        if not stale or conversation.mode == ConversationMode.HUMAN:
+            return conversation
+        _close(conversation)
+    conversation = Conversation(
+        tenant_id=tenant_id, channel_id=channel_id, contact_id=contact_id, started_at=now, last_message_at=now
+    )
+    session.add(conversation)
+    await session.flush()
+    return conversation
+
+
+@dataclass(frozen=True)
+class Stored:
+    message: Message
+    duplicate: bool
+
+
+async def store_inbound(
+    session: AsyncSession,
+    *,
+    conversation: Conversation,
+    text: str,
+    channel_message_id: str | None,
+    now: datetime,
+    meta: dict | None = None,
+) -> Stored:
+    """Store a resident's message; a redelivered one (same channel message id) is stored once."""
+    if channel_message_id is not None:
+        earlier = await session.scalar(
+            select(Message).where(
+                Message.channel_id == conversation.channel_id, Message.channel_message_id == channel_message_id
+            )
+        )
+        if earlier is not None:
+            return Stored(earlier, duplicate=True)
+    message = Message(
+        conversation_id=conversation.id,
+        channel_id=conversation.channel_id,
+        direction=Direction.INBOUND,
+        author=Author.RESIDENT,
+        text=text,
+        channel_message_id=channel_message_id,
+        meta=meta,
+        created_at=now,
+    )
+    session.add(message)
+    conversation.last_message_at = now
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:  # the same update raced in through another worker
+        earlier = await session.scalar(
+            select(Message).where(
+                Message.channel_id == conversation.channel_id, Message.channel_message_id == channel_message_id
+            )
+        )
+        assert earlier is not None
+        return Stored(earlier, duplicate=True)
+    return Stored(message, duplicate=False)
+
+
+async def store_outbound(
+    session: AsyncSession,
+    *,
+    conversation: Conversation,
+    text: str,
+    author: Author,
+    now: datetime,
+    counselor_id: uuid.UUID | None = None,
+    meta: dict | None = None,
+) -> Message:
+    message = Message(
+        conversation_id=conversation.id,
+        channel_id=conversation.channel_id,
+        direction=Direction.OUTBOUND,
+        author=author,
+        text=text,
+        counselor_id=counselor_id,
+        meta=meta,
+        created_at=now,
+    )
+    session.add(message)
+    conversation.last_message_at = max(conversation.last_message_at, now)
+    await session.flush()
+    return message
+
+
+async def replies_after(session: AsyncSession, *, message: Message) -> list[Message]:
+    """Outbound messages that answered `message` (for a redelivered update)."""
+    rows = await session.scalars(
+        select(Message)
+        .where(Message.conversation_id == message.conversation_id, Message.id > message.id)
+        .order_by(Message.id)
+    )
+    replies: list[Message] = []
+    for row in rows:
+        if row.direction == Direction.INBOUND:
+            break
+        replies.append(row)
+    return replies
+
+
+async def history(session: AsyncSession, *, conversation_id: uuid.UUID, after_id: int = 0) -> list[Message]:
+    rows = await session.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.id > after_id)
+        .order_by(Message.id)
+    )
+    return list(rows)
+
+
+async def close_idle_conversations(session: AsyncSession, *, now: datetime, idle_after: timedelta) -> int:
+    """Close bot-mode conversations quiet for longer than `idle_after`; safe to run twice."""
+    cutoff = now - idle_after
+    stale = (
+        await session.scalars(
+            select(Conversation).where(
+                Conversation.status == ConversationStatus.OPEN,
+                Conversation.mode == ConversationMode.BOT,
+                Conversation.last_message_at < cutoff,
+            )
+        )
+    ).all()
+    for conversation in stale:
+        _close(conversation)
+    await session.commit()
+    return len(stale)
+
+
+async def set_mode(
+    session: AsyncSession, *, conversation_id: uuid.UUID, mode: ConversationMode, expected: ConversationMode
+) -> bool:
+    """Compare-and-set the conversation mode; True if this call changed it."""
+    result = await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.mode == expected)
+        .values(mode=mode)
+    )
+    return result.rowcount == 1

@@ -1,0 +1,299 @@
+"""The channel-agnostic conversation engine.
+
+Order matters: the resident's words are committed before anything else happens, so a
+failing part later on (Redis, the knowledge index, an LLM) can degrade the reply but never
+lose the message. Triage runs before any answer; while a counselor holds the chat the bot
+stays silent.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from langchain_core.language_models import BaseChatModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import conversations as conv_service
+from bot.decide import Decider, Decision
+from bot.models import Author, Conversation, ConversationMode, Message
+from bot.validation import clean_text
+from frontdoor.clock import utc_now
+from frontdoor.models import ChannelKind
+from frontdoor.settings import Settings
+from frontdoor.tenants import TenantRegistry
+from handoff import intake
+from handoff.cases import OPEN_STATUSES
+from handoff.models import Case, Route
+from handoff.relay import Relay
+from handoff.urgency import Urgency
+from knowledge import gaps
+from knowledge.rephrase import rephrase
+
+log = logging.getLogger(__name__)
+
+SILENT_NOTICE = "相談員がメッセージを確認しています。このままお待ちください。"
+FALLBACK_REPLY = (
+    "申し訳ありません。いま自動の応答がうまく動いていません。\n"
+    "メッセージは受け付けました。相談員が確認します。"
+)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    tenant_id: str
+    channel: ChannelKind
+    external_id: str  # the channel's id for the resident (web session token, Telegram chat id)
+    text: str
+    channel_message_id: str | None = None
+    address: str | None = None  # where the channel writes back (Telegram chat id)
+    action: str | None = None  # a tapped button: "topic:<entry id>", "route:<route>", ...
+
+
+@dataclass(frozen=True)
+class Reply:
+    message_id: int
+    author: str
+    text: str
+    buttons: list[tuple[str, str]]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, message: Message) -> Reply:
+        buttons = [tuple(b) for b in (message.meta or {}).get("buttons", [])]
+        return cls(message.id, str(message.author), message.text, buttons, message.created_at)  # type: ignore[arg-type]
+
+
+@dataclass
+class Outcome:
+    conversation_id: uuid.UUID
+    inbound_id: int
+    duplicate: bool
+    mode: str
+    replies: list[Reply] = field(default_factory=list)
+    topic: str | None = None
+    urgency: str = "none"
+    route: str = "bot"
+    confidence: float = 0.0
+
+
+def message_event(message: Message) -> dict:
+    """What a channel (web socket, console) receives for one stored message."""
+    reply = Reply.of(message)
+    return {
+        "type": "message",
+        "id": reply.message_id,
+        "author": reply.author,
+        "text": reply.text,
+        "buttons": [{"id": b[0], "label": b[1]} for b in reply.buttons],
+        "created_at": reply.created_at.isoformat(),
+    }
+
+
+class ConversationEngine:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        tenants: TenantRegistry,
+        decider: Decider,
+        relay: Relay | None,
+        policy: intake.HandoffPolicy,
+        llm: BaseChatModel | None = None,
+    ):
+        self.settings = settings
+        self.tenants = tenants
+        self.decider = decider
+        self.relay = relay
+        self.policy = policy
+        self.llm = llm
+
+    async def handle_inbound(self, session: AsyncSession, inbound: Inbound, *, now: datetime | None = None) -> Outcome:
+        now = now or utc_now()
+        tenant = self.tenants.get(inbound.tenant_id)
+        text = clean_text(inbound.text, max_chars=self.settings.max_message_chars)
+        channel_id = await conv_service.channel_id(session, tenant_id=tenant.id, kind=inbound.channel)
+        contact = await conv_service.get_or_create_contact(
+            session,
+            channel_id=channel_id,
+            pseudonym=conv_service.pseudonym(self.settings.secret_key, inbound.channel, inbound.external_id),
+            address=inbound.address,
+        )
+        conversation = await conv_service.current_conversation(
+            session,
+            tenant_id=tenant.id,
+            channel_id=channel_id,
+            contact_id=contact.id,
+            now=now,
+            idle_after=timedelta(minutes=self.settings.idle_close_minutes),
+        )
+        stored = await conv_service.store_inbound(
+            session,
+            conversation=conversation,
+            text=text,
+            channel_message_id=inbound.channel_message_id,
+            now=now,
+            meta={"action": inbound.action} if inbound.action else None,
+        )
+        await session.commit()  # stored before it is acknowledged
+        if stored.duplicate:
+            replies = await conv_service.replies_after(session, message=stored.message)
+            return Outcome(conversation.id, stored.message.id, True, str(conversation.mode), [Reply.of(m) for m in replies])
+
+        outcome = Outcome(conversation.id, stored.message.id, False, str(conversation.mode))
+        try:
+            turns = await self._respond(session, conversation, stored.message, text, inbound, outcome, now)
+        except Exception:  # degrade, never drop: the message is already stored
+            log.exception("reply failed for conversation %s", conversation.id)
+            await session.rollback()
+            conversation = await session.get(Conversation, conversation.id, populate_existing=True)
+            turns = [(FALLBACK_REPLY, [], {"fallback": True})]
+        stored_replies = []
+        for reply_text, buttons, meta in turns:
+            message = await conv_service.store_outbound(
+                session,
+                conversation=conversation,
+                text=reply_text,
+                author=Author.BOT,
+                now=now,
+                meta={**meta, "buttons": buttons} if buttons else meta,
+            )
+            stored_replies.append(message)
+        await session.commit()
+        outcome.replies = [Reply.of(m) for m in stored_replies]
+        outcome.mode = str(conversation.mode)
+        await self._publish(conversation, stored.message, stored_replies, flagged=outcome.urgency != "none")
+        return outcome
+
+    async def _respond(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        message: Message,
+        text: str,
+        inbound: Inbound,
+        outcome: Outcome,
+        now: datetime,
+    ) -> list[tuple[str, list, dict]]:
+        tenant = self.tenants.get(conversation.tenant_id)
+        prior = Urgency(conversation.urgency)
+        action = inbound.action or ""
+        topic = action.removeprefix("topic:") if action.startswith("topic:") else None
+        decision = self.decider.decide(tenant, text, prior=prior, now=now, topic=topic)
+        level = Urgency.max(prior, decision.assessment.level)
+        conversation.urgency = str(level)
+        outcome.urgency = str(level)
+        case = await self._open_case(session, conversation)
+
+        if conversation.mode == ConversationMode.HUMAN:
+            # The counselor holds the chat: the bot says nothing (not even "please wait").
+            if decision.flagged and case is not None and Urgency(case.urgency).rank < level.rank:
+                case.urgency = str(level)
+            outcome.route = str(case.route) if case else "chat"
+            return []
+
+        if decision.answer is None:  # newly flagged: a case and the immediate reply
+            turn = await intake.on_flagged(
+                session,
+                conversation=conversation,
+                assessment=decision.assessment,
+                tenant=tenant,
+                contacts=self.decider.contacts,
+                policy=self.policy,
+                now=now,
+            )
+            outcome.route = str(turn.case.route) if turn.case else "chat"
+            return [(turn.text, turn.buttons, {"urgency": str(level), "kind": decision.assessment.kind, "case": str(turn.case.id)})]
+
+        if case is not None:
+            outcome.route = str(case.route)
+            turn = await self._case_followup(session, conversation, case, action, text, tenant, now)
+            if turn is not None:
+                outcome.route = str(turn.route or case.route)
+                return [(turn.text, turn.buttons, {"case": str(case.id)})]
+
+        if action == "talk_to_human" or decision.topic == "common.talk_to_human":
+            return await self._talk_to_human(session, conversation, decision, tenant, outcome, now)
+
+        return await self._knowledge_reply(session, conversation, message, decision, text, outcome)
+
+    async def _open_case(self, session: AsyncSession, conversation: Conversation) -> Case | None:
+        return await session.scalar(
+            select(Case)
+            .where(Case.conversation_id == conversation.id, Case.status.in_(OPEN_STATUSES))
+            .order_by(Case.created_at.desc())
+            .limit(1)
+        )
+
+    async def _case_followup(self, session, conversation, case, action, text, tenant, now):  # noqa: ANN001,ANN202
+        if action.startswith("route:"):
+            route = Route(action.removeprefix("route:"))
+            return await intake.on_route_chosen(session, conversation=conversation, case=case, route=route, tenant=tenant, now=now)
+        if conversation.awaiting:
+            return await intake.on_awaited_reply(
+                session, conversation=conversation, case=case, text=action or text, tenant=tenant, now=now
+            )
+        return None
+
+    async def _talk_to_human(self, session, conversation, decision: Decision, tenant, outcome: Outcome, now):  # noqa: ANN001,ANN202
+        """A resident who asks for a person gets the same four choices as an urgent case, at `none` urgency."""
+        from handoff.responses import ROUTE_CHOICES
+
+        case, _ = await intake.case_service.open_case_for(
+            session,
+            conversation=conversation,
+            urgency=Urgency.NONE,
+            kind="request",
+            route=Route.CHAT,
+            now=now,
+            sla=None,
+            outside_hours=not tenant.is_staffed(now),
+        )
+        outcome.route = "chat"
+        outcome.topic = "common.talk_to_human"
+        lead = decision.answer.reply if decision.answer and decision.topic == "common.talk_to_human" else "相談員におつなぎできます。"
+        buttons = [(f"route:{c.id}", c.label) for c in ROUTE_CHOICES]
+        return [(lead + "\nご希望の方法を選んでください。", buttons, {"case": str(case.id), "topic": "common.talk_to_human"})]
+
+    async def _knowledge_reply(self, session, conversation, message, decision: Decision, text, outcome: Outcome):  # noqa: ANN001,ANN202
+        answer = decision.answer
+        assert answer is not None
+        outcome.topic = answer.topic
+        outcome.confidence = decision.confidence
+        if answer.kind == "answer" and answer.topic:
+            conversation.topic = answer.topic
+            if answer.report_category and not conversation.category:
+                conversation.category = answer.report_category
+        if answer.kind in ("no_match", "clarify"):
+            await gaps.record_gap(
+                session,
+                tenant_id=conversation.tenant_id,
+                message_id=message.id,
+                conversation_id=conversation.id,
+                text=text,
+                kind=answer.kind,
+            )
+        reply = answer.reply
+        if answer.kind == "answer" and self.llm is not None:
+            reply = await rephrase(answer, model=self.llm, timeout_s=self.settings.llm_timeout_s)
+        meta = {"kind": answer.kind, "topic": answer.topic, "confidence": decision.confidence}
+        return [(reply, decision.buttons, meta)]
+
+    async def _publish(self, conversation: Conversation, inbound: Message, replies: list[Message], *, flagged: bool) -> None:
+        """Tell live subscribers; a Redis failure only delays them (they catch up from the database)."""
+        if self.relay is None:
+            return
+        try:
+            await self.relay.to_conversation(conversation.id, message_event(inbound))
+            for message in replies:
+                await self.relay.to_conversation(conversation.id, message_event(message))
+            # The console gets ids only; it loads text over HTTP, where each view is audited.
+            await self.relay.to_console(
+                conversation.tenant_id,
+                {"type": "activity", "conversation_id": str(conversation.id), "flagged": flagged, "urgency": conversation.urgency},
+            )
+        except Exception:
+            log.warning("relay publish failed for conversation %s", conversation.id, exc_info=True)

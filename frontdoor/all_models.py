@@ -1,0 +1,9 @@
+"""Import every domain's models so Base.metadata is complete (Alembic, tests)."""
+
+from bot import models as bot_models  # noqa: F401
+from frontdoor import models as core_models  # noqa: F401
+from frontdoor.db import Base
+from handoff import models as handoff_models  # noqa: F401
+from knowledge import gaps as knowledge_gaps  # noqa: F401
+
+metadata = Base.metadata

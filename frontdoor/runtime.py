@@ -1,0 +1,88 @@
+"""Assembles the long-lived parts from one Settings object. Each process (web app, Celery
+worker, CLI) builds its own Runtime; nothing here is a module-level singleton."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.decide import Decider
+from bot.engine import ConversationEngine
+from frontdoor.db import create_engine, session_factory
+from frontdoor.redis_server import RedisHandle, start_redis
+from frontdoor.settings import Settings
+from frontdoor.tenants import TenantRegistry, load_tenants
+from handoff.contacts import load_contacts
+from handoff.intake import HandoffPolicy
+from handoff.relay import Relay
+from handoff.triage import load_triage
+from knowledge.catalog import load_catalog
+from knowledge.retrieval import KnowledgeIndex
+
+log = logging.getLogger(__name__)
+
+
+def build_decider(settings: Settings) -> Decider:
+    index = KnowledgeIndex.build(load_catalog(), cache_dir=settings.cache_dir)
+    return Decider(triage=load_triage(), index=index, contacts=load_contacts())
+
+
+def build_llm(settings: Settings):  # noqa: ANN201
+    """The optional on-prem rephrasing model; None (curated text only) unless configured."""
+    if not (settings.llm_base_url and settings.llm_model):
+        return None
+    try:
+        from langchain_openai import ChatOpenAI  # optional extra
+    except ImportError:
+        log.warning("FRONTDOOR_LLM_BASE_URL is set but langchain-openai is not installed; using curated text")
+        return None
+    return ChatOpenAI(base_url=settings.llm_base_url, model=settings.llm_model, timeout=settings.llm_timeout_s, api_key="none")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    tenants: TenantRegistry
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    redis_handle: RedisHandle
+    redis: Redis
+    relay: Relay
+    decider: Decider
+    conversation_engine: ConversationEngine
+    extras: dict = field(default_factory=dict)
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+
+def build_runtime(settings: Settings, *, decider: Decider | None = None, redis_handle: RedisHandle | None = None) -> Runtime:
+    tenants = load_tenants(settings.tenants_dir)
+    db_engine = create_engine(settings.resolved_database_url())
+    handle = redis_handle or start_redis(settings)
+    redis = Redis.from_url(handle.url, decode_responses=True)
+    relay = Relay(redis)
+    decider = decider or build_decider(settings)
+    policy = HandoffPolicy(
+        sla_emergency=timedelta(seconds=settings.sla_emergency_seconds),
+        sla_urgent=timedelta(seconds=settings.sla_urgent_seconds),
+    )
+    conversation_engine = ConversationEngine(
+        settings=settings, tenants=tenants, decider=decider, relay=relay, policy=policy, llm=build_llm(settings)
+    )
+    return Runtime(
+        settings=settings,
+        tenants=tenants,
+        engine=db_engine,
+        sessions=session_factory(db_engine),
+        redis_handle=handle,
+        redis=redis,
+        relay=relay,
+        decider=decider,
+        conversation_engine=conversation_engine,
+    )

@@ -1,0 +1,164 @@
+"""Tenant configuration: versioned YAML files validated at start-up.
+
+Office hours matter for honest replies ("who will answer, and when") and for reports
+(inside vs outside office hours, Kashiwa 002 §3(2)). Public holidays come from jpholiday,
+a maintained library, not a hand-written list.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import jpholiday
+import yaml
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from frontdoor.clock import JST, as_utc
+
+WEEKDAY_JA = "月火水木金土日"
+
+
+class YearEnd(BaseModel):
+    start: str  # "MM-DD"
+    end: str
+
+    def contains(self, day: date) -> bool:
+        md = day.strftime("%m-%d")
+        if self.start <= self.end:
+            return self.start <= md <= self.end
+        return md >= self.start or md <= self.end
+
+
+class Hours(BaseModel):
+    """Weekly opening hours in Asia/Tokyo, with holiday and year-end closures."""
+
+    model_config = ConfigDict(extra="forbid")
+    weekdays: list[int]
+    open: str
+    close: str
+    closed_on_public_holidays: bool = True
+    year_end_closure: YearEnd | None = None
+    after_hours: str | None = None
+
+    @field_validator("weekdays")
+    @classmethod
+    def _weekdays_valid(cls, value: list[int]) -> list[int]:
+        if not value or any(d < 0 or d > 6 for d in value):
+            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
+        return value
+
+    @field_validator("open", "close")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        hh, mm = value.split(":")
+        if not (0 <= int(hh) <= 24 and 0 <= int(mm) < 60):
+            raise ValueError(f"bad time {value!r}")
+        return value
+
+    @staticmethod
+    def _minutes(value: str) -> int:
+        hh, mm = value.split(":")
+        return int(hh) * 60 + int(mm)
+
+    def is_open_day(self, day: date) -> bool:
+        if day.weekday() not in self.weekdays:
+            return False
+        if self.closed_on_public_holidays and jpholiday.is_holiday(day):
+            return False
+        if self.year_end_closure and self.year_end_closure.contains(day):
+            return False
+        return True
+
+    def is_open(self, moment: datetime) -> bool:
+        local = as_utc(moment).astimezone(JST)
+        if not self.is_open_day(local.date()):
+            return False
+        minute = local.hour * 60 + local.minute
+        return self._minutes(self.open) <= minute < self._minutes(self.close)
+
+    def next_opening(self, moment: datetime) -> datetime:
+        """The next moment (JST, aware) the office opens; `moment` itself if it is open."""
+        local = as_utc(moment).astimezone(JST)
+        if self.is_open(local):
+            return local
+        open_minutes = self._minutes(self.open)
+        day = local.date()
+        for _ in range(40):
+            start = datetime.combine(day, time(open_minutes // 60, open_minutes % 60), JST)
+            if self.is_open_day(day) and start > local:
+                return start
+            day += timedelta(days=1)
+        raise ValueError("no opening within 40 days; check the tenant's hours")
+
+    def next_opening_text(self, moment: datetime) -> str:
+        """Japanese, e.g. 「1月5日（月）午前8時30分」."""
+        nxt = self.next_opening(moment)
+        ampm = "午前" if nxt.hour < 12 else "午後"
+        hour12 = nxt.hour if nxt.hour <= 12 else nxt.hour - 12
+        minutes = f"{nxt.minute}分" if nxt.minute else ""
+        return f"{nxt.month}月{nxt.day}日（{WEEKDAY_JA[nxt.weekday()]}）{ampm}{hour12}時{minutes}"
+
+
+class Tenant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    name: str
+    service_name: str
+    timezone: str = "Asia/Tokyo"
+    staffed_hours: Hours
+    office_hours: Hours | None = None
+    report_layout: str
+    facts: dict[str, str]
+    demo_facts: list[str] = []
+
+    @property
+    def ward_office_hours(self) -> Hours:
+        """Government office hours (開庁時間); the staffed hours when not set separately."""
+        return self.office_hours or self.staffed_hours
+
+    def is_staffed(self, moment: datetime) -> bool:
+        return self.staffed_hours.is_open(moment)
+
+
+class UnknownTenant(LookupError):
+    pass
+
+
+class TenantRegistry:
+    def __init__(self, tenants: dict[str, Tenant]):
+        self._tenants = tenants
+
+    def get(self, tenant_id: str) -> Tenant:
+        try:
+            return self._tenants[tenant_id]
+        except KeyError:
+            raise UnknownTenant(tenant_id) from None
+
+    def __contains__(self, tenant_id: object) -> bool:
+        return tenant_id in self._tenants
+
+    def ids(self) -> list[str]:
+        return sorted(self._tenants)
+
+    def all(self) -> list[Tenant]:
+        return [self._tenants[t] for t in self.ids()]
+
+    def facts(self) -> dict[str, dict[str, str]]:
+        return {t.id: dict(t.facts) for t in self._tenants.values()}
+
+
+def load_tenants(directory: Path) -> TenantRegistry:
+    tenants: dict[str, Tenant] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        tenant = Tenant.model_validate(data)
+        if tenant.id != path.stem:
+            raise ValueError(f"{path.name}: id {tenant.id!r} must match the file name")
+        unknown = set(tenant.demo_facts) - set(tenant.facts)
+        if unknown:
+            raise ValueError(f"{path.name}: demo_facts not in facts: {sorted(unknown)}")
+        tenants[tenant.id] = tenant
+    if not tenants:
+        raise ValueError(f"no tenant files in {directory}")
+    return TenantRegistry(tenants)

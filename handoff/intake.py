@@ -1,0 +1,180 @@
+"""What happens the moment triage flags a message: open (or raise) the case, and tell the
+resident honestly what comes next. Also the short follow-up exchange in which the resident
+chooses a route and leaves a callback number or an e-mail address.
+
+Kashiwa 002 §7(1): urgent cases caught by the digital channel are connected to
+face-to-face, phone or e-mail support. Setagaya 003 §1(2)②キ/③ケ: emergencies are reported
+at once; ⑤: a missing person — ask whether 110 has been called, then the intake starts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import Conversation
+from frontdoor.tenants import Tenant
+from handoff import cases as case_service
+from handoff import queues
+from handoff.contacts import EmergencyContact
+from handoff.models import Case, Route
+from handoff.responses import ROUTE_CHOICES, emergency_reply, urgent_reply
+from handoff.triage import Assessment
+from handoff.urgency import Urgency
+
+PHONE_RE = re.compile(r"0\d{1,4}[-(（ ]?\d{1,4}[-)） ]?\d{3,4}")
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+AWAIT_PHONE = "callback_phone"
+AWAIT_APPOINTMENT = "appointment"
+AWAIT_EMAIL = "email_address"
+AWAIT_MISSING_110 = "missing_110"
+
+
+@dataclass
+class HandoffTurn:
+    text: str
+    buttons: list[tuple[str, str]] = field(default_factory=list)  # (action id, label)
+    case: Case | None = None
+    route: Route | None = None
+
+
+@dataclass(frozen=True)
+class HandoffPolicy:
+    sla_emergency: timedelta
+    sla_urgent: timedelta
+
+
+def _on_call_texts(tenant: Tenant, now: datetime) -> tuple[str, str]:
+    next_open = tenant.staffed_hours.next_opening_text(now)
+    night = tenant.facts.get("night_line_phone") or tenant.facts.get("anshin_call_phone") or ""
+    on_call = "いまは窓口の時間外です。夜間・休日は当番の相談員が対応します。"
+    if night:
+        on_call += f"24時間の相談電話（{night}）もご利用いただけます。"
+    return f"{next_open}以降に、担当の相談員からご連絡します。", on_call
+
+
+def flagged_reply(
+    assessment: Assessment, *, tenant: Tenant, contacts: list[EmergencyContact], now: datetime
+) -> tuple[str, list[tuple[str, str]]]:
+    """The reply to an urgent or emergency message, and its buttons. Pure: `frontdoor ask` uses it too."""
+    if assessment.level == Urgency.EMERGENCY:
+        text = emergency_reply(assessment, contacts)
+        if assessment.missing_person:
+            return text, [("missing110:yes", "はい、連絡しました"), ("missing110:no", "まだです")]
+        return text, []
+    next_text, on_call_text = _on_call_texts(tenant, now)
+    staffed = tenant.is_staffed(now)
+    text = urgent_reply(assessment, contacts, staffed=staffed, next_staffed_text=next_text, on_call_text=on_call_text)
+    return text, [(f"route:{choice.id}", choice.label) for choice in ROUTE_CHOICES]
+
+
+async def on_flagged(
+    session: AsyncSession,
+    *,
+    conversation: Conversation,
+    assessment: Assessment,
+    tenant: Tenant,
+    contacts: list[EmergencyContact],
+    policy: HandoffPolicy,
+    now: datetime,
+) -> HandoffTurn:
+    """An urgent or emergency message: a case, and the reply the resident gets at once."""
+    level = assessment.level
+    sla = policy.sla_emergency if level == Urgency.EMERGENCY else policy.sla_urgent
+    case, _created = await case_service.open_case_for(
+        session,
+        conversation=conversation,
+        urgency=level,
+        kind=assessment.kind,
+        route=Route.CHAT,
+        now=now,
+        sla=sla,
+        outside_hours=not tenant.is_staffed(now),
+    )
+    text, buttons = flagged_reply(assessment, tenant=tenant, contacts=contacts, now=now)
+    if level == Urgency.EMERGENCY and assessment.missing_person:
+        conversation.awaiting = AWAIT_MISSING_110
+    return HandoffTurn(text, buttons, case, Route.CHAT if level == Urgency.EMERGENCY else None)
+
+
+async def on_route_chosen(
+    session: AsyncSession, *, conversation: Conversation, case: Case, route: Route, tenant: Tenant, now: datetime
+) -> HandoffTurn:
+    if route == Route.CHAT:
+        await case_service.record_contact_details(session, case=case, now=now, route=Route.CHAT)
+        place = await queues.position(session, case=case)
+        wait = await queues.expected_wait(session, case=case, now=now, place=place)
+        text = f"相談員におつなぎします。いま{place}番目です。{wait.text()}\nこのままお待ちください。メッセージを続けて送っていただいても大丈夫です。"
+        if not tenant.is_staffed(now):
+            text += "\n" + _on_call_texts(tenant, now)[1]
+        return HandoffTurn(text, [], case, route)
+    if route == Route.PHONE:
+        conversation.awaiting = AWAIT_PHONE
+        await case_service.record_contact_details(session, case=case, now=now, route=Route.PHONE)
+        return HandoffTurn(
+            "お電話でご連絡します。\nお電話番号と、つながりやすい時間帯を教えてください。\n（例：090-1234-5678　平日の午後）",
+            [],
+            case,
+            route,
+        )
+    if route == Route.FACE_TO_FACE:
+        conversation.awaiting = AWAIT_APPOINTMENT
+        await case_service.record_contact_details(session, case=case, now=now, route=Route.FACE_TO_FACE)
+        return HandoffTurn(
+            "面談のご予約をお受けします。\nご希望の日にちと時間帯、ご連絡先のお電話番号を教えてください。",
+            [],
+            case,
+            route,
+        )
+    conversation.awaiting = AWAIT_EMAIL
+    await case_service.record_contact_details(session, case=case, now=now, route=Route.EMAIL)
+    return HandoffTurn("メールでお返事します。\n返信先のメールアドレスを教えてください。", [], case, route)
+
+
+def _find(pattern: re.Pattern[str], text: str) -> str | None:
+    found = pattern.search(unicodedata.normalize("NFKC", text))
+    return found.group(0) if found else None
+
+
+async def on_awaited_reply(
+    session: AsyncSession, *, conversation: Conversation, case: Case, text: str, tenant: Tenant, now: datetime
+) -> HandoffTurn:
+    """The resident answers what the bot asked for. The reply confirms only what was recorded."""
+    awaiting = conversation.awaiting
+    staffed = tenant.is_staffed(now)
+    when = "担当の相談員から、できるだけ早くご連絡します。" if staffed else _on_call_texts(tenant, now)[0]
+    if awaiting == AWAIT_MISSING_110:
+        called = text.startswith("missing110:yes") or any(w in text for w in ("はい", "した", "連絡済"))
+        conversation.awaiting = None
+        await case_service.record_contact_details(session, case=case, now=now, preferred_time=None)
+        case.labels = sorted(set(case.labels or []) | {"110連絡済" if called else "110未連絡"})
+        if called:
+            return HandoffTurn("ありがとうございます。相談員が詳しいお話をうかがいます。このままお待ちください。", [], case, Route.CHAT)
+        return HandoffTurn(
+            "すぐに110番（警察）へ連絡してください。行方不明の届け出は警察が受け付けます。\n"
+            "そのあと、このチャットで相談員が詳しいお話をうかがいます。",
+            [],
+            case,
+            Route.CHAT,
+        )
+    if awaiting == AWAIT_EMAIL:
+        email = _find(EMAIL_RE, text)
+        if not email:
+            return HandoffTurn("メールアドレスが読み取れませんでした。もう一度、例のように送ってください。（例：taro@example.jp）", [], case, Route.EMAIL)
+        conversation.awaiting = None
+        await case_service.record_contact_details(session, case=case, now=now, email=email)
+        return HandoffTurn(f"メールアドレスを受け付けました。{when}", [], case, Route.EMAIL)
+    phone = _find(PHONE_RE, text)
+    if not phone:
+        return HandoffTurn("お電話番号が読み取れませんでした。数字で、もう一度送ってください。（例：090-1234-5678）", [], case, case.route)
+    conversation.awaiting = None
+    preferred = unicodedata.normalize("NFKC", text).replace(phone, "").strip(" 　、,。") or None
+    await case_service.record_contact_details(session, case=case, now=now, phone=phone, preferred_time=preferred)
+    if awaiting == AWAIT_APPOINTMENT:
+        return HandoffTurn(f"面談のご希望を受け付けました。日時が決まりましたら、お電話でお知らせします。{when}", [], case, Route.FACE_TO_FACE)
+    return HandoffTurn(f"お電話のご希望を受け付けました。{when}", [], case, Route.PHONE)
