@@ -21,6 +21,7 @@ from bot.models import (
     Message,
     ResidentContact,
 )
+from frontdoor.clock import to_jst
 from frontdoor.models import Channel, ChannelKind, TenantRow
 
 
@@ -88,6 +89,7 @@ async def current_conversation(
     contact_id: uuid.UUID,
     now: datetime,
     idle_after: timedelta,
+    outside_hours: bool,
 ) -> Conversation:
     """The resident's open conversation, or a new one if the last went quiet for too long.
 
@@ -104,8 +106,16 @@ async def current_conversation(
         if not stale or conversation.mode == ConversationMode.HUMAN:
             return conversation
         _close(conversation)
+    local = to_jst(now)
     conversation = Conversation(
-        tenant_id=tenant_id, channel_id=channel_id, contact_id=contact_id, started_at=now, last_message_at=now
+        tenant_id=tenant_id,
+        channel_id=channel_id,
+        contact_id=contact_id,
+        started_at=now,
+        last_message_at=now,
+        local_date=local.date(),
+        local_hour=local.hour,
+        outside_hours=outside_hours,
     )
     session.add(conversation)
     await session.flush()

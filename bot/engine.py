@@ -129,6 +129,7 @@ class ConversationEngine:
             contact_id=contact.id,
             now=now,
             idle_after=timedelta(minutes=self.settings.idle_close_minutes),
+            outside_hours=not tenant.ward_office_hours.is_open(now),
         )
         stored = await conv_service.store_inbound(
             session,
@@ -196,6 +197,7 @@ class ConversationEngine:
             return []
 
         if decision.answer is None:  # newly flagged: a case and the immediate reply
+            conversation.category = conversation.category or intake.report_category(tenant, decision.assessment)
             turn = await intake.on_flagged(
                 session,
                 conversation=conversation,

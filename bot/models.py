@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdoor.clock import utc_now
@@ -58,6 +58,7 @@ class Conversation(Base):
         Index("ix_conversation_tenant_started", "tenant_id", "started_at"),
         Index("ix_conversation_contact_status", "contact_id", "status"),
         Index("ix_conversation_status_last", "status", "last_message_at"),
+        Index("ix_conversation_tenant_local_date", "tenant_id", "local_date"),
     )
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
@@ -70,6 +71,12 @@ class Conversation(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Report keys fixed at the start, in Asia/Tokyo: a conversation spanning midnight counts
+    # in the day and hour it started (README, counting rules).
+    local_date: Mapped[date] = mapped_column(Date)
+    local_hour: Mapped[int] = mapped_column(Integer)
+    # Started outside the office's opening hours (開庁時間 / 開設時間).
+    outside_hours: Mapped[bool] = mapped_column(Boolean, default=False)
     # First to last message, in seconds; set when the conversation closes.
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     # The report category (Setagaya 別紙6 / Kashiwa situation) of the conversation's main topic.

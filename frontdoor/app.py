@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -24,12 +25,13 @@ async def prepare(runtime: Runtime) -> None:
         await conv_service.ensure_tenant_rows(session, [(t.id, t.name) for t in runtime.tenants.all()])
 
 
-def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
-    owns_runtime = runtime is None
+def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | None = None) -> FastAPI:
+    """`runtime_factory` lets tests share expensive parts (the knowledge index) between apps;
+    the runtime itself is always built inside the server's own event loop."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
-        rt = runtime or build_runtime(settings)
+        rt = runtime_factory() if runtime_factory else build_runtime(settings)
         app.state.runtime = rt
         await prepare(rt)
         telegram = None
@@ -43,8 +45,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             if telegram is not None:
                 await telegram.stop()
                 rt.extras.pop("telegram", None)
-            if owns_runtime:
-                await rt.aclose()
+            await rt.aclose()
 
     app = FastAPI(title="Frontdoor", version="0.1.0", lifespan=lifespan, description="福祉相談チャットの窓口 API")
     app.include_router(web_router)

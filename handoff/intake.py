@@ -58,6 +58,17 @@ def _on_call_texts(tenant: Tenant, now: datetime) -> tuple[str, str]:
     return f"{next_open}以降に、担当の相談員からご連絡します。", on_call
 
 
+# Setagaya 別紙6 1-1 has no urgency column: flagged calls count as 相談, medical ones as 医療・介護.
+SETAGAYA_FLAGGED_CATEGORY = {"medical": "医療・介護", "overdose": "医療・介護"}
+
+
+def report_category(tenant: Tenant, assessment: Assessment) -> str:
+    """The report category of a conversation that opened with a flagged message."""
+    if tenant.report_layout == "setagaya_besshi6":
+        return SETAGAYA_FLAGGED_CATEGORY.get(assessment.kind or "", "相談")
+    return assessment.report_category
+
+
 def flagged_reply(
     assessment: Assessment, *, tenant: Tenant, contacts: list[EmergencyContact], now: datetime
 ) -> tuple[str, list[tuple[str, str]]]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 00:10:21.907195
+Create Date: 2026-11-23 00:13:57.288889
 """
 from alembic import op
 import sqlalchemy as sa
@@ -90,6 +90,9 @@ def upgrade() -> None:
     sa.Column('started_at', frontdoor.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_message_at', frontdoor.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('ended_at', frontdoor.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('local_date', sa.Date(), nullable=False),
+    sa.Column('local_hour', sa.Integer(), nullable=False),
+    sa.Column('outside_hours', sa.Boolean(), nullable=False),
     sa.Column('duration_seconds', sa.Integer(), nullable=True),
     sa.Column('category', sa.String(length=32), nullable=True),
     sa.Column('topic', sa.String(length=64), nullable=True),
@@ -103,6 +106,7 @@ def upgrade() -> None:
     with op.batch_alter_table('conversation', schema=None) as batch_op:
         batch_op.create_index('ix_conversation_contact_status', ['contact_id', 'status'], unique=False)
         batch_op.create_index('ix_conversation_status_last', ['status', 'last_message_at'], unique=False)
+        batch_op.create_index('ix_conversation_tenant_local_date', ['tenant_id', 'local_date'], unique=False)
         batch_op.create_index('ix_conversation_tenant_started', ['tenant_id', 'started_at'], unique=False)
 
     op.create_table('handoff_case',
@@ -232,6 +236,7 @@ def downgrade() -> None:
     op.drop_table('handoff_case')
     with op.batch_alter_table('conversation', schema=None) as batch_op:
         batch_op.drop_index('ix_conversation_tenant_started')
+        batch_op.drop_index('ix_conversation_tenant_local_date')
         batch_op.drop_index('ix_conversation_status_last')
         batch_op.drop_index('ix_conversation_contact_status')
 

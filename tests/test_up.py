@@ -1,0 +1,66 @@
+"""`frontdoor up` starts every part on the embedded default and stops cleanly (issue 2 §7)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import psutil
+import pytest
+
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.slow
+
+
+def _get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status, response.read().decode("utf-8")
+
+
+def test_up_starts_pages_and_stops_every_child(tmp_path):  # noqa: ANN001
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDOOR_")}
+    env.update({"FRONTDOOR_DATA_DIR": str(tmp_path / "data"), "FRONTDOOR_PORT": str(port), "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "frontdoor.cli", "up", "--no-demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line and proc.poll() is not None:
+                break
+            output.append(line)
+            if "Ctrl-C" in line:
+                break
+        printed = "".join(output)
+        assert f"http://127.0.0.1:{port}/demo/kashiwa" in printed, printed
+        assert f"/demo/setagaya" in printed and "/docs" in printed
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert len(children) >= 3  # uvicorn, Celery worker, Celery beat (+ redis-server)
+        status, body = _get(f"http://127.0.0.1:{port}/demo/kashiwa")
+        assert status == 200 and "widget.js" in body
+        status, body = _get(f"http://127.0.0.1:{port}/demo/setagaya")
+        assert status == 200 and "世田谷区" in body
+        assert _get(f"http://127.0.0.1:{port}/docs")[0] == 200
+        assert _get(f"http://127.0.0.1:{port}/widget.js")[0] == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0
+    time.sleep(0.5)
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE], "every child stopped"

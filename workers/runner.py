@@ -1,0 +1,27 @@
+"""Run async core code from a Celery task: a fresh engine per task (NullPool), because a
+pooled engine cannot cross event loops."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdoor.db import create_engine, session_factory
+from frontdoor.settings import Settings
+
+T = TypeVar("T")
+
+
+def run_with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def _main() -> T:
+        engine = create_engine(settings.resolved_database_url(), null_pool=True)
+        try:
+            async with session_factory(engine)() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(_main())
