@@ -8,13 +8,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from bot import conversations as conv_service
 from bot.telegram.setup import TelegramChannel, webhook_router
 from bot.web.routes import router as web_router
 from frontdoor.runtime import Runtime, build_runtime
 from frontdoor.settings import Settings
+from handoff.auth import LoginRequired
+from handoff.console import router as console_router
+from handoff.console_socket import router as console_socket_router
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,14 @@ def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | N
     app = FastAPI(title="Frontdoor", version="0.1.0", lifespan=lifespan, description="福祉相談チャットの窓口 API")
     app.include_router(web_router)
     app.include_router(webhook_router)
+    app.include_router(console_router)
+    app.include_router(console_socket_router)
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, exc: LoginRequired):  # noqa: ANN202, ARG001
+        if "text/html" in request.headers.get("accept", ""):
+            return RedirectResponse(f"/console/login?next={request.url.path}", status_code=303)
+        return JSONResponse({"detail": "ログインしてください。"}, status_code=401)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     sla_emergency_seconds: int = 120
     sla_urgent_seconds: int = 900
 
+    # Escalation notifiers besides the console (optional).
+    notify_smtp_host: str = ""
+    notify_smtp_port: int = 25
+    notify_smtp_sender: str = "frontdoor@localhost"
+    notify_webhook_url: str = ""
+
     demo_data: bool = True
 
     def resolved_database_url(self) -> str:

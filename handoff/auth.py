@@ -6,7 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException
+from starlette.requests import HTTPConnection
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from frontdoor.deps import RuntimeDep, SessionDep
@@ -29,7 +30,7 @@ class LoginRequired(Exception):
     """Raised for HTML pages: the app redirects to the login page."""
 
 
-async def current_staff(request: Request, runtime: RuntimeDep, session: SessionDep) -> Counselor:
+async def current_staff(request: HTTPConnection, runtime: RuntimeDep, session: SessionDep) -> Counselor:
     token = request.cookies.get(COOKIE)
     if not token:
         raise LoginRequired()

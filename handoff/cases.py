@@ -220,12 +220,16 @@ async def record_contact_details(
     _event(session, case.id, "details_given", at=now, route=str(case.route), phone=bool(phone), email=bool(email))
 
 
-async def mark_escalated(session: AsyncSession, *, case_id: uuid.UUID, now: datetime, notified: list[str]) -> bool:
+async def mark_escalated(session: AsyncSession, *, case_id: uuid.UUID, now: datetime) -> bool:
     """Compare-and-set: an unaccepted case is escalated once, however often the timer fires."""
     won = await _cas(session, case_id, (CaseStatus.WAITING,), Case.escalated_at.is_(None), escalated_at=now)
     if won:
-        _event(session, case_id, "escalated", at=now, notified=notified)
+        _event(session, case_id, "escalated", at=now)
     return won
+
+
+async def record_event(session: AsyncSession, *, case_id: uuid.UUID, action: str, now: datetime, actor_id=None, **detail) -> None:  # noqa: ANN001,ANN003
+    _event(session, case_id, action, actor_id=actor_id, at=now, **detail)
 
 
 async def notes_for(session: AsyncSession, case_id: uuid.UUID) -> list[CaseNote]:

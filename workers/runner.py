@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdoor.db import create_engine, session_factory
@@ -23,5 +24,19 @@ def run_with_session(settings: Settings, work: Callable[[AsyncSession], Awaitabl
                 return await work(session)
         finally:
             await engine.dispose()
+
+    return asyncio.run(_main())
+
+
+def run_with_session_and_redis(settings: Settings, work: Callable[[AsyncSession, Redis], Awaitable[T]]) -> T:
+    async def _main() -> T:
+        redis = Redis.from_url(settings.redis_url, decode_responses=True)
+        engine = create_engine(settings.resolved_database_url(), null_pool=True)
+        try:
+            async with session_factory(engine)() as session:
+                return await work(session, redis)
+        finally:
+            await engine.dispose()
+            await redis.aclose()
 
     return asyncio.run(_main())

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 00:13:57.288889
+Create Date: 2026-11-23 00:17:26.487538
 """
 from alembic import op
 import sqlalchemy as sa

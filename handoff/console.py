@@ -1,0 +1,294 @@
+"""The counselor console: thin routes over handoff services. Every page that shows
+conversation text writes an audit entry first; resident text is escaped by Jinja."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+
+from bot import conversations as conv_service
+from bot.models import Author, Conversation, ConversationStatus
+from frontdoor.clock import JST, to_jst, utc_now
+from frontdoor.deps import RuntimeDep, SessionDep
+from handoff import accounts, audit, live
+from handoff import cases as case_service
+from handoff.auth import COOKIE, MAX_AGE_S, CaseWorker, CurrentStaff, issue_cookie
+from handoff.canned import canned_for
+from handoff.models import Case, CaseStatus, Counselor, Role, Route
+from handoff.queues import live_queue
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.filters["jst"] = lambda value: to_jst(value).strftime("%m/%d %H:%M") if value else ""
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+URGENCY_JA = {"emergency": "緊急", "urgent": "至急", "none": "通常"}
+STATUS_JA = {"waiting": "待機中", "assigned": "担当決定", "in_progress": "対応中", "scheduled": "予約済み", "closed": "終了"}
+ROUTE_JA = {"chat": "チャット", "phone": "電話", "face_to_face": "面談", "email": "メール"}
+OUTCOMES = ["解決", "情報提供", "関係機関へ紹介", "継続支援", "緊急対応（119/110）", "連絡がとれない", "その他"]
+templates.env.globals.update(URGENCY_JA=URGENCY_JA, STATUS_JA=STATUS_JA, ROUTE_JA=ROUTE_JA)
+
+
+def _page(request: Request, name: str, staff: Counselor | None, **context) -> HTMLResponse:  # noqa: ANN003
+    return templates.TemplateResponse(request, name, {"staff": staff, **context})
+
+
+async def _case_for(session, staff: Counselor, case_id: uuid.UUID) -> Case:  # noqa: ANN001
+    case = await session.get(Case, case_id, populate_existing=True)
+    if case is None or case.tenant_id != staff.tenant_id:
+        raise HTTPException(status_code=404, detail="この案件は見つかりません。")
+    return case
+
+
+def _telegram(runtime):  # noqa: ANN001, ANN202
+    return runtime.extras.get("telegram")
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, next: str = "/console/") -> HTMLResponse:
+    """Sign-in with an individual account."""
+    return _page(request, "login.html", None, next=next if next.startswith("/") else "/console/", error=None)
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    login: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/console/",
+) -> Response:
+    staff = await accounts.authenticate(session, login=login.strip(), password=password)
+    if staff is None:
+        return _page(request, "login.html", None, next=next, error="ログインIDかパスワードが違います。")
+    await audit.record(session, staff=staff, action="login")
+    target = "/dashboard/" if staff.role == Role.MANAGER and next == "/console/" else (next if next.startswith("/") else "/console/")
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(COOKIE, issue_cookie(runtime.settings.secret_key, staff), max_age=MAX_AGE_S, httponly=True, samesite="lax")
+    return response
+
+
+@router.post("/logout")
+async def logout() -> Response:
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("/static/{name}")
+async def static(name: str) -> FileResponse:
+    path = HERE / "static" / name
+    if not path.is_file() or path.parent != HERE / "static":
+        raise HTTPException(status_code=404)
+    return FileResponse(path)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def queue_page(request: Request, staff: CaseWorker, session: SessionDep) -> HTMLResponse:
+    """The live queue: urgency first, then waiting time."""
+    rows = await live_queue(session, tenant_id=staff.tenant_id)
+    return _page(request, "queue.html", staff, cases=rows, now=utc_now())
+
+
+@router.get("/queue/rows", response_class=HTMLResponse)
+async def queue_rows(request: Request, staff: CaseWorker, session: SessionDep) -> HTMLResponse:
+    rows = await live_queue(session, tenant_id=staff.tenant_id)
+    return _page(request, "_queue_rows.html", staff, cases=rows, now=utc_now())
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+async def case_page(request: Request, case_id: uuid.UUID, staff: CaseWorker, session: SessionDep) -> HTMLResponse:
+    """One case with the whole conversation (the view is audited)."""
+    case = await _case_for(session, staff, case_id)
+    await audit.record(session, staff=staff, action="view_case", conversation_id=case.conversation_id, case_id=case.id)
+    conversation = await session.get(Conversation, case.conversation_id)
+    context = {
+        "case": case,
+        "conversation": conversation,
+        "messages": await conv_service.history(session, conversation_id=case.conversation_id),
+        "notes": await case_service.notes_for(session, case.id),
+        "events": await case_service.events_for(session, case.id),
+        "colleagues": [c for c in await accounts.colleagues(session, tenant_id=staff.tenant_id) if c.id != staff.id],
+        "canned": canned_for(staff.tenant_id, counselor_name=staff.display_name.split()[0]),
+        "outcomes": OUTCOMES,
+        "names": {c.id: c.display_name for c in await accounts.colleagues(session, tenant_id=staff.tenant_id)},
+        "holds_chat": case.status == CaseStatus.IN_PROGRESS and case.assignee_id == staff.id,
+    }
+    return _page(request, "case.html", staff, **context)
+
+
+async def _after(runtime, case: Case, event: str) -> None:  # noqa: ANN001
+    await runtime.relay.to_console(case.tenant_id, {"type": event, "case_id": str(case.id)})
+
+
+@router.post("/cases/{case_id}/take-over")
+async def take_over(case_id: uuid.UUID, staff: CaseWorker, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """Accept the case and hold the chat: the bot goes silent and the resident is told."""
+    await _case_for(session, staff, case_id)
+    try:
+        case = await case_service.take_over(session, case_id=case_id, counselor_id=staff.id, now=utc_now())
+    except case_service.CaseConflict as exc:
+        await session.rollback()
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+    await session.commit()
+    await live.post(session, relay=runtime.relay, telegram=_telegram(runtime), conversation_id=case.conversation_id, text=live.JOINED, author=Author.SYSTEM)
+    await _after(runtime, case, "taken_over")
+    return RedirectResponse(f"/console/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/messages")
+async def send_message(
+    case_id: uuid.UUID, staff: CaseWorker, session: SessionDep, runtime: RuntimeDep, text: Annotated[str, Form()]
+) -> Response:
+    """A counselor's reply, relayed to the resident on their own channel."""
+    case = await _case_for(session, staff, case_id)
+    if case.status != CaseStatus.IN_PROGRESS or case.assignee_id != staff.id:
+        raise HTTPException(status_code=409, detail="先に「対応する」を押して、会話を引き継いでください。")
+    body = text.strip()
+    if not body or len(body) > runtime.settings.max_message_chars:
+        raise HTTPException(status_code=400, detail="メッセージが空か、長すぎます。")
+    message = await live.post(
+        session, relay=runtime.relay, telegram=_telegram(runtime), conversation_id=case.conversation_id,
+        text=body, author=Author.COUNSELOR, counselor_id=staff.id,
+    )
+    return JSONResponse({"id": message.id})
+
+
+@router.post("/cases/{case_id}/hand-back")
+async def hand_back(case_id: uuid.UUID, staff: CaseWorker, session: SessionDep, runtime: RuntimeDep) -> Response:
+    case = await _case_for(session, staff, case_id)
+    case = await case_service.hand_back_to_bot(session, case_id=case.id, counselor_id=staff.id, now=utc_now())
+    await session.commit()
+    await live.post(session, relay=runtime.relay, telegram=_telegram(runtime), conversation_id=case.conversation_id, text=live.HANDED_BACK, author=Author.SYSTEM)
+    await _after(runtime, case, "handed_back")
+    return RedirectResponse(f"/console/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/transfer")
+async def transfer(
+    case_id: uuid.UUID, staff: CaseWorker, session: SessionDep, runtime: RuntimeDep, to: Annotated[uuid.UUID, Form()]
+) -> Response:
+    """Hand the case to a colleague (supervisors reassign the same way)."""
+    case = await _case_for(session, staff, case_id)
+    target = await accounts.get_counselor(session, to)
+    if target is None or target.tenant_id != staff.tenant_id or target.role == Role.MANAGER:
+        raise HTTPException(status_code=400, detail="引き継ぎ先が正しくありません。")
+    if staff.role != Role.SUPERVISOR and case.assignee_id not in (None, staff.id):
+        raise HTTPException(status_code=403, detail="他の相談員の案件は、責任者だけが割り当てを変えられます。")
+    await case_service.assign(session, case_id=case.id, counselor_id=target.id, actor_id=staff.id, now=utc_now())
+    if case.status == CaseStatus.IN_PROGRESS:
+        await case_service.hand_back_to_bot(session, case_id=case.id, counselor_id=staff.id, now=utc_now())
+    await session.commit()
+    await _after(runtime, case, "transferred")
+    return RedirectResponse(f"/console/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/schedule")
+async def schedule(
+    case_id: uuid.UUID,
+    staff: CaseWorker,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    route: Annotated[Route, Form()],
+    appointment_at: Annotated[str, Form()],
+) -> Response:
+    """Book a phone callback or a face-to-face appointment (time entered in JST)."""
+    await _case_for(session, staff, case_id)
+    try:
+        when = datetime.fromisoformat(appointment_at).replace(tzinfo=JST)
+    except ValueError:
+        raise HTTPException(status_code=400, detail="日時の形式が正しくありません。") from None
+    try:
+        case = await case_service.schedule(session, case_id=case_id, counselor_id=staff.id, route=route, appointment_at=when, now=utc_now())
+    except case_service.CaseConflict as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+    await session.commit()
+    await _after(runtime, case, "scheduled")
+    return RedirectResponse(f"/console/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/close")
+async def close(
+    case_id: uuid.UUID,
+    staff: CaseWorker,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    outcome: Annotated[str, Form()],
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    case = await _case_for(session, staff, case_id)
+    held = case.status == CaseStatus.IN_PROGRESS
+    try:
+        case = await case_service.close(session, case_id=case.id, counselor_id=staff.id, outcome=outcome[:64], note=note[:4000], now=utc_now())
+    except case_service.CaseConflict as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+    await session.commit()
+    if held:
+        await live.post(session, relay=runtime.relay, telegram=_telegram(runtime), conversation_id=case.conversation_id, text=live.CLOSED, author=Author.SYSTEM)
+    await _after(runtime, case, "closed")
+    return RedirectResponse("/console/", status_code=303)
+
+
+@router.post("/cases/{case_id}/notes")
+async def add_note(case_id: uuid.UUID, staff: CaseWorker, session: SessionDep, text: Annotated[str, Form()]) -> Response:
+    """A private note: staff only, never sent to the resident."""
+    await _case_for(session, staff, case_id)
+    if text.strip():
+        await case_service.add_note(session, case_id=case_id, counselor_id=staff.id, text=text.strip()[:4000], now=utc_now())
+        await session.commit()
+    return RedirectResponse(f"/console/cases/{case_id}#notes", status_code=303)
+
+
+@router.post("/cases/{case_id}/labels")
+async def set_labels(case_id: uuid.UUID, staff: CaseWorker, session: SessionDep, labels: Annotated[str, Form()] = "") -> Response:
+    await _case_for(session, staff, case_id)
+    parts = [p[:30] for p in labels.replace("、", ",").split(",")][:10]
+    await case_service.set_labels(session, case_id=case_id, counselor_id=staff.id, labels=parts, now=utc_now())
+    await session.commit()
+    return RedirectResponse(f"/console/cases/{case_id}", status_code=303)
+
+
+@router.get("/conversations", response_class=HTMLResponse)
+async def conversations(
+    request: Request,
+    staff: CaseWorker,
+    session: SessionDep,
+    status: str | None = None,
+    date: str | None = None,
+    hour: Annotated[int | None, Query(ge=0, le=23)] = None,
+    category: str | None = None,
+) -> HTMLResponse:
+    """Conversation list (the supervisor's view of live conversations; dashboard drill-down). No text here."""
+    stmt = select(Conversation).where(Conversation.tenant_id == staff.tenant_id)
+    if status == "open":
+        stmt = stmt.where(Conversation.status == ConversationStatus.OPEN)
+    if date:
+        try:
+            stmt = stmt.where(Conversation.local_date == datetime.fromisoformat(date).date())
+        except ValueError:
+            raise HTTPException(status_code=400, detail="日付の形式が正しくありません。") from None
+    if hour is not None:
+        stmt = stmt.where(Conversation.local_hour == hour)
+    if category:
+        stmt = stmt.where(Conversation.category == category)
+    rows = list(await session.scalars(stmt.order_by(Conversation.started_at.desc()).limit(200)))
+    case_ids = dict((await session.execute(select(Case.conversation_id, Case.id).where(Case.conversation_id.in_([c.id for c in rows])))).tuples().all())
+    return _page(request, "conversations.html", staff, conversations=rows, case_ids=case_ids, live=status == "open")
+
+
+@router.get("/conversations/{conversation_id}", response_class=HTMLResponse)
+async def conversation_page(request: Request, conversation_id: uuid.UUID, staff: CaseWorker, session: SessionDep) -> HTMLResponse:
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None or conversation.tenant_id != staff.tenant_id:
+        raise HTTPException(status_code=404, detail="この会話は見つかりません。")
+    await audit.record(session, staff=staff, action="view_conversation", conversation_id=conversation_id)
+    messages = await conv_service.history(session, conversation_id=conversation_id)
+    return _page(request, "conversation.html", staff, conversation=conversation, messages=messages)
