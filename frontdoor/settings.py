@@ -31,7 +31,8 @@ class Settings(BaseSettings):
 
     telegram_bot_token: str = ""
     telegram_tenant: str = "kashiwa"
-    telegram_mode: str = "off"  # off | polling | webhook
+    # off | polling | webhook | send (send-only: counselor replies to Telegram residents from this process)
+    telegram_mode: str = "off"
     telegram_webhook_secret: str = ""
     telegram_api_base: str = ""  # a local Bot API server (tests use a fake one)
 

@@ -144,3 +144,15 @@ def live_server(settings: Settings, decider, redis_handle: RedisHandle) -> Itera
     server = LiveServer(settings, decider, redis_handle).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_app(settings: Settings):  # noqa: ANN201
+    """A real Celery worker (in a thread) on the test Redis broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from workers.celery_app import create_celery
+
+    app = create_celery(settings)
+    with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10):
+        yield app

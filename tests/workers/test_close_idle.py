@@ -6,22 +6,12 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-
 from bot.engine import Inbound
 from bot.models import Conversation, ConversationStatus
 from frontdoor.clock import utc_now
 from frontdoor.models import ChannelKind
-from workers.celery_app import create_celery
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture(scope="module")
-def celery_app(settings):  # noqa: ANN001, ANN201
-    app = create_celery(settings)
-    with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10):
-        yield app
 
 
 async def test_idle_conversation_is_closed_with_its_duration(runtime, session, celery_app):  # noqa: ANN001
