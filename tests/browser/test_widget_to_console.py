@@ -1,0 +1,61 @@
+"""A resident types an urgent message in the widget → a counselor logged in elsewhere sees it
+appear, takes over, replies → the resident sees the reply; the bot stays silent meanwhile."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.models import Author, Message
+from tests.handoff.staff import PASSWORD, make_staff
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.browser, pytest.mark.slow]
+
+
+async def test_urgent_widget_message_reaches_console_and_counselor_reply_reaches_resident(
+    live_server, browser, session, artifacts  # noqa: ANN001
+):
+    counselor = await make_staff(session, tenant_id="kashiwa")
+    staff_ctx = await browser.new_context(locale="ja-JP")
+    resident_ctx = await browser.new_context(locale="ja-JP")
+    console = await staff_ctx.new_page()
+    await console.goto(f"{live_server.base_url}/console/")
+    await console.fill("input[name=login]", counselor.login)
+    await console.fill("input[name=password]", PASSWORD)
+    await console.click("button[type=submit]")
+    await console.wait_for_url("**/console/")
+    rows_before = await console.locator("tr[data-case]").count()
+
+    resident = await resident_ctx.new_page()
+    await resident.goto(f"{live_server.base_url}/demo/kashiwa")
+    await resident.click(".fd-launcher")
+    await resident.wait_for_selector(".fd-status:has-text('つながっています')")
+    await resident.click(".fd-large-toggle")  # large text for elderly residents
+    await resident.fill(".fd-form textarea", "もう限界。死にたいって毎日思ってる")
+    await resident.press(".fd-form textarea", "Enter")
+    await resident.wait_for_selector(".fd-bot >> text=相談員", timeout=15000)
+    await resident.click(".fd-buttons button:has-text('チャット')")
+
+    # The case appears on the console without a reload.
+    await console.wait_for_function(f"document.querySelectorAll('tr[data-case]').length > {rows_before}", timeout=15000)
+    await console.locator("tr[data-case] a.button").first.click()
+    await console.click("#take-over")
+    await resident.wait_for_selector(".fd-system >> text=相談員が会話に参加しました", timeout=15000)
+
+    await console.fill("#reply textarea", "相談員の佐藤です。話してくださってありがとう。いま、安全な場所にいますか？")
+    await console.click("#reply button[type=submit]")
+    await resident.wait_for_selector(".fd-counselor >> text=相談員の佐藤です", timeout=15000)
+
+    bot_replies_before = await resident.locator(".fd-bot").count()
+    await resident.fill(".fd-form textarea", "家にいます")
+    await resident.press(".fd-form textarea", "Enter")
+    await console.wait_for_selector("#messages li.m-resident >> text=家にいます", timeout=15000)
+    await resident.wait_for_timeout(800)
+    assert await resident.locator(".fd-bot").count() == bot_replies_before, "the bot is silent"
+
+    await resident.screenshot(path=str(artifacts / "widget-takeover-resident.png"))
+    await console.screenshot(path=str(artifacts / "widget-takeover-console.png"), full_page=True)
+    last = await session.scalar(select(Message).order_by(Message.id.desc()).limit(1))
+    assert last.author == Author.RESIDENT and last.text == "家にいます"
+    await staff_ctx.close()
+    await resident_ctx.close()
