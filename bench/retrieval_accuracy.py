@@ -73,7 +73,7 @@ def evaluate(index: KnowledgeIndex, rows: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--embedder", default="e5", choices=["e5", "use", "none"])
-    parser.add_argument("--mode", default="C", choices=["A", "B", "C"])
+    parser.add_argument("--mode", default="B", choices=["A", "B", "C"])
     parser.add_argument("--weights", default=None, help="words,reading,dense")
     parser.add_argument("--misses", action="store_true", help="print every miss with its scores")
     args = parser.parse_args()

@@ -17,10 +17,11 @@ from knowledge.render import render
 from knowledge.retrieval import KnowledgeIndex, Match
 
 # Measured on the eval set (bench/retrieval_accuracy.py); see knowledge/README.md.
-ANSWER_MIN_SCORE = 0.45  # below this the best match is too weak to answer outright
-CLARIFY_MIN_SCORE = 0.25  # below this nothing fits: say so and offer a person
-CLOSE_MARGIN = 0.04  # top two closer than this: ask which one was meant
+ANSWER_MIN_SCORE = 0.36  # below this the best match is too weak to answer outright
+CLARIFY_MIN_SCORE = 0.27  # below this nothing fits: say so and offer a person
+CLOSE_MARGIN = 0.03  # top two closer than this: ask which one was meant
 MAX_CHOICES = 3
+CHOICE_BAND = 0.12  # a clarify offers the entries within this distance of the best one
 
 CLARIFY_REPLY = "ご質問の内容を確かめさせてください。\n次の中に、お知りになりたいことはありますか？"
 NO_MATCH_REPLY = (
@@ -76,7 +77,7 @@ def compose_answer(index: KnowledgeIndex, *, tenant: str, text: str, facts: Mapp
     if kind == "answer":
         return _from_entry(matches[0].entry, facts, confidence)
     if kind == "clarify":
-        floor = max(CLARIFY_MIN_SCORE, matches[0].score - 2 * ANSWER_MIN_SCORE / 3)
+        floor = max(CLARIFY_MIN_SCORE, matches[0].score - CHOICE_BAND)
         choices = [Choice(m.entry.id, m.entry.title) for m in matches if m.score >= floor]
         if len(choices) < 2:
             choices = [Choice(m.entry.id, m.entry.title) for m in matches[:2]]

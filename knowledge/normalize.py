@@ -19,8 +19,11 @@ VARIANTS_PATH = Path(__file__).with_name("variants.yaml")
 _HIRA_START, _HIRA_END = ord("ぁ"), ord("ゖ")
 _KATA_OFFSET = ord("ァ") - ord("ぁ")
 _SPACE = re.compile(r"\s+")
-# Decorations that carry no meaning for retrieval (emoji, stars, repeated punctuation).
-_NOISE = re.compile(r"[!-/:-@\[-`{-~、。，．・「」『』（）【】〈〉《》〔〕…‥！？♪☆★※〜～ー]{2,}|[\U0001F000-\U0001FFFF☀-➿]")
+# Decorations that carry no meaning for retrieval: emoji, runs of punctuation (!!, ？？, …),
+# and stretched long vowels (すごーーい).
+_EMOJI = re.compile(r"[\U0001F000-\U0001FFFF\u2600-\u27BF]")
+_PUNCT_RUN = re.compile(r"[!-/:-@\[-`{-~、。，．・「」『』（）【】〈〉《》〔〕…‥♪☆★※〜～]{2,}")
+_LONG_VOWEL = re.compile(r"ー{2,}")
 
 
 def to_katakana(text: str) -> str:
@@ -50,7 +53,9 @@ def _variants() -> tuple[re.Pattern[str], dict[str, str]]:
 
 def _basic(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
-    text = _NOISE.sub(" ", text)
+    text = _EMOJI.sub(" ", text)
+    text = _PUNCT_RUN.sub(" ", text)
+    text = _LONG_VOWEL.sub("ー", text)
     return _SPACE.sub(" ", text).strip()
 
 

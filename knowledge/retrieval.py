@@ -30,9 +30,9 @@ log = logging.getLogger(__name__)
 class Weights:
     """Blend weights, measured on tests/knowledge/eval_questions.jsonl (bench/retrieval_accuracy.py)."""
 
-    words: float = 0.25
-    reading: float = 0.15
-    dense: float = 0.60
+    words: float = 0.3
+    reading: float = 0.3
+    dense: float = 0.4
     unknown_weight: float = 0.5
 
 
@@ -91,6 +91,13 @@ class KnowledgeIndex:
         counts = [len(entry_texts(e)) for e in self.entries]
         self._group_starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
         self.vectors = vectors
+        # A message identical to an entry text (a tapped suggestion, `kb validate` checking
+        # examples) reuses the stored vector instead of running the model again.
+        self._known_rows: dict[str, int] = {}
+        if vectors is not None:
+            texts = [normalize(t) for e in self.entries for t in entry_texts(e)]
+            for row, text in enumerate(texts):
+                self._known_rows.setdefault(text, row)
 
     @classmethod
     def build(
@@ -100,7 +107,7 @@ class KnowledgeIndex:
         *,
         embedder: Embedder | None | str = "default",
         weights: Weights | None = None,
-        split_mode: str = "C",
+        split_mode: str = "B",
     ) -> KnowledgeIndex:
         """Analyze every entry and load (or compute and cache) their embeddings.
 
@@ -146,7 +153,9 @@ class KnowledgeIndex:
     def dense_scores(self, text: str) -> np.ndarray:
         """Per entry: the best cosine between the message and any of its texts, rescaled to 0..1."""
         assert self.embedder is not None and self.vectors is not None
-        query = self.embedder.embed([normalize(text)])[0]
+        norm = normalize(text)
+        row = self._known_rows.get(norm)
+        query = self.vectors[row] if row is not None else self.embedder.embed([norm])[0]
         sims = self.vectors @ query
         best = np.maximum.reduceat(sims, self._group_starts)
         lo, hi = self.embedder.floor, self.embedder.ceiling

@@ -47,7 +47,7 @@ class Analyzer:
     def _tokenizer(self):  # noqa: ANN202 - sudachipy has no public type for it
         tok = getattr(self._local, "tokenizer", None)
         if tok is None:
-            tok = self._local.tokenizer = self._dictionary.create(self._mode)
+            tok = self._local.tokenizer = self._dictionary.tokenizer(mode=self._mode)
         return tok
 
     def analyze(self, text: str) -> Analysis:

@@ -1,0 +1,93 @@
+"""Composing replies: answer, clarify, no-match; facts filled; button taps."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.answering import (
+    ANSWER_MIN_SCORE,
+    CLARIFY_MIN_SCORE,
+    CLOSE_MARGIN,
+    answer_for_entry,
+    compose_answer,
+    decide,
+)
+from knowledge.retrieval import Match
+
+
+def test_confident_answer_has_facts_filled(index, tenant_facts):
+    answer = compose_answer(index, tenant="setagaya", text="見守りステッカーを申し込みたいです", facts=tenant_facts["setagaya"])
+    assert answer.kind == "answer"
+    assert answer.topic == "setagaya.sticker"
+    assert tenant_facts["setagaya"]["anshin_call_phone"] in answer.reply
+    assert "{{" not in answer.reply
+    assert answer.report_category == "見守りステッカー"
+    assert answer.follow_up == "talk_to_human"
+    assert 0.0 < answer.confidence <= 1.0
+    assert answer.choices == []
+
+
+def test_kashiwa_office_hours_answer(index, tenant_facts):
+    facts = tenant_facts["kashiwa"]
+    answer = compose_answer(index, tenant="kashiwa", text="窓口は土曜日もあいてますか", facts=facts)
+    assert answer.topic == "kashiwa.office_hours"
+    assert facts["night_line_phone"] in answer.reply and facts["center_place"] in answer.reply
+
+
+def test_nonsense_gets_no_match_and_offers_a_person(index, tenant_facts):
+    answer = compose_answer(index, tenant="kashiwa", text="asdfghjkl", facts=tenant_facts["kashiwa"])
+    assert answer.kind == "no_match"
+    assert answer.topic is None and answer.choices == []
+    assert answer.follow_up == "talk_to_human"
+    assert "相談員" in answer.reply
+
+
+def test_vague_message_gets_clarify_with_titles(index, tenant_facts):
+    answer = compose_answer(index, tenant="setagaya", text="電話のことで", facts=tenant_facts["setagaya"])
+    assert answer.kind == "clarify"
+    assert 2 <= len(answer.choices) <= 3
+    assert all(c.title == index.get(c.entry_id).title for c in answer.choices)
+    assert answer.topic is None
+
+
+def _m(entry, score):
+    return Match(entry=entry, score=score)
+
+
+def test_decide_rule(catalog):
+    a, b = catalog.get("common.greeting"), catalog.get("common.thanks")
+    assert decide([]) == "no_match"
+    assert decide([_m(a, CLARIFY_MIN_SCORE - 0.01), _m(b, 0.0)]) == "no_match"
+    assert decide([_m(a, ANSWER_MIN_SCORE - 0.01), _m(b, 0.0)]) == "clarify"
+    assert decide([_m(a, 0.8), _m(b, 0.8 - CLOSE_MARGIN / 2)]) == "clarify"
+    assert decide([_m(a, 0.8), _m(b, 0.5)]) == "answer"
+    assert decide([_m(a, 0.8)]) == "answer"
+
+
+def test_answer_for_tapped_button(index, tenant_facts):
+    answer = answer_for_entry(index, "setagaya", "setagaya.phone_visit_pause", tenant_facts["setagaya"])
+    assert answer.kind == "answer" and answer.topic == "setagaya.phone_visit_pause"
+    assert answer.confidence == 1.0
+    common = answer_for_entry(index, "kashiwa", "common.talk_to_human", tenant_facts["kashiwa"])
+    assert common.follow_up == "talk_to_human"
+
+
+def test_answer_for_entry_of_other_tenant_is_refused(index, tenant_facts):
+    with pytest.raises(KeyError):
+        answer_for_entry(index, "kashiwa", "setagaya.sticker", tenant_facts["kashiwa"])
+    with pytest.raises(KeyError):
+        answer_for_entry(index, "kashiwa", "kashiwa.nope", tenant_facts["kashiwa"])
+
+
+def test_every_entry_renders_for_every_tenant_that_sees_it(index, catalog, tenant_facts):
+    for tenant, facts in tenant_facts.items():
+        for entry in catalog.for_tenant(tenant):
+            reply = answer_for_entry(index, tenant, entry.id, facts).reply
+            assert "{{" not in reply and "}}" not in reply
+
+
+def test_missing_person_offers_intake(index, tenant_facts):
+    answer = compose_answer(index, tenant="setagaya", text="認知症の母が出かけたまま帰ってこない", facts=tenant_facts["setagaya"])
+    assert answer.topic == "setagaya.missing_person"
+    assert answer.follow_up == "missing_person_intake"
+    assert "110" in answer.reply

@@ -1,0 +1,113 @@
+"""Retrieval behaviour: tenants, kana-only words, confusable topics, caching, speed shape."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.catalog import load_catalog
+from knowledge.embedding import cache_path
+from knowledge.retrieval import KnowledgeIndex, entry_texts
+
+
+def test_tenant_sees_own_and_common_only(index):
+    for tenant, other in (("kashiwa", "setagaya"), ("setagaya", "kashiwa")):
+        for text in ("電話訪問をやめたい", "見守りステッカー", "福祉の総合相談の場所", "苦情があります"):
+            for m in index.search(tenant, text, k=10):
+                assert m.entry.tenant in (tenant, "common"), (tenant, text, m.entry.id)
+
+
+def test_results_are_sorted_and_bounded(index):
+    matches = index.search("setagaya", "ステッカーを申し込みたい", k=5)
+    assert len(matches) == 5
+    assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+    assert all(0.0 <= m.score <= 1.0 for m in matches)
+
+
+def test_empty_message_matches_nothing(index):
+    assert index.search("kashiwa", "   ") == []
+
+
+@pytest.mark.parametrize(
+    ("tenant", "text", "expected"),
+    [
+        # The confusable 電話 family (Setagaya 003 ③): the blend must tell them apart.
+        ("setagaya", "あしたは出かけるので電話に出られない", "setagaya.phone_visit_absence"),
+        ("setagaya", "電話の曜日を木曜にしてほしい", "setagaya.phone_visit_change"),
+        ("setagaya", "入院することになったので電話はしばらくいりません", "setagaya.phone_visit_pause"),
+        ("setagaya", "電話訪問はもう使わないのでやめたい", "setagaya.phone_visit_cancel"),
+        # Hiragana-only residents.
+        ("setagaya", "ほうかつにそうだんしたい", "setagaya.anshin_sukoyaka"),
+        ("setagaya", "すてっかーをしんせいしたい", "setagaya.sticker"),
+        ("kashiwa", "ひきこもりのむすこ", "kashiwa.hikikomori"),
+        ("kashiwa", "そうだんのばしょはどこ", "kashiwa.office_hours"),
+        # Common entries are reachable from both tenants.
+        ("kashiwa", "救急車をよんでください", "common.emergency"),
+        ("setagaya", "きえてしまいたい", "common.crisis_lines"),
+    ],
+)
+def test_typical_messages(index, tenant, text, expected):
+    assert index.search(tenant, text, k=1)[0].entry.id == expected
+
+
+def test_search_never_reanalyzes_entries(index, monkeypatch):
+    calls = []
+    original = index.analyzer.analyze
+
+    def counting(text):
+        calls.append(text)
+        return original(text)
+
+    monkeypatch.setattr(index.analyzer, "analyze", counting)
+    index.search("setagaya", "電話訪問の時間を変えたい")
+    assert calls == ["電話訪問の時間を変えたい"]
+
+
+class CountingEmbedder:
+    """Wraps the real model and counts how many texts it embeds."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.name = inner.name
+        self.floor, self.ceiling = inner.floor, inner.ceiling
+        self.embedded = 0
+
+    def embed(self, texts):
+        self.embedded += len(texts)
+        return self.inner.embed(texts)
+
+
+def test_embeddings_are_cached_by_content(index, tmp_path, catalog):
+    embedder = CountingEmbedder(index.embedder)
+    first = KnowledgeIndex.build(catalog, tmp_path, embedder=embedder)
+    n_texts = sum(len(entry_texts(e)) for e in catalog)
+    assert embedder.embedded == n_texts and not first.stats.from_cache
+    assert first.stats.cache_file is not None and first.stats.cache_file.exists()
+
+    second = KnowledgeIndex.build(catalog, tmp_path, embedder=embedder)
+    assert second.stats.from_cache
+    assert embedder.embedded == n_texts  # nothing re-embedded
+    assert second.search("setagaya", "ステッカー")[0].entry.id == first.search("setagaya", "ステッカー")[0].entry.id
+
+
+def test_changed_content_changes_the_cache_key(index, tmp_path):
+    a = cache_path(tmp_path, index.embedder.name, ["電話訪問"])
+    b = cache_path(tmp_path, index.embedder.name, ["電話訪問を休む"])
+    c = cache_path(tmp_path, "another-model", ["電話訪問"])
+    assert len({a, b, c}) == 3
+
+
+def test_lexical_only_index_still_works(catalog, tmp_path):
+    lexical = KnowledgeIndex.build(catalog, tmp_path, embedder=None)
+    assert lexical.stats.embedder is None
+    assert lexical.search("setagaya", "見守りステッカーの申し込み", k=1)[0].entry.id == "setagaya.sticker"
+
+
+def test_reindex_rebuilds_and_prunes_stale_cache(catalog, tmp_path):
+    from knowledge.retrieval import reindex
+
+    stale = None
+    first = KnowledgeIndex.build(catalog, tmp_path)
+    stale = first.stats.cache_file.with_name(first.stats.cache_file.name.rsplit("-", 1)[0] + "-000000000000000000000000.npy")
+    stale.write_bytes(b"old")
+    stats = reindex(load_catalog(), tmp_path)
+    assert stats.cache_file.exists() and not stale.exists()
