@@ -288,14 +288,16 @@ class Triage:
             return "resolved"
         return None
 
-    def _fires(self, rule: _Rule, norm: str, clauses: list[tuple[int, int]]) -> str | None:
-        """None when the rule fires; otherwise why its last match was dropped ("" = no match)."""
+    def _fires(self, rule: _Rule, norm: str, raw: str, clauses: list[tuple[int, int]]) -> str | None:
+        """None when the rule fires; otherwise why its last match was dropped ("" = no match).
+
+        `unless` looks at the unmasked text (`raw`, same offsets): 縄跳びの縄 is still a 縄跳び."""
         reason = ""
         starts = [c[0] for c in clauses]
         for pattern in rule.patterns:
             for mt in pattern.finditer(norm):
                 clause = clauses[bisect_right(starts, mt.start()) - 1]
-                if any(u.search(norm, clause[0], clause[1]) for u in rule.unless):
+                if any(u.search(raw, clause[0], clause[1]) for u in rule.unless):
                     continue
                 if rule.hard:
                     return None
@@ -310,14 +312,15 @@ class Triage:
     def assess(self, text: str, *, prior: Urgency = Urgency.NONE, prior_kind: str | None = None) -> Assessment:
         """Score one message. `prior` is the conversation's level so far; `prior_kind` its kind
         (a self-harm conversation turns a later "今夜やる" into an emergency)."""
-        norm = self._mask(self.normalize(text))
+        raw = self.normalize(text)
+        norm = self._mask(raw)
         clauses = self._clauses(norm)
         fired: list[_Rule] = []
         suppressed: list[str] = []
         for rule in self._rules:
             if rule.requires and not any(p.search(norm) for p in rule.requires):
                 continue
-            reason = self._fires(rule, norm, clauses)
+            reason = self._fires(rule, norm, raw, clauses)
             if reason is None:
                 fired.append(rule)
             elif reason:
