@@ -5,5 +5,6 @@ from frontdoor import models as core_models  # noqa: F401
 from frontdoor.db import Base
 from handoff import models as handoff_models  # noqa: F401
 from knowledge import gaps as knowledge_gaps  # noqa: F401
+from workers import models as worker_models  # noqa: F401
 
 metadata = Base.metadata

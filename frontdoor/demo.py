@@ -1,16 +1,19 @@
-"""Demo data for a first start: individual demo accounts per tenant (and, from the reports
-work, months of synthetic conversations). Safe to run twice."""
+"""Demo data for a first start: individual demo accounts per tenant, then months of
+realistic synthetic conversations (workers/reports/demo_data.py). Safe to run twice."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from bot import conversations as conv_service
+from frontdoor.clock import utc_now
 from frontdoor.db import create_engine, session_factory
+from frontdoor.migrate import upgrade_async
 from frontdoor.settings import Settings
 from frontdoor.tenants import load_tenants
 from handoff import accounts
 from handoff.models import Counselor, Role
+from workers.reports import demo_data
 
 # Demo only: README lists these; real deployments create accounts with `frontdoor create-user`.
 DEMO_PASSWORD = "demo-password-2026"
@@ -27,6 +30,8 @@ DEMO_ACCOUNTS = [
 
 async def seed_demo(settings: Settings, *, months: int = 4, force: bool = False) -> int:
     tenants = load_tenants(settings.tenants_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await upgrade_async(settings.resolved_database_url())  # `frontdoor demo-data` may be the first command run
     engine = create_engine(settings.resolved_database_url())
     try:
         async with session_factory(engine)() as session:
@@ -38,6 +43,11 @@ async def seed_demo(settings: Settings, *, months: int = 4, force: bool = False)
                         session, tenant_id=tenant_id, login=login, display_name=name, password=DEMO_PASSWORD, role=role, on_call=on_call
                     )
             await session.commit()
+            added = await demo_data.seed_conversations(
+                session, tenants=tenants.all(), now=utc_now(), config=demo_data.DemoConfig(months=months), force=force
+            )
+        if added:
+            print(f"デモ用の会話を {added:,} 件登録しました（{months} か月分）。")
     finally:
         await engine.dispose()
     return 0

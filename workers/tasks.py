@@ -46,3 +46,40 @@ def escalate_case(self, case_id: str) -> bool:  # noqa: ANN001
         )
 
     return run_with_session_and_redis(settings, work)
+
+
+# --- Monthly reports (issue 5) ------------------------------------------------------------
+
+
+@shared_task(bind=True, name="frontdoor.generate_monthly_reports", time_limit=60, expires=6 * 3600)
+def generate_monthly_reports(self, month: str | None = None) -> list[str]:  # noqa: ANN001
+    """Beat, on the 1st at 01:00 JST: fan out last month's report for every tenant
+    (Kashiwa 002 §8(4) due by the 10th; Setagaya 003 §1(2)⑥ウ(イ) 別紙6)."""
+    from frontdoor.tenants import load_tenants
+    from workers.reports.periods import Month, last_month
+
+    settings = _settings(self)
+    target = str(Month.parse(month) if month else last_month(utc_now()))
+    tenant_ids = load_tenants(settings.tenants_dir).ids()
+    for tenant_id in tenant_ids:
+        generate_report.delay(tenant_id, target)
+    return tenant_ids
+
+
+@shared_task(bind=True, name="frontdoor.generate_report", time_limit=600, expires=24 * 3600)
+def generate_report(self, tenant: str, month: str, generated_by: str = "beat") -> list[str]:  # noqa: ANN001
+    """Every format of one tenant's report for one month; running it twice replaces, never duplicates."""
+    from frontdoor.tenants import load_tenants
+    from workers.reports import storage
+    from workers.reports.periods import Month
+
+    settings = _settings(self)
+    tenant_cfg = load_tenants(settings.tenants_dir).get(tenant)
+
+    async def work(session) -> list[str]:  # noqa: ANN001
+        done = await storage.generate_all(
+            session, settings=settings, tenant=tenant_cfg, month=Month.parse(month), generated_by=generated_by, now=utc_now()
+        )
+        return [d.report.checksum for d in done]
+
+    return run_with_session(settings, work)
