@@ -8,12 +8,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from handoff.triage import Kind
+from handoff.triage import Kind, read_yaml
 
 CONTACTS_FILE = Path(__file__).parent / "data" / "emergency_contacts.yaml"
 _NUMBER = r"^(?:#\d{4}|1\d{2}|0\d{2,4}-\d{2,4}-\d{3,4})$"
@@ -78,8 +77,7 @@ def load_contacts(path: Path | None = None) -> Contacts:
 
 
 def _read(path: Path) -> Contacts:
-    with path.open(encoding="utf-8") as fh:
-        return Contacts.model_validate(yaml.safe_load(fh))
+    return Contacts.model_validate(read_yaml(path))
 
 
 @lru_cache(maxsize=1)

@@ -147,6 +147,9 @@ class CategoriesFile(_Strict):
 _KATAKANA = {c: c - 0x60 for c in range(ord("ァ"), ord("ヶ") + 1)}
 _SPACES = re.compile(r"\s+")
 _LONG = re.compile(r"[ー〜~～]+")
+# A stretched hiragana word (死にた〜い, しにたーい) loses its stretch; katakana keeps its ー
+# (ロープ), because this runs before katakana becomes hiragana.
+_STRETCH = re.compile(r"(?<=[ぁ-ゖ])[ー〜~～]+(?=[ぁ-ゖ])")
 _REPEAT = re.compile(r"(.)\1{2,}")
 
 
@@ -156,7 +159,7 @@ def normalize(text: str, emoji: dict[str, str] | None = None) -> str:
         for symbol, word in emoji.items():
             if symbol in text:
                 text = text.replace(symbol, word)
-    text = unicodedata.normalize("NFKC", text).lower().translate(_KATAKANA)
+    text = _STRETCH.sub("", unicodedata.normalize("NFKC", text).lower()).translate(_KATAKANA)
     text = _SPACES.sub("、", text.strip())
     text = _LONG.sub("ー", text)
     return _REPEAT.sub(r"\1\1", text)
@@ -165,6 +168,9 @@ def normalize(text: str, emoji: dict[str, str] | None = None) -> str:
 def _compile(pattern: str, macros: dict[str, str], where: str) -> re.Pattern[str]:
     for name, fragment in macros.items():
         pattern = pattern.replace("@{" + name + "}", f"(?:{fragment})")
+    # Messages hold no spaces (they become 、), so patterns hold none either; this lets
+    # YAML fold long alternations over lines.
+    pattern = _SPACES.sub("", pattern)
     if "@{" in pattern:
         raise ValueError(f"{where}: unknown macro in {pattern!r}")
     # Patterns go through the same normalisation as messages (ロープ → ろーぷ), minus the
@@ -366,9 +372,24 @@ class Triage:
         return found.pop() if found else "その他"
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses duplicate keys (a second `examples:` silently wins otherwise)."""
+
+    def construct_mapping(self, node, deep=False):  # noqa: ANN001, ANN201, D102
+        keys = [self.construct_object(k, deep=deep) for k, _ in node.value]
+        dupes = {k for k in keys if keys.count(k) > 1}
+        if dupes:
+            raise ValueError(f"duplicate keys {sorted(map(str, dupes))} at {node.start_mark}")
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: Path) -> object:
+    with path.open(encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def _read(name: str, model: type[BaseModel], directory: Path) -> BaseModel:
-    with (directory / name).open(encoding="utf-8") as fh:
-        return model.model_validate(yaml.safe_load(fh))
+    return model.model_validate(read_yaml(directory / name))
 
 
 def load_triage(directory: Path | None = None) -> Triage:
