@@ -18,6 +18,7 @@ from frontdoor.settings import Settings
 from handoff.auth import LoginRequired
 from handoff.console import router as console_router
 from handoff.console_socket import router as console_socket_router
+from workers.reports.dashboard import router as dashboard_router
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | N
     app.include_router(webhook_router)
     app.include_router(console_router)
     app.include_router(console_socket_router)
+    app.include_router(dashboard_router)
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired):  # noqa: ANN202, ARG001

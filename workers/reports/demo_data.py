@@ -253,7 +253,7 @@ async def _record_gaps(session: AsyncSession, gaps: list[tuple[uuid.UUID, str, s
     first: dict[uuid.UUID, int] = {}
     for i in range(0, len(ids), 500):
         stmt = select(Message.conversation_id, func.min(Message.id)).where(Message.conversation_id.in_(ids[i : i + 500]))
-        first.update(dict((await session.execute(stmt.group_by(Message.conversation_id))).tuples().all()))
+        first.update({c: m for c, m in (await session.execute(stmt.group_by(Message.conversation_id))).all()})
     rows = [
         dict(tenant_id=tenant, message_id=first[conv], conversation_id=conv, normalized=" ".join(q.lower().split()),
              kind="no_match", created_at=asked)
