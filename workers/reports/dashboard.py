@@ -76,6 +76,7 @@ async def dashboard(request: Request, staff: Manager, session: SessionDep, runti
             ],
             label="引継ぎ（緊急度・ルート別）",
             width=560,
+            left=150,
         ),
     }
     reports = await storage.history(session, tenant_id=tenant.id)
@@ -85,7 +86,7 @@ async def dashboard(request: Request, staff: Manager, session: SessionDep, runti
         "dashboard.html",
         {
             "staff": staff, "tenant": tenant, "data": data, "charts": charts, "drill": drill,
-            "months": [str(m) for m in Month.of(utc_now()).months_back(13)][::-1], "formats": storage.formats_for(tenant),
+            "months": sorted({str(period), *(str(m) for m in Month.of(utc_now()).months_back(13))}, reverse=True), "formats": storage.formats_for(tenant),
             "reports": reports, "authors": authors, "regenerated": request.query_params.get("regenerated"),
         },
     )

@@ -10,7 +10,7 @@ from knowledge import catalog
 from workers.reports import queries
 from workers.reports.periods import Month
 
-URGENCY_JA = {"emergency": "緊急", "urgent": "至急", "none": "通常（相談員希望）"}
+URGENCY_JA = {"emergency": "緊急", "urgent": "至急", "none": "通常"}
 ROUTE_JA = {"chat": "ライブチャット", "phone": "電話", "face_to_face": "面談", "email": "メール"}
 TREND_MONTHS = 12
 

@@ -24,9 +24,9 @@ def _svg(width: int, height: int, label: str, body: str) -> Markup:
     )
 
 
-def bar_chart(items: Sequence[tuple[str, int, str | None]], *, label: str, width: int = 520, unit: str = "件") -> Markup:
+def bar_chart(items: Sequence[tuple[str, int, str | None]], *, label: str, width: int = 520, unit: str = "件", left: int = 130) -> Markup:
     """Horizontal bars: (label, value, link or None)."""
-    row_h, left, right = 24, 130, 60
+    row_h, right = 24, 60
     height = row_h * len(items) + 8
     top = max([v for _, v, _ in items] + [1])
     parts = []
