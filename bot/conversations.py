@@ -38,7 +38,7 @@ async def ensure_tenant_rows(session: AsyncSession, tenants: list[tuple[str, str
         if tenant_id not in existing:
             session.add(TenantRow(id=tenant_id, name=name))
     await session.flush()
-    channels = set((await session.execute(select(Channel.tenant_id, Channel.kind))).tuples().all())
+    channels = {tuple(row) for row in await session.execute(select(Channel.tenant_id, Channel.kind))}
     for tenant_id, _ in tenants:
         for kind in ChannelKind:
             if (tenant_id, kind) not in channels:

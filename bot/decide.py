@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from frontdoor.tenants import Tenant
-from handoff.contacts import EmergencyContact
+from handoff.contacts import Contacts
 from handoff.intake import flagged_reply
 from handoff.triage import Assessment, Triage
 from handoff.urgency import Urgency
@@ -36,7 +36,7 @@ class Decision:
 
 
 class Decider:
-    def __init__(self, *, triage: Triage, index: KnowledgeIndex, contacts: list[EmergencyContact]):
+    def __init__(self, *, triage: Triage, index: KnowledgeIndex, contacts: Contacts):
         self.triage = triage
         self.index = index
         self.contacts = contacts
@@ -47,9 +47,17 @@ class Decider:
         return compose_answer(self.index, tenant=tenant.id, text=text, facts=tenant.facts)
 
     def decide(
-        self, tenant: Tenant, text: str, *, prior: Urgency, now: datetime, topic: str | None = None
+        self,
+        tenant: Tenant,
+        text: str,
+        *,
+        prior: Urgency,
+        now: datetime,
+        topic: str | None = None,
+        prior_kind: str | None = None,
     ) -> Decision:
-        assessment = self.triage.assess(text, prior=prior)
+        """`prior_kind` lets a follow-up such as 「今夜やる」 raise an earlier self-harm message."""
+        assessment = self.triage.assess(text, prior=prior, prior_kind=prior_kind)
         if assessment.level != Urgency.NONE and assessment.level.rank > prior.rank:
             reply, buttons = flagged_reply(assessment, tenant=tenant, contacts=self.contacts, now=now)
             return Decision(assessment, None, reply, buttons)

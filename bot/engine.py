@@ -144,13 +144,15 @@ class ConversationEngine:
             replies = await conv_service.replies_after(session, message=stored.message)
             return Outcome(conversation.id, stored.message.id, True, str(conversation.mode), [Reply.of(m) for m in replies])
 
-        outcome = Outcome(conversation.id, stored.message.id, False, str(conversation.mode))
+        conversation_id, inbound_message = conversation.id, stored.message
+        outcome = Outcome(conversation_id, inbound_message.id, False, str(conversation.mode))
         try:
-            turns = await self._respond(session, conversation, stored.message, text, inbound, outcome, now)
+            turns = await self._respond(session, conversation, inbound_message, text, inbound, outcome, now)
         except Exception:  # degrade, never drop: the message is already stored
-            log.exception("reply failed for conversation %s", conversation.id)
+            log.exception("reply failed for conversation %s", conversation_id)
             await session.rollback()
-            conversation = await session.get(Conversation, conversation.id, populate_existing=True)
+            conversation = await session.get(Conversation, conversation_id, populate_existing=True)
+            inbound_message = await session.get(Message, outcome.inbound_id, populate_existing=True)
             turns = [(FALLBACK_REPLY, [], {"fallback": True})]
         stored_replies = []
         for reply_text, buttons, meta in turns:
@@ -166,7 +168,7 @@ class ConversationEngine:
         await session.commit()
         outcome.replies = [Reply.of(m) for m in stored_replies]
         outcome.mode = str(conversation.mode)
-        await self._publish(conversation, stored.message, stored_replies, flagged=outcome.urgency != "none")
+        await self._publish(conversation, inbound_message, stored_replies, flagged=outcome.urgency != "none")
         return outcome
 
     async def _respond(
@@ -183,11 +185,13 @@ class ConversationEngine:
         prior = Urgency(conversation.urgency)
         action = inbound.action or ""
         topic = action.removeprefix("topic:") if action.startswith("topic:") else None
-        decision = self.decider.decide(tenant, text, prior=prior, now=now, topic=topic)
+        case = await self._open_case(session, conversation)
+        decision = self.decider.decide(
+            tenant, text, prior=prior, now=now, topic=topic, prior_kind=case.kind if case else None
+        )
         level = Urgency.max(prior, decision.assessment.level)
         conversation.urgency = str(level)
         outcome.urgency = str(level)
-        case = await self._open_case(session, conversation)
 
         if conversation.mode == ConversationMode.HUMAN:
             # The counselor holds the chat: the bot says nothing (not even "please wait").

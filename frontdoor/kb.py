@@ -11,7 +11,7 @@ from frontdoor.settings import Settings
 from frontdoor.tenants import load_tenants
 from knowledge import gaps
 from knowledge.catalog import load_catalog
-from knowledge.retrieval import KnowledgeIndex
+from knowledge.retrieval import KnowledgeIndex, reindex
 from knowledge.validate import validate_catalog
 
 
@@ -35,10 +35,11 @@ def run_kb(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_gaps(settings, args.tenant, args.limit))
     catalog = load_catalog()
     started = time.perf_counter()
-    index = KnowledgeIndex.build(catalog, cache_dir=settings.cache_dir)
     if args.action == "reindex":
-        print(f"索引を作り直しました（{time.perf_counter() - started:.1f}秒）。")
+        reindex(catalog, settings.cache_dir)
+        print(f"索引を作り直しました（{len(catalog.entries)}件、{time.perf_counter() - started:.1f}秒）。")
         return 0
+    index = KnowledgeIndex.build(catalog, cache_dir=settings.cache_dir)
     tenants = load_tenants(settings.tenants_dir)
     problems = validate_catalog(catalog, index, tenants.facts())
     for tenant in tenants.all():

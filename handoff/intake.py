@@ -20,7 +20,7 @@ from bot.models import Conversation
 from frontdoor.tenants import Tenant
 from handoff import cases as case_service
 from handoff import queues
-from handoff.contacts import EmergencyContact
+from handoff.contacts import Contacts
 from handoff.models import Case, Route
 from handoff.responses import ROUTE_CHOICES, emergency_reply, urgent_reply
 from handoff.triage import Assessment
@@ -70,7 +70,7 @@ def report_category(tenant: Tenant, assessment: Assessment) -> str:
 
 
 def flagged_reply(
-    assessment: Assessment, *, tenant: Tenant, contacts: list[EmergencyContact], now: datetime
+    assessment: Assessment, *, tenant: Tenant, contacts: Contacts, now: datetime
 ) -> tuple[str, list[tuple[str, str]]]:
     """The reply to an urgent or emergency message, and its buttons. Pure: `frontdoor ask` uses it too."""
     if assessment.level == Urgency.EMERGENCY:
@@ -90,7 +90,7 @@ async def on_flagged(
     conversation: Conversation,
     assessment: Assessment,
     tenant: Tenant,
-    contacts: list[EmergencyContact],
+    contacts: Contacts,
     policy: HandoffPolicy,
     now: datetime,
 ) -> HandoffTurn:
@@ -147,8 +147,16 @@ async def on_route_chosen(
     return HandoffTurn("メールでお返事します。\n返信先のメールアドレスを教えてください。", [], case, route)
 
 
+_DASHES = str.maketrans({c: "-" for c in "−‐‑‒–—―ーｰ"})
+
+
+def _normalized(text: str) -> str:
+    """NFKC plus every dash residents type between digits (０９０−１１１１…) as '-'."""
+    return unicodedata.normalize("NFKC", text).translate(_DASHES)
+
+
 def _find(pattern: re.Pattern[str], text: str) -> str | None:
-    found = pattern.search(unicodedata.normalize("NFKC", text))
+    found = pattern.search(_normalized(text))
     return found.group(0) if found else None
 
 
@@ -184,7 +192,7 @@ async def on_awaited_reply(
     if not phone:
         return HandoffTurn("お電話番号が読み取れませんでした。数字で、もう一度送ってください。（例：090-1234-5678）", [], case, case.route)
     conversation.awaiting = None
-    preferred = unicodedata.normalize("NFKC", text).replace(phone, "").strip(" 　、,。") or None
+    preferred = _normalized(text).replace(phone, "").strip(" 　、,。") or None
     await case_service.record_contact_details(session, case=case, now=now, phone=phone, preferred_time=preferred)
     if awaiting == AWAIT_APPOINTMENT:
         return HandoffTurn(f"面談のご希望を受け付けました。日時が決まりましたら、お電話でお知らせします。{when}", [], case, Route.FACE_TO_FACE)

@@ -10,9 +10,6 @@ from bot.engine import ConversationEngine, Inbound, Outcome
 from bot.validation import InvalidMessage
 from frontdoor.models import ChannelKind
 
-router = Router(name="resident")
-
-
 def keyboard(buttons: list[tuple[str, str]]) -> InlineKeyboardMarkup | None:
     """Clarify choices and handoff routes as an inline keyboard, one button a row (large tap targets)."""
     rows = [[InlineKeyboardButton(text=label, callback_data=action[:64])] for action, label in buttons]
@@ -44,13 +41,11 @@ async def _handle(engine: ConversationEngine, sessions, inbound: Inbound) -> Out
         return await engine.handle_inbound(session, inbound)
 
 
-@router.message(CommandStart())
 async def on_start(message: Message, engine: ConversationEngine, sessions, tenant_id: str) -> None:  # noqa: ANN001
     inbound = _inbound(tenant_id, message, message.text or "/start", action="topic:common.greeting")
     await _reply(message, await _handle(engine, sessions, inbound))
 
 
-@router.message(F.text)
 async def on_text(message: Message, engine: ConversationEngine, sessions, tenant_id: str) -> None:  # noqa: ANN001
     try:
         outcome = await _handle(engine, sessions, _inbound(tenant_id, message, message.text or ""))
@@ -60,12 +55,10 @@ async def on_text(message: Message, engine: ConversationEngine, sessions, tenant
     await _reply(message, outcome)
 
 
-@router.message()
 async def on_other(message: Message) -> None:
     await message.answer("ごめんなさい。写真やスタンプは読み取れません。文字でお送りください。")
 
 
-@router.callback_query(F.data)
 async def on_button(query: CallbackQuery, engine: ConversationEngine, sessions, tenant_id: str) -> None:  # noqa: ANN001
     await query.answer()
     message = query.message
@@ -80,3 +73,13 @@ async def on_button(query: CallbackQuery, engine: ConversationEngine, sessions, 
                     label = button.text
     inbound = _inbound(tenant_id, message, label, action=query.data, msg_id=f"cb:{query.id}")
     await _reply(message, await _handle(engine, sessions, inbound))
+
+
+def build_router() -> Router:
+    """A fresh router per dispatcher (an aiogram router attaches to one dispatcher only)."""
+    router = Router(name="resident")
+    router.message.register(on_start, CommandStart())
+    router.message.register(on_text, F.text)
+    router.message.register(on_other)
+    router.callback_query.register(on_button, F.data)
+    return router

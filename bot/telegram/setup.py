@@ -14,7 +14,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import Update
 from fastapi import APIRouter, HTTPException, Request, Response
 
-from bot.telegram.handlers import router as resident_router
+from bot.telegram.handlers import build_router
 from frontdoor.deps import RuntimeDep
 from frontdoor.runtime import Runtime
 
@@ -35,7 +35,7 @@ def build_dispatcher(runtime: Runtime) -> Dispatcher:
     dp["engine"] = runtime.conversation_engine
     dp["sessions"] = runtime.sessions
     dp["tenant_id"] = runtime.settings.telegram_tenant
-    dp.include_routers(resident_router)
+    dp.include_routers(build_router())
     return dp
 
 

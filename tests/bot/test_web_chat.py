@@ -45,7 +45,7 @@ async def test_dropped_socket_resumes_without_losing_or_repeating(live_server, s
     await client.close()  # the connection drops
 
     # While away, the resident's other tab (same session) sends a message and gets a reply.
-    other = await ChatClient(f"{live_server.ws_url}/ws/kashiwa").connect(session=token)
+    other = await ChatClient(f"{live_server.ws_url}/ws/kashiwa").connect(session=token, last_id=first_reply["id"])
     await other.send_text("土日もやってる？")
     away_reply = await other.bot_reply()
     await other.close()

@@ -1,0 +1,91 @@
+"""The conversation engine, called directly (plain async Python over the real database)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import select
+
+from bot.engine import FALLBACK_REPLY, ConversationEngine, Inbound
+from bot.models import Conversation, Message
+from frontdoor.models import ChannelKind
+from handoff.models import Case, CaseStatus
+from handoff.relay import Relay
+
+pytestmark = pytest.mark.asyncio
+
+
+def inbound(tenant: str, text: str, *, who: str | None = None, action: str | None = None) -> Inbound:
+    return Inbound(tenant, ChannelKind.WEB, who or uuid.uuid4().hex, text, channel_message_id=uuid.uuid4().hex, action=action)
+
+
+async def test_knowledge_answer_sets_topic_and_report_category(runtime, session):  # noqa: ANN001
+    outcome = await runtime.conversation_engine.handle_inbound(session, inbound("setagaya", "来週の電話、病院で留守にするのでお休みしたい"))
+    assert outcome.urgency == "none" and outcome.route == "bot"
+    assert outcome.topic == "setagaya.phone_visit_absence"
+    conversation = await session.get(Conversation, outcome.conversation_id, populate_existing=True)
+    assert conversation.category == "電話訪問関連"  # Setagaya 別紙6 1-1
+
+
+async def test_redis_down_still_answers_and_stores(runtime, session):  # noqa: ANN001
+    dead = Relay(Redis.from_url("unix:///nonexistent/redis.sock"))
+    engine = ConversationEngine(
+        settings=runtime.settings, tenants=runtime.tenants, decider=runtime.decider, relay=dead, policy=runtime.conversation_engine.policy
+    )
+    outcome = await engine.handle_inbound(session, inbound("kashiwa", "障害者手帳のことで相談したい"))
+    assert outcome.replies and outcome.replies[0].text
+    stored = await session.get(Message, outcome.inbound_id)
+    assert stored.text == "障害者手帳のことで相談したい"
+
+
+class BrokenDecider:
+    contacts: list = []
+
+    def decide(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        raise RuntimeError("index unavailable")
+
+
+async def test_failing_decision_degrades_to_a_fallback_and_keeps_the_words(runtime, session):  # noqa: ANN001
+    engine = ConversationEngine(
+        settings=runtime.settings, tenants=runtime.tenants, decider=BrokenDecider(), relay=runtime.relay, policy=runtime.conversation_engine.policy
+    )
+    outcome = await engine.handle_inbound(session, inbound("kashiwa", "生活が苦しくて家賃が払えない"))
+    assert [r.text for r in outcome.replies] == [FALLBACK_REPLY]
+    assert (await session.get(Message, outcome.inbound_id)).text == "生活が苦しくて家賃が払えない"
+
+
+async def test_risk_never_goes_down_within_a_conversation(runtime, session):  # noqa: ANN001
+    who = uuid.uuid4().hex
+    engine = runtime.conversation_engine
+    first = await engine.handle_inbound(session, inbound("kashiwa", "夫に毎日なぐられてます", who=who))
+    assert first.urgency in ("urgent", "emergency")
+    later = await engine.handle_inbound(session, inbound("kashiwa", "窓口は何時までですか", who=who))
+    assert later.conversation_id == first.conversation_id
+    assert later.urgency == first.urgency
+    cases = list(await session.scalars(select(Case).where(Case.conversation_id == first.conversation_id)))
+    assert len(cases) == 1  # the same case, not a new one per message
+
+
+async def test_phone_callback_details_are_recorded_before_the_reply_confirms(runtime, session):  # noqa: ANN001
+    who = uuid.uuid4().hex
+    engine = runtime.conversation_engine
+    first = await engine.handle_inbound(session, inbound("kashiwa", "もうお金がなくて今日食べるものもない", who=who))
+    assert first.urgency == "urgent"
+    asked = await engine.handle_inbound(session, inbound("kashiwa", "電話で折り返してほしい", who=who, action="route:phone"))
+    assert "お電話番号" in asked.replies[0].text
+    unclear = await engine.handle_inbound(session, inbound("kashiwa", "夕方なら", who=who))
+    assert "読み取れません" in unclear.replies[0].text
+    done = await engine.handle_inbound(session, inbound("kashiwa", "０９０−１１１１−２２２２　夕方がいいです", who=who))
+    case = await session.scalar(select(Case).where(Case.conversation_id == first.conversation_id).execution_options(populate_existing=True))
+    assert case.route == "phone" and case.contact_phone == "090-1111-2222" and "夕方" in case.preferred_time
+    assert case.status == CaseStatus.WAITING
+    assert "受け付けました" in done.replies[0].text
+
+
+async def test_asking_for_a_person_offers_the_four_routes(runtime, session):  # noqa: ANN001
+    outcome = await runtime.conversation_engine.handle_inbound(session, inbound("setagaya", "人と話したいです。相談員さんにつないで"))
+    assert outcome.route == "chat"
+    assert {b[0] for b in outcome.replies[0].buttons} == {"route:chat", "route:phone", "route:face_to_face", "route:email"}
