@@ -16,8 +16,11 @@ from handoff.urgency import Urgency
 
 def ask_one(decider: Decider, tenant: Tenant, text: str) -> dict:
     decision = decider.decide(tenant, text, prior=Urgency.NONE, now=utc_now())
+    topic = decision.topic
+    if topic is None and decision.answer is not None and decision.answer.choices:
+        topic = decision.answer.choices[0].entry_id  # a clarifying question: its first choice
     return {
-        "topic": decision.topic,
+        "topic": topic,
         "urgency": str(decision.assessment.level),
         # An urgent or emergency message opens a case on the live chat queue first.
         "route": "chat" if decision.flagged else "bot",

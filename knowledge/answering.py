@@ -59,15 +59,28 @@ def _from_entry(entry: Entry, facts: Mapping[str, str], confidence: float) -> An
     )
 
 
+NEAR_EXACT_DENSE = 0.97
+NEAR_EXACT_LEAD = 0.02
+
+
 def decide(matches: list[Match]) -> Literal["answer", "clarify", "no_match"]:
     """The confidence rule, separate from I/O so it can be tested on its own."""
     if not matches or matches[0].score < CLARIFY_MIN_SCORE:
         return "no_match"
     best = matches[0].score
     second = matches[1].score if len(matches) > 1 else 0.0
-    if best < ANSWER_MIN_SCORE or best - second < CLOSE_MARGIN:
+    if best < ANSWER_MIN_SCORE:
+        return "clarify"
+    if best - second < CLOSE_MARGIN and not _near_exact(matches):
         return "clarify"
     return "answer"
+
+
+def _near_exact(matches: list[Match]) -> bool:
+    """The resident asked (almost word for word) a question an entry lists: answer it, even
+    when a sibling entry shares most of its words (見守りステッカー vs その変更)."""
+    runner_up = matches[1].dense if len(matches) > 1 else 0.0
+    return matches[0].dense >= NEAR_EXACT_DENSE and matches[0].dense - runner_up >= NEAR_EXACT_LEAD
 
 
 def compose_answer(index: KnowledgeIndex, *, tenant: str, text: str, facts: Mapping[str, str]) -> Answer:
