@@ -24,7 +24,8 @@ async def test_urgent_widget_message_reaches_console_and_counselor_reply_reaches
     await console.fill("input[name=password]", PASSWORD)
     await console.click("button[type=submit]")
     await console.wait_for_url("**/console/")
-    rows_before = await console.locator("tr[data-case]").count()
+    ids_js = "Array.from(document.querySelectorAll('tr[data-case]')).map(r => r.dataset.case)"
+    before = set(await console.evaluate(ids_js))
 
     resident = await resident_ctx.new_page()
     await resident.goto(f"{live_server.base_url}/demo/kashiwa")
@@ -37,8 +38,10 @@ async def test_urgent_widget_message_reaches_console_and_counselor_reply_reaches
     await resident.click(".fd-buttons button:has-text('チャット')")
 
     # The case appears on the console without a reload.
-    await console.wait_for_function(f"document.querySelectorAll('tr[data-case]').length > {rows_before}", timeout=15000)
-    await console.locator("tr[data-case] a.button").first.click()
+    known = ",".join(f"'{i}'" for i in before)
+    await console.wait_for_function(f"{ids_js}.some(id => ![{known}].includes(id))", timeout=15000)
+    new_case = (set(await console.evaluate(ids_js)) - before).pop()
+    await console.click(f"tr[data-case='{new_case}'] a.button")
     await console.click("#take-over")
     await resident.wait_for_selector(".fd-system >> text=相談員が会話に参加しました", timeout=15000)
 
