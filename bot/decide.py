@@ -46,6 +46,14 @@ class Decider:
             return answer_for_entry(self.index, tenant.id, topic, tenant.facts)
         return compose_answer(self.index, tenant=tenant.id, text=text, facts=tenant.facts)
 
+    def report_category(self, answer: Answer) -> str | None:
+        """The answer's report category; for a clarifying question, the category its choices
+        share (見守りステッカー whichever sticker entry it turns out to be), else None."""
+        if answer.kind == "answer":
+            return answer.report_category
+        categories = {self.index.catalog.get(c.entry_id).report_category for c in answer.choices}
+        return categories.pop() if len(categories) == 1 else None
+
     def decide(
         self,
         tenant: Tenant,

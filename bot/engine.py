@@ -271,8 +271,8 @@ class ConversationEngine:
         outcome.confidence = decision.confidence
         if answer.kind == "answer" and answer.topic:
             conversation.topic = answer.topic
-            if answer.report_category and not conversation.category:
-                conversation.category = answer.report_category
+        if not conversation.category:
+            conversation.category = self.decider.report_category(answer)
         if answer.kind in ("no_match", "clarify"):
             await gaps.record_gap(
                 session,

@@ -23,6 +23,8 @@ from handoff.auth import COOKIE, MAX_AGE_S, CaseWorker, CurrentStaff, issue_cook
 from handoff.canned import canned_for
 from handoff.models import Case, CaseStatus, Counselor, Role, Route
 from handoff.queues import live_queue
+from workers.reports import periods as report_periods
+from workers.reports import queries as report_queries
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -262,25 +264,42 @@ async def conversations(
     staff: CaseWorker,
     session: SessionDep,
     status: str | None = None,
+    month: str | None = None,
     date: str | None = None,
+    weekday: Annotated[int | None, Query(ge=0, le=6)] = None,
     hour: Annotated[int | None, Query(ge=0, le=23)] = None,
     category: str | None = None,
+    urgency: str | None = None,
+    route: str | None = None,
 ) -> HTMLResponse:
-    """Conversation list (the supervisor's view of live conversations; dashboard drill-down). No text here."""
+    """Conversation list: the supervisor's view of live conversations and the dashboard's
+    drill-down (same filters as its figures). No resident text on this page."""
     stmt = select(Conversation).where(Conversation.tenant_id == staff.tenant_id)
+    try:
+        if month:
+            period = report_periods.Month.parse(month)
+            stmt = stmt.where(Conversation.local_date.between(period.first_day, period.last_day))
+        if date:
+            stmt = stmt.where(Conversation.local_date == datetime.fromisoformat(date).date())
+    except ValueError:
+        raise HTTPException(status_code=400, detail="日付の形式が正しくありません。") from None
     if status == "open":
         stmt = stmt.where(Conversation.status == ConversationStatus.OPEN)
-    if date:
-        try:
-            stmt = stmt.where(Conversation.local_date == datetime.fromisoformat(date).date())
-        except ValueError:
-            raise HTTPException(status_code=400, detail="日付の形式が正しくありません。") from None
+    if weekday is not None:
+        stmt = stmt.where(report_queries.weekday_of(session.bind.dialect.name, Conversation.local_date) == weekday)
     if hour is not None:
         stmt = stmt.where(Conversation.local_hour == hour)
     if category:
-        stmt = stmt.where(Conversation.category == category)
-    rows = list(await session.scalars(stmt.order_by(Conversation.started_at.desc()).limit(200)))
-    case_ids = dict((await session.execute(select(Case.conversation_id, Case.id).where(Case.conversation_id.in_([c.id for c in rows])))).tuples().all())
+        stmt = stmt.where(report_queries.CATEGORY == category)
+    if urgency:
+        stmt = stmt.where(Conversation.urgency == urgency)
+    if route:
+        stmt = stmt.where(Conversation.id.in_(select(Case.conversation_id).where(Case.route == route)))
+    rows = list(await session.scalars(stmt.order_by(Conversation.started_at.desc()).limit(500)))
+    case_ids = {
+        row[0]: row[1]
+        for row in await session.execute(select(Case.conversation_id, Case.id).where(Case.conversation_id.in_([c.id for c in rows])))
+    }
     return _page(request, "conversations.html", staff, conversations=rows, case_ids=case_ids, live=status == "open")
 
 

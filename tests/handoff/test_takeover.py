@@ -136,3 +136,25 @@ async def live_server_client(live_server):  # noqa: ANN001, ANN201
     import httpx
 
     return httpx.AsyncClient(base_url=live_server.base_url, follow_redirects=False)
+
+
+async def test_conversation_list_filters_like_the_dashboard_and_shows_no_text(live_server, session):  # noqa: ANN001
+    supervisor = await make_staff(session, tenant_id="setagaya", role=Role.SUPERVISOR)
+    client = await console_client(live_server.base_url, supervisor)
+    resident = await ChatClient(f"{live_server.ws_url}/ws/setagaya").connect()
+    await resident.send_text("見守りステッカーの申請書がほしいです　電話は03-1234-5678")
+    ack = await resident.next_event("ack")
+    await resident.bot_reply()
+    await resident.close()
+    conversation = await session.get(Conversation, (await session.get(Message, ack["id"])).conversation_id)
+    month = conversation.local_date.strftime("%Y-%m")
+    page = await client.get(
+        "/console/conversations",
+        params={"month": month, "hour": conversation.local_hour, "weekday": conversation.local_date.weekday(), "category": "見守りステッカー"},
+    )
+    assert page.status_code == 200 and f"/console/conversations/{conversation.id}" in page.text
+    assert "03-1234-5678" not in page.text and "申請書" not in page.text
+    other_hour = (conversation.local_hour + 1) % 24
+    assert f"/console/conversations/{conversation.id}" not in (await client.get("/console/conversations", params={"hour": other_hour})).text
+    assert (await client.get("/console/conversations", params={"month": "2026-13"})).status_code == 400
+    await client.aclose()
