@@ -25,7 +25,7 @@ import httpx  # noqa: E402
 import websockets  # noqa: E402
 
 from frontdoor.app import prepare  # noqa: E402
-from frontdoor.migrate import upgrade  # noqa: E402
+from frontdoor.migrate import upgrade_async  # noqa: E402
 from frontdoor.redis_server import start_redis  # noqa: E402
 from frontdoor.runtime import build_decider, build_runtime  # noqa: E402
 from frontdoor.settings import Settings  # noqa: E402
@@ -52,7 +52,7 @@ async def main(n: int) -> None:
     data = Path(tempfile.mkdtemp(prefix="fd-bench-"))
     base = Settings(data_dir=data, _env_file=None)
     url = base.resolved_database_url()
-    upgrade(url)
+    await upgrade_async(url)
     handle = start_redis(base)
     settings = base.model_copy(update={"database_url": url, "redis_url": handle.url, "demo_data": False})
     decider = build_decider(settings)
