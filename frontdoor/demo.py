@@ -28,6 +28,26 @@ DEMO_ACCOUNTS = [
 ]
 
 
+# A few conversations happening right now, sent through the real engine, so the console
+# shows waiting cases on a first start. Synthetic, written for the demo.
+LIVE_EXAMPLES = [
+    ("kashiwa", "もう三日もまともに食べてなくて、お金もあと数百円しかありません"),
+    ("kashiwa", "窓口って土曜日もあいてますか"),
+    ("setagaya", "となりのひとり暮らしのおばあさん、ここ四日ほど雨戸がしまったままで電話にも出ないんです"),
+    ("setagaya", "来週の電話訪問、入院するのでお休みにしてほしい"),
+]
+
+
+async def _live_examples(settings: Settings, tenants, session) -> None:  # noqa: ANN001
+    from bot.engine import Inbound
+    from frontdoor.models import ChannelKind
+    from frontdoor.runtime import build_decider, build_engine
+
+    engine = build_engine(settings, tenants, build_decider(settings), relay=None)
+    for number, (tenant_id, text) in enumerate(LIVE_EXAMPLES):
+        await engine.handle_inbound(session, Inbound(tenant_id, ChannelKind.WEB, f"demo-live-{number:04d}-resident", text))
+
+
 async def seed_demo(settings: Settings, *, months: int = 4, force: bool = False) -> int:
     tenants = load_tenants(settings.tenants_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -46,6 +66,8 @@ async def seed_demo(settings: Settings, *, months: int = 4, force: bool = False)
             added = await demo_data.seed_conversations(
                 session, tenants=tenants.all(), now=utc_now(), config=demo_data.DemoConfig(months=months), force=force
             )
+            if added:
+                await _live_examples(settings, tenants, session)
         if added:
             print(f"デモ用の会話を {added:,} 件登録しました（{months} か月分）。")
     finally:

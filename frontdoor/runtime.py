@@ -43,6 +43,16 @@ def build_llm(settings: Settings):  # noqa: ANN201
     return ChatOpenAI(base_url=settings.llm_base_url, model=settings.llm_model, timeout=settings.llm_timeout_s, api_key="none")
 
 
+def build_engine(settings: Settings, tenants: TenantRegistry, decider: Decider, relay: Relay | None) -> ConversationEngine:
+    policy = HandoffPolicy(
+        sla_emergency=timedelta(seconds=settings.sla_emergency_seconds),
+        sla_urgent=timedelta(seconds=settings.sla_urgent_seconds),
+    )
+    return ConversationEngine(
+        settings=settings, tenants=tenants, decider=decider, relay=relay, policy=policy, llm=build_llm(settings)
+    )
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -68,13 +78,7 @@ def build_runtime(settings: Settings, *, decider: Decider | None = None, redis_h
     redis = Redis.from_url(handle.url, decode_responses=True)
     relay = Relay(redis)
     decider = decider or build_decider(settings)
-    policy = HandoffPolicy(
-        sla_emergency=timedelta(seconds=settings.sla_emergency_seconds),
-        sla_urgent=timedelta(seconds=settings.sla_urgent_seconds),
-    )
-    conversation_engine = ConversationEngine(
-        settings=settings, tenants=tenants, decider=decider, relay=relay, policy=policy, llm=build_llm(settings)
-    )
+    conversation_engine = build_engine(settings, tenants, decider, relay)
     return Runtime(
         settings=settings,
         tenants=tenants,
