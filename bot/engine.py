@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from langchain_core.language_models import BaseChatModel
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import conversations as conv_service
@@ -26,8 +25,8 @@ from frontdoor.models import ChannelKind
 from frontdoor.settings import Settings
 from frontdoor.tenants import TenantRegistry
 from handoff import intake
-from handoff.cases import OPEN_STATUSES
-from handoff.models import Case, Route
+from handoff import cases as case_service
+from handoff.models import Route
 from handoff.relay import Relay
 from handoff.urgency import Urgency
 from knowledge import gaps
@@ -78,6 +77,16 @@ class Outcome:
     urgency: str = "none"
     route: str = "bot"
     confidence: float = 0.0
+
+
+def _route_of(action: str) -> Route | None:
+    """The route a tapped button chose; None for anything else (or a forged value)."""
+    if not action.startswith("route:"):
+        return None
+    try:
+        return Route(action.removeprefix("route:"))
+    except ValueError:
+        return None
 
 
 def message_event(message: Message) -> dict:
@@ -185,7 +194,7 @@ class ConversationEngine:
         prior = Urgency(conversation.urgency)
         action = inbound.action or ""
         topic = action.removeprefix("topic:") if action.startswith("topic:") else None
-        case = await self._open_case(session, conversation)
+        case = await case_service.open_case_of(session, conversation_id=conversation.id)
         decision = self.decider.decide(
             tenant, text, prior=prior, now=now, topic=topic, prior_kind=case.kind if case else None
         )
@@ -214,57 +223,35 @@ class ConversationEngine:
             outcome.route = str(turn.case.route) if turn.case else "chat"
             return [(turn.text, turn.buttons, {"urgency": str(level), "kind": decision.assessment.kind, "case": str(turn.case.id)})]
 
+        route = _route_of(action)
+        if case is None and (route is not None or action == "talk_to_human" or decision.topic == "common.talk_to_human"):
+            # Asking for a person (or tapping a route button of an earlier offer) opens a
+            # request case at `none` urgency; the resident chooses how to be reached.
+            lead = decision.answer.reply if decision.topic == "common.talk_to_human" and decision.answer else None
+            turn = await intake.on_person_requested(session, conversation=conversation, tenant=tenant, now=now, lead=lead)
+            case = turn.case
+            if route is None:
+                outcome.route, outcome.topic = "chat", "common.talk_to_human"
+                return [(turn.text, turn.buttons, {"case": str(case.id), "topic": "common.talk_to_human"})]
+
         if case is not None:
             outcome.route = str(case.route)
-            turn = await self._case_followup(session, conversation, case, action, text, tenant, now)
+            turn = None
+            if route is not None:
+                turn = await intake.on_route_chosen(session, conversation=conversation, case=case, route=route, tenant=tenant, now=now)
+            elif conversation.awaiting:
+                turn = await intake.on_awaited_reply(
+                    session, conversation=conversation, case=case, text=action or text, tenant=tenant, now=now
+                )
             if turn is not None:
                 outcome.route = str(turn.route or case.route)
                 return [(turn.text, turn.buttons, {"case": str(case.id)})]
 
-        if action == "talk_to_human" or decision.topic == "common.talk_to_human":
-            return await self._talk_to_human(session, conversation, decision, tenant, outcome, now)
-
         return await self._knowledge_reply(session, conversation, message, decision, text, outcome)
 
-    async def _open_case(self, session: AsyncSession, conversation: Conversation) -> Case | None:
-        return await session.scalar(
-            select(Case)
-            .where(Case.conversation_id == conversation.id, Case.status.in_(OPEN_STATUSES))
-            .order_by(Case.created_at.desc())
-            .limit(1)
-        )
-
-    async def _case_followup(self, session, conversation, case, action, text, tenant, now):  # noqa: ANN001,ANN202
-        if action.startswith("route:"):
-            route = Route(action.removeprefix("route:"))
-            return await intake.on_route_chosen(session, conversation=conversation, case=case, route=route, tenant=tenant, now=now)
-        if conversation.awaiting:
-            return await intake.on_awaited_reply(
-                session, conversation=conversation, case=case, text=action or text, tenant=tenant, now=now
-            )
-        return None
-
-    async def _talk_to_human(self, session, conversation, decision: Decision, tenant, outcome: Outcome, now):  # noqa: ANN001,ANN202
-        """A resident who asks for a person gets the same four choices as an urgent case, at `none` urgency."""
-        from handoff.responses import ROUTE_CHOICES
-
-        case, _ = await intake.case_service.open_case_for(
-            session,
-            conversation=conversation,
-            urgency=Urgency.NONE,
-            kind="request",
-            route=Route.CHAT,
-            now=now,
-            sla=None,
-            outside_hours=not tenant.is_staffed(now),
-        )
-        outcome.route = "chat"
-        outcome.topic = "common.talk_to_human"
-        lead = decision.answer.reply if decision.answer and decision.topic == "common.talk_to_human" else "相談員におつなぎできます。"
-        buttons = [(f"route:{c.id}", c.label) for c in ROUTE_CHOICES]
-        return [(lead + "\nご希望の方法を選んでください。", buttons, {"case": str(case.id), "topic": "common.talk_to_human"})]
-
-    async def _knowledge_reply(self, session, conversation, message, decision: Decision, text, outcome: Outcome):  # noqa: ANN001,ANN202
+    async def _knowledge_reply(
+        self, session: AsyncSession, conversation: Conversation, message: Message, decision: Decision, text: str, outcome: Outcome
+    ) -> list[tuple[str, list, dict]]:
         answer = decision.answer
         assert answer is not None
         outcome.topic = answer.topic

@@ -25,6 +25,16 @@ def _event(session: AsyncSession, case_id: uuid.UUID, action: str, *, actor_id=N
     session.add(CaseEvent(case_id=case_id, actor_id=actor_id, action=action, detail=detail or None, at=at))
 
 
+async def open_case_of(session: AsyncSession, *, conversation_id: uuid.UUID) -> Case | None:
+    """The conversation's case that is still open, if any."""
+    return await session.scalar(
+        select(Case)
+        .where(Case.conversation_id == conversation_id, Case.status.in_(OPEN_STATUSES))
+        .order_by(Case.created_at.desc())
+        .limit(1)
+    )
+
+
 async def open_case_for(
     session: AsyncSession,
     *,
@@ -37,12 +47,7 @@ async def open_case_for(
     outside_hours: bool,
 ) -> tuple[Case, bool]:
     """The conversation's open case, raised to `urgency` if needed, or a new one. Returns (case, created)."""
-    case = await session.scalar(
-        select(Case)
-        .where(Case.conversation_id == conversation.id, Case.status.in_(OPEN_STATUSES))
-        .order_by(Case.created_at.desc())
-        .limit(1)
-    )
+    case = await open_case_of(session, conversation_id=conversation.id)
     if case is not None:
         if Urgency(case.urgency).rank < urgency.rank:
             _event(session, case.id, "urgency_raised", at=now, old=case.urgency, new=str(urgency))

@@ -113,6 +113,24 @@ async def on_flagged(
     return HandoffTurn(text, buttons, case, Route.CHAT if level == Urgency.EMERGENCY else None)
 
 
+async def on_person_requested(
+    session: AsyncSession, *, conversation: Conversation, tenant: Tenant, now: datetime, lead: str | None
+) -> HandoffTurn:
+    """A resident asks for a person: a request case (no urgency) and the four ways to be reached."""
+    case, _ = await case_service.open_case_for(
+        session,
+        conversation=conversation,
+        urgency=Urgency.NONE,
+        kind="request",
+        route=Route.CHAT,
+        now=now,
+        sla=None,
+        outside_hours=not tenant.is_staffed(now),
+    )
+    text = (lead or "相談員におつなぎできます。") + "\nご希望の方法を選んでください。"
+    return HandoffTurn(text, [(f"route:{c.id}", c.label) for c in ROUTE_CHOICES], case, Route.CHAT)
+
+
 async def on_route_chosen(
     session: AsyncSession, *, conversation: Conversation, case: Case, route: Route, tenant: Tenant, now: datetime
 ) -> HandoffTurn:

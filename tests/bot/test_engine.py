@@ -89,3 +89,14 @@ async def test_asking_for_a_person_offers_the_four_routes(runtime, session):  # 
     outcome = await runtime.conversation_engine.handle_inbound(session, inbound("setagaya", "人と話したいです。相談員さんにつないで"))
     assert outcome.route == "chat"
     assert {b[0] for b in outcome.replies[0].buttons} == {"route:chat", "route:phone", "route:face_to_face", "route:email"}
+
+
+async def test_route_button_without_a_case_opens_a_request_and_forged_routes_are_ignored(runtime, session):  # noqa: ANN001
+    who = uuid.uuid4().hex
+    engine = runtime.conversation_engine
+    chosen = await engine.handle_inbound(session, inbound("kashiwa", "電話で折り返し", who=who, action="route:phone"))
+    assert "お電話番号" in chosen.replies[0].text and chosen.route == "phone"
+    case = await session.scalar(select(Case).where(Case.conversation_id == chosen.conversation_id))
+    assert case.urgency == "none" and case.kind == "request"
+    forged = await engine.handle_inbound(session, inbound("kashiwa", "はい", who=uuid.uuid4().hex, action="route:helicopter"))
+    assert forged.replies and forged.replies[0].text != FALLBACK_REPLY
