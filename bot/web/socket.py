@@ -27,6 +27,7 @@ from bot import conversations as conv_service
 from bot.engine import Inbound, message_event
 from bot.models import Conversation, ConversationStatus, ResidentContact
 from bot.validation import InvalidMessage
+from frontdoor import ratelimit
 from frontdoor.models import ChannelKind
 from frontdoor.runtime import Runtime
 from frontdoor.tenants import UnknownTenant
@@ -35,6 +36,7 @@ from handoff.relay import conversation_channel
 log = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 64 * 1024
+RATE_LIMIT = 30  # messages per minute per resident session
 
 
 def _error(code: str, message: str) -> dict:
@@ -187,6 +189,11 @@ class ResidentSocket:
         action = payload.get("action") if payload.get("type") == "action" else None
         if action is not None and (not isinstance(action, str) or len(action) > 80):
             await self.send(_error("bad_frame", "送信の形式が正しくありません。ページを読み込み直してください。"))
+            return
+        if not await ratelimit.allow(self.runtime.redis, f"web:{self.session_token}", limit=RATE_LIMIT, window_s=60):
+            await self.send(
+                {**_error("rate_limited", "短い時間にたくさん送られました。1分ほど待ってから、もう一度送ってください。"), "client_id": client_id}
+            )
             return
         text = payload.get("label") if action else payload.get("text")
         inbound = Inbound(

@@ -142,3 +142,16 @@ async def test_unknown_tenant_is_refused(live_server):  # noqa: ANN001
         assert page.status_code == 404 and "見つかりません" in page.text
         ok = await http.get("/demo/kashiwa")
         assert ok.status_code == 200 and 'data-tenant="kashiwa"' in ok.text
+
+
+async def test_a_flood_is_refused_clearly_and_the_socket_keeps_working(live_server):  # noqa: ANN001
+    from bot.web.socket import RATE_LIMIT
+
+    client = await ChatClient(f"{live_server.ws_url}/ws/kashiwa").connect()
+    try:
+        for _ in range(RATE_LIMIT + 2):
+            await client.ws.send(json.dumps({"type": "action", "client_id": uuid.uuid4().hex, "action": "noop", "label": "あ"}))
+        error = await client.next_event("error", timeout=60)
+        assert error["code"] == "rate_limited" and "待って" in error["message"]
+    finally:
+        await client.close()
