@@ -19,16 +19,26 @@ from frontdoor.tenants import TenantRegistry, load_tenants
 from handoff.contacts import load_contacts
 from handoff.intake import HandoffPolicy
 from handoff.relay import Relay
+from handoff.semantic import SemanticModel
 from handoff.triage import load_triage
 from knowledge.catalog import load_catalog
+from knowledge.embedding import E5Embedder, load_embedder
 from knowledge.retrieval import KnowledgeIndex
 
 log = logging.getLogger(__name__)
 
 
 def build_decider(settings: Settings) -> Decider:
+    """Knowledge index and triage; triage shares the index's e5 model for its semantic signal
+    (its thresholds were calibrated on e5) and falls back to the rules alone if it cannot load."""
     index = KnowledgeIndex.build(load_catalog(), cache_dir=settings.cache_dir)
-    return Decider(triage=load_triage(), index=index, contacts=load_contacts())
+    triage = load_triage()
+    try:
+        embedder = index.embedder if isinstance(index.embedder, E5Embedder) else load_embedder("e5")
+        triage = load_triage(semantic=SemanticModel.build(embedder, settings.cache_dir, emoji=triage.emoji))
+    except Exception:  # an install problem must degrade triage to the rules, not stop the app
+        log.exception("semantic triage failed to load; triage runs on the rules alone")
+    return Decider(triage=triage, index=index, contacts=load_contacts())
 
 
 def build_llm(settings: Settings):  # noqa: ANN201

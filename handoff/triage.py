@@ -20,23 +20,35 @@ How a message is read:
    time, act: 縄を買った, 薬をためている, 今から, 全部飲んだ) is never dropped that way —
    hard rules can only raise a level;
 5. escalations: a self-harm signal plus a plan/time/place cue is an emergency;
-6. the level is never below `prior` (risk never goes down without a counselor).
+6. optionally (`load_triage(semantic=...)`), when the rules say less than emergency, the
+   semantic signal (handoff/semantic.py: nearest labelled exemplars in e5 space, per clause
+   and whole message) may RAISE the level; it never lowers one. The rules may veto a
+   clause's semantic vote only by positively identifying why it is harmless there — an idiom
+   they mask, a soft match they drop for negation / past / information, a past or
+   information / hypothesis frame, or a later resolution (`_semantic_veto`). Its evidence
+   is the signal id "semantic.urgent" / "semantic.emergency"; a vetoed vote is recorded in
+   `suppressed` as "semantic.<level>:<context>";
+7. the level is never below `prior` (risk never goes down without a counselor).
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from bisect import bisect_right
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from handoff.urgency import Urgency
+
+if TYPE_CHECKING:
+    from handoff.semantic import SemanticModel
 
 LEXICON_DIR = Path(__file__).parent / "lexicon"
 
@@ -259,6 +271,17 @@ class Triage:
             (name, _compile("|".join(f"(?:{p})" for p in pats), m, name)) for name, pats in categories.cues.items()
         )
         self._kind_category = dict(categories.kind_defaults)
+        self.semantic: SemanticModel | None = None
+
+    def with_semantic(self, semantic: SemanticModel | None) -> Triage:
+        """A copy sharing these compiled rules, with the semantic signal attached."""
+        other = copy.copy(self)
+        other.semantic = semantic
+        return other
+
+    @property
+    def emoji(self) -> dict[str, str]:
+        return dict(self._emoji)
 
     # -- helpers --------------------------------------------------------------
 
@@ -313,6 +336,38 @@ class Triage:
                 reason = why
         return reason
 
+    def _semantic_veto(self, piece: str) -> str | None:
+        """Why the rules positively rule this piece out for a soft semantic vote, or None.
+
+        Only positive identifications count (an idiom masked, a soft rule dropped for its
+        context, a past or information / hypothesis frame); kind restrictions of the cues
+        are ignored because the semantic vote has no kind."""
+        raw = self.normalize(piece)
+        norm = self._mask(raw)
+        if norm != raw:
+            return "idiom"
+        clauses = self._clauses(norm)
+        reasons = []
+        for rule in self._rules:
+            if rule.requires and not any(p.search(norm) for p in rule.requires):
+                continue
+            reason = self._fires(rule, norm, raw, clauses)
+            if reason is None:
+                return None  # a rule fires here: nothing to veto
+            if reason:
+                reasons.append(reason)
+        if reasons:
+            return reasons[0]
+        if any(c.pattern.search(norm) for c in self._past):
+            return "past"
+        if any(c.pattern.search(norm) for c in self._info):
+            return "info"
+        return None
+
+    def _resolves(self, piece: str) -> bool:
+        norm = self._mask(self.normalize(piece))
+        return any(c.pattern.search(norm) for c in self._resolved)
+
     # -- the one public operation --------------------------------------------
 
     def assess(self, text: str, *, prior: Urgency = Urgency.NONE, prior_kind: str | None = None) -> Assessment:
@@ -344,7 +399,15 @@ class Triage:
         level = Urgency.max(prior, *(r.level for r in fired), *(Urgency.EMERGENCY for _ in escalated))
         kind = self._pick_kind(fired, escalated)
         all_kinds = kinds | {k for _, k in escalated}
-        signals = tuple(dict.fromkeys([r.id for r in fired] + [e for e, _ in escalated]))
+        signals = [r.id for r in fired] + [e for e, _ in escalated]
+        if self.semantic is not None and level < Urgency.EMERGENCY:
+            # Consulted only when it could raise the level; it never lowers one.
+            sem = self.semantic.score(text, self._semantic_veto, resolved=self._resolves)
+            if sem.level > Urgency.NONE:
+                signals.append(f"semantic.{sem.level}")
+                level = Urgency.max(level, sem.level)
+            suppressed += [f"semantic.{sem.raw_level}:{why}" for why in sem.vetoes]
+        signals = tuple(dict.fromkeys(signals))
         return Assessment(
             level=level,
             kind=kind,
@@ -392,11 +455,13 @@ def _read(name: str, model: type[BaseModel], directory: Path) -> BaseModel:
     return model.model_validate(read_yaml(directory / name))
 
 
-def load_triage(directory: Path | None = None) -> Triage:
-    """Load and validate the lexicon (raises pydantic.ValidationError / ValueError on bad data)."""
-    if directory is None:
-        return _default_triage()
-    return _build(directory)
+def load_triage(directory: Path | None = None, *, semantic: SemanticModel | None = None) -> Triage:
+    """Load and validate the lexicon (raises pydantic.ValidationError / ValueError on bad data).
+
+    Without `semantic` this is the rules alone (cached; fast unit tests); with it, a copy of
+    the rules that also consults the semantic signal (built by `handoff.semantic.SemanticModel.build`)."""
+    triage = _default_triage() if directory is None else _build(directory)
+    return triage if semantic is None else triage.with_semantic(semantic)
 
 
 def _build(directory: Path) -> Triage:
