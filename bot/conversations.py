@@ -122,6 +122,12 @@ async def current_conversation(
     return conversation
 
 
+async def _by_channel_message_id(session: AsyncSession, channel_id: int, channel_message_id: str | None) -> Message | None:
+    return await session.scalar(
+        select(Message).where(Message.channel_id == channel_id, Message.channel_message_id == channel_message_id)
+    )
+
+
 @dataclass(frozen=True)
 class Stored:
     message: Message
@@ -139,11 +145,7 @@ async def store_inbound(
 ) -> Stored:
     """Store a resident's message; a redelivered one (same channel message id) is stored once."""
     if channel_message_id is not None:
-        earlier = await session.scalar(
-            select(Message).where(
-                Message.channel_id == conversation.channel_id, Message.channel_message_id == channel_message_id
-            )
-        )
+        earlier = await _by_channel_message_id(session, conversation.channel_id, channel_message_id)
         if earlier is not None:
             return Stored(earlier, duplicate=True)
     message = Message(
@@ -162,11 +164,7 @@ async def store_inbound(
         async with session.begin_nested():
             await session.flush()
     except IntegrityError:  # the same update raced in through another worker
-        earlier = await session.scalar(
-            select(Message).where(
-                Message.channel_id == conversation.channel_id, Message.channel_message_id == channel_message_id
-            )
-        )
+        earlier = await _by_channel_message_id(session, conversation.channel_id, channel_message_id)
         assert earlier is not None
         return Stored(earlier, duplicate=True)
     return Stored(message, duplicate=False)

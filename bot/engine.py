@@ -60,6 +60,16 @@ class Reply:
     buttons: list[tuple[str, str]]
     created_at: datetime
 
+    def event(self) -> dict:
+        return {
+            "type": "message",
+            "id": self.message_id,
+            "author": self.author,
+            "text": self.text,
+            "buttons": [{"id": b[0], "label": b[1]} for b in self.buttons],
+            "created_at": self.created_at.isoformat(),
+        }
+
     @classmethod
     def of(cls, message: Message) -> Reply:
         buttons = [tuple(b) for b in (message.meta or {}).get("buttons", [])]
@@ -91,15 +101,7 @@ def _route_of(action: str) -> Route | None:
 
 def message_event(message: Message) -> dict:
     """What a channel (web socket, console) receives for one stored message."""
-    reply = Reply.of(message)
-    return {
-        "type": "message",
-        "id": reply.message_id,
-        "author": reply.author,
-        "text": reply.text,
-        "buttons": [{"id": b[0], "label": b[1]} for b in reply.buttons],
-        "created_at": reply.created_at.isoformat(),
-    }
+    return Reply.of(message).event()
 
 
 class ConversationEngine:

@@ -216,13 +216,4 @@ class ResidentSocket:
         await self.ws.send_json({"type": "ack", "client_id": client_id, "id": outcome.inbound_id})
         await self._follow(outcome.conversation_id)
         for reply in outcome.replies:
-            await self.send(
-                {
-                    "type": "message",
-                    "id": reply.message_id,
-                    "author": reply.author,
-                    "text": reply.text,
-                    "buttons": [{"id": b[0], "label": b[1]} for b in reply.buttons],
-                    "created_at": reply.created_at.isoformat(),
-                }
-            )
+            await self.send(reply.event())
