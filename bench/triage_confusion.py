@@ -90,7 +90,7 @@ def calibrate(model: SemanticModel, triage: Triage, cache_dir: Path) -> None:
     fresh = [i for i, t in enumerate(model.texts) if t not in training]
     rule_levels = [triage.assess(t).level for t in model.texts]
     rows = []
-    grid = itertools.product((7, 11, 15), (0.01, 0.02, 0.05), (0.5, 0.6, 0.7, 0.8), (0.6, 0.7, 0.8, 0.9), (0.84, 0.88))
+    grid = itertools.product((11, 15, 21), (0.05, 0.1), (0.5, 0.6, 0.7), (0.8, 0.9, 0.95), (0.84,))
     for k, temp, em, urg, floor in grid:
         model.calibration = Calibration(k=k, temperature=temp, emergency=em, urgent=urg, min_similarity=floor)
         alone, results = cross_validate(

@@ -54,7 +54,13 @@ _BREAKS = re.compile(r"[。!?！？\n]+")
 _SOFT = re.compile(r"[、,，\s]+")
 LONG_CLAUSE = 20  # characters: a longer clause is split again at 、 and spaces
 MIN_PIECE = 6  # shorter fragments are merged with their neighbour
-MAX_PIECES = 4  # clauses embedded per message (plus the whole message): the latency cap
+MAX_PIECES = 3  # clauses embedded per message: the latency cap
+WHOLE_MAX = 60  # characters: a longer multi-clause message is judged by its clauses alone
+WHOLE = "\x00"  # marks the whole-message item (never embedded: see _text)
+
+
+def _text(item: str) -> str:
+    return item.removeprefix(WHOLE)
 
 
 # ---------------------------------------------------------------------------- schema
@@ -219,18 +225,19 @@ class SemanticModel:
         return split_pieces(prepared), prepared
 
     def embed_items(self, text: str) -> list[str]:
-        """What one message embeds as: its clauses, then the whole message when there are several."""
+        """What one message embeds as: its clauses, then the whole message when there are
+        several and it is short enough (WHOLE_MAX) — the last item is then `WHOLE + text`."""
         pieces, whole = self.pieces(text)
         if not pieces:
             return []
-        return pieces if len(pieces) == 1 else [*pieces, whole]
+        return pieces if len(pieces) == 1 or len(whole) > WHOLE_MAX else [*pieces, WHOLE + whole]
 
     def embed_pieces(self, text: str) -> tuple[list[str], np.ndarray]:
         """`embed_items` and their vectors, in one embed call."""
         items = self.embed_items(text)
         if not items:
             return [], np.zeros((0, self.vectors.shape[1]), dtype=np.float32)
-        return items, self.embedder.embed(items)
+        return items, self.embedder.embed([_text(i) for i in items])
 
     def votes(self, queries: np.ndarray, *, exclude: np.ndarray | None = None) -> list[PieceVote]:
         """One vote per query vector. `exclude` masks bank rows out (cross-validation)."""
@@ -280,15 +287,15 @@ class SemanticModel:
         veto: Callable[[str], str | None] | None,
         resolved: Callable[[str], bool] | None,
     ) -> SemanticResult:
-        n_pieces = len(items) if len(items) == 1 else len(items) - 1
+        has_whole = items[-1].startswith(WHOLE)
+        n_pieces = len(items) - 1 if has_whole else len(items)
         reasons: list[str | None] = [veto(p) if veto else None for p in items[:n_pieces]]
         if resolved is not None:
             # a resolution settles its own piece and every earlier one
             last = max((i for i in range(n_pieces) if resolved(items[i])), default=-1)
             reasons = ["resolved" if i <= last and r is None else r for i, r in enumerate(reasons)]
-        if len(items) > 1:
-            whole_reason = next((r for r in reasons if r), None)
-            reasons.append(whole_reason)
+        if has_whole:
+            reasons.append(next((r for r in reasons if r), None))
         raw = Urgency.max(*(v.level for v in votes))
         kept = Urgency.max(*(v.level for v, r in zip(votes, reasons, strict=True) if r is None))
         dropped = tuple(dict.fromkeys(r for v, r in zip(votes, reasons, strict=True) if r and v.level > kept))
@@ -301,7 +308,7 @@ class SemanticModel:
 def embed_bank_pieces(model: SemanticModel, cache_dir: Path | None) -> tuple[list[list[str]], np.ndarray]:
     """Every bank message's pieces and their vectors (for cross-validation)."""
     all_items = [model.embed_items(t) for t in model.texts]
-    flat = [p for items in all_items for p in items]
+    flat = [_text(p) for items in all_items for p in items]
     vectors, _ = cached_embeddings(model.embedder, flat, cache_dir / "triage" if cache_dir else None)
     return all_items, vectors
 
