@@ -49,3 +49,36 @@ def test_blind_holdout_recall_and_false_alarms(triage: Triage) -> None:
 EMERGENCY_FLOOR = 0.87  # reached 0.905
 POSITIVE_FLOOR = 0.82  # reached 0.849 (target 0.90: not reached)
 FALSE_ALARM_CEILING = 0.18  # reached 0.151 (target 0.10: not reached)
+
+
+# ---------------------------------------------------------------- semantic layer behaviour (own wording)
+
+
+def test_semantic_only_raises_and_signals_an_id(triage: Triage) -> None:
+    rules = load_triage()
+    for text in ("今から死にます", "死にたい", "介護保険の申請はどこでできますか", "死ぬほど暇"):
+        a, r = triage.assess(text), rules.assess(text)
+        assert a.level >= r.level, text
+        assert set(r.signals) <= set(a.signals), text
+        assert all(s.startswith("semantic.") for s in set(a.signals) - set(r.signals)), text
+    assert triage.assess("こんにちは", prior=Urgency.EMERGENCY).level == Urgency.EMERGENCY
+
+
+def test_rule_identified_idiom_vetoes_a_semantic_raise(triage: Triage) -> None:
+    assert triage._semantic_veto("死ぬほど暇") == "idiom"  # noqa: SLF001
+    assert triage._semantic_veto("ドラマで人が倒れた") in {"info", "past"}  # noqa: SLF001
+    assert triage._semantic_veto("母が倒れて動かない") is None  # noqa: SLF001
+    assert triage.assess("死ぬほど暇").level == Urgency.NONE
+
+
+def test_exemplar_schema_refuses_bad_data(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from handoff.semantic import ExemplarsFile
+
+    good = {"calibration": {"k": 5, "temperature": 0.05, "emergency": 0.6, "urgent": 0.9, "min_similarity": 0.8}}
+    with pytest.raises(ValidationError):
+        ExemplarsFile.model_validate({**good, "exemplars": [{"text": "x", "level": "high"}]})
+    with pytest.raises(ValidationError):
+        ExemplarsFile.model_validate({**good, "exemplars": [{"text": "x", "level": "none"}] * 2})
+    ExemplarsFile.model_validate({**good, "exemplars": [{"text": "x", "level": "none"}]})
