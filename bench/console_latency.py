@@ -21,7 +21,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx  # noqa: E402
 import websockets  # noqa: E402
 
 from frontdoor.app import prepare  # noqa: E402

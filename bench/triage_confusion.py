@@ -32,7 +32,7 @@ from handoff.urgency import Urgency  # noqa: E402
 from knowledge.embedding import load_embedder  # noqa: E402
 
 LEVELS = list(Urgency)
-TRAINING = ROOT / "tests/handoff/triage_cases.yaml"
+TRAINING = ROOT / "handoff/lexicon/labelled_messages.yaml"
 HOLDOUT = ROOT / "tests/handoff/triage_holdout.yaml"
 
 

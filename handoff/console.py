@@ -19,7 +19,7 @@ from frontdoor.clock import JST, to_jst, utc_now
 from frontdoor.deps import RuntimeDep, SessionDep
 from handoff import accounts, audit, live
 from handoff import cases as case_service
-from handoff.auth import COOKIE, MAX_AGE_S, CaseWorker, CurrentStaff, issue_cookie
+from handoff.auth import COOKIE, MAX_AGE_S, CaseWorker, issue_cookie
 from handoff.canned import canned_for
 from handoff.models import Case, CaseStatus, Counselor, Role, Route
 from handoff.queues import live_queue

@@ -46,9 +46,8 @@ log = logging.getLogger(__name__)
 
 LEXICON_DIR = Path(__file__).parent / "lexicon"
 EXEMPLARS_FILE = LEXICON_DIR / "exemplars.yaml"
-# The labelled training set is part of the bank; a deployment without tests/ runs on the
-# exemplar file alone (logged).
-TRAINING_CASES = Path(__file__).resolve().parents[1] / "tests" / "handoff" / "triage_cases.yaml"
+# The labelled set (the rules' regression floor) is part of the bank too.
+TRAINING_CASES = LEXICON_DIR / "labelled_messages.yaml"
 
 _BREAKS = re.compile(r"[。!?！？\n]+")
 _SOFT = re.compile(r"[、,，\s]+")
@@ -206,10 +205,7 @@ class SemanticModel:
         data = ExemplarsFile.model_validate(read_yaml(exemplars_file))
         bank = [(e.text, e.level) for e in data.exemplars]
         if training_cases is not None:
-            if training_cases.exists():
-                bank += [(str(c["text"]), str(c["level"])) for c in read_yaml(training_cases)]  # type: ignore[union-attr]
-            else:
-                log.warning("triage training set %s not found; semantic bank is the exemplar file only", training_cases)
+            bank += [(str(c["text"]), str(c["level"])) for c in read_yaml(training_cases)]  # type: ignore[union-attr]
         bank = list(dict.fromkeys(bank))
         if emoji is None:
             emoji = ContextFile.model_validate(read_yaml(exemplars_file.parent / "context.yaml")).emoji

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import threading
 import time
@@ -22,6 +23,7 @@ from frontdoor.migrate import upgrade
 from frontdoor.redis_server import RedisHandle, start_redis
 from frontdoor.runtime import Runtime, build_decider, build_runtime
 from frontdoor.settings import Settings
+from tests.fakes.telegram_api import FakeTelegram
 
 TEST_DB = os.environ.get("FRONTDOOR_TEST_DATABASE_URL", "")
 TEST_REDIS = os.environ.get("FRONTDOOR_TEST_REDIS_URL", "")
@@ -156,3 +158,66 @@ def celery_app(settings: Settings):  # noqa: ANN201
     app = create_celery(settings)
     with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10):
         yield app
+
+
+# --- Telegram: the real aiogram client against a local fake Bot API server -----------------
+
+TELEGRAM_SECRET = "webhook-secret-for-tests"
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    fake = FakeTelegram()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def webhook_server(settings: Settings, decider, redis_handle: RedisHandle, fake_telegram: FakeTelegram) -> Iterator[LiveServer]:  # noqa: ANN001
+    tg_settings = settings.model_copy(
+        update={
+            "telegram_bot_token": fake_telegram.token,
+            "telegram_api_base": fake_telegram.base_url,
+            "telegram_mode": "webhook",
+            "telegram_webhook_secret": TELEGRAM_SECRET,
+            "telegram_tenant": "setagaya",
+        }
+    )
+    server = LiveServer(tg_settings, decider, redis_handle).start()
+    yield server
+    server.stop()
+
+
+# --- Browser: Debian chromium driven by Playwright (no browser download) --------------------
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+async def browser():  # noqa: ANN201
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is required for browser tests: apt-get install chromium")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -45,7 +45,7 @@ def test_up_starts_pages_and_stops_every_child(tmp_path):  # noqa: ANN001
                 break
         printed = "".join(output)
         assert f"http://127.0.0.1:{port}/demo/kashiwa" in printed, printed
-        assert f"/demo/setagaya" in printed and "/docs" in printed
+        assert "/demo/setagaya" in printed and "/docs" in printed
         children = psutil.Process(proc.pid).children(recursive=True)
         assert len(children) >= 3  # uvicorn, Celery worker, Celery beat (+ redis-server)
         status, body = _get(f"http://127.0.0.1:{port}/demo/kashiwa")

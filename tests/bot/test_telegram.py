@@ -11,35 +11,11 @@ from sqlalchemy import func, select
 from bot.models import Direction, Message
 from frontdoor.app import create_app
 from frontdoor.runtime import build_runtime
-from tests.conftest import LiveServer
-from tests.fakes.telegram_api import FakeTelegram, callback_update, text_update
+from tests.conftest import TELEGRAM_SECRET, LiveServer
+from tests.fakes.telegram_api import callback_update, text_update
 
 pytestmark = pytest.mark.asyncio
-SECRET = "webhook-secret-for-tests"
-
-
-@pytest.fixture
-async def fake_telegram():  # noqa: ANN201
-    fake = FakeTelegram()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-def webhook_server(settings, decider, redis_handle, fake_telegram):  # noqa: ANN001, ANN201
-    tg_settings = settings.model_copy(
-        update={
-            "telegram_bot_token": fake_telegram.token,
-            "telegram_api_base": fake_telegram.base_url,
-            "telegram_mode": "webhook",
-            "telegram_webhook_secret": SECRET,
-            "telegram_tenant": "setagaya",
-        }
-    )
-    server = LiveServer(tg_settings, decider, redis_handle).start()
-    yield server
-    server.stop()
+SECRET = TELEGRAM_SECRET
 
 
 async def _post(server: LiveServer, update: dict, secret: str | None = SECRET) -> httpx.Response:

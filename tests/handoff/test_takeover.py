@@ -10,7 +10,7 @@ import pytest
 import websockets
 from sqlalchemy import select
 
-from bot.models import Author, Conversation, ConversationMode, Message
+from bot.models import Conversation, ConversationMode, Message
 from handoff.models import AuditLog, Case, CaseStatus, Role
 from tests.bot.wsclient import ChatClient
 from tests.handoff.staff import console_client, make_staff

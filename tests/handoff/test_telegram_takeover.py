@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.models import Message
 from handoff.models import Case
-from tests.bot.test_telegram import SECRET, fake_telegram, webhook_server  # noqa: F401  (fixtures)
+from tests.conftest import TELEGRAM_SECRET as SECRET
 from tests.fakes.telegram_api import text_update
 from tests.handoff.staff import console_client, make_staff
 
@@ -26,7 +26,7 @@ async def _post(server, update: dict) -> None:  # noqa: ANN001
         assert response.status_code == 200
 
 
-async def test_telegram_takeover_relays_both_ways(webhook_server, fake_telegram, session):  # noqa: ANN001, F811
+async def test_telegram_takeover_relays_both_ways(webhook_server, fake_telegram, session):  # noqa: ANN001
     chat = 710001
     await _post(webhook_server, text_update(900, chat, 1, "母が認知症で、朝から帰ってこないんです。どこにもいない"))
     first = (await fake_telegram.wait_for_sent(chat, 1))[0]

@@ -11,7 +11,7 @@ import yaml
 from handoff.triage import KINDS, REPORT_CATEGORIES, Assessment, Triage, load_triage
 from handoff.urgency import Urgency
 
-CASES_FILE = Path(__file__).with_name("triage_cases.yaml")
+CASES_FILE = Path(__file__).resolve().parents[2] / "handoff" / "lexicon" / "labelled_messages.yaml"
 CASES = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
 
 

@@ -13,7 +13,6 @@ from bot.models import Conversation, Message
 from frontdoor.clock import JST
 from handoff.auth import COOKIE, issue_cookie
 from handoff.models import Role
-from tests.browser.conftest import artifacts, browser  # noqa: F401  (fixtures)
 from tests.handoff.staff import make_staff
 from workers.reports import demo_data
 

@@ -9,7 +9,6 @@ import uuid
 from datetime import datetime, timedelta
 
 import openpyxl
-import pytest
 from sqlalchemy import func, select
 
 from bot.engine import Inbound
