@@ -1,0 +1,28 @@
+"""Ordinary service requests must not be flagged: a resident cancelling phone visits
+(「もうやめたい」) is not in crisis. Run with the semantic model, as in production."""
+
+from __future__ import annotations
+
+import pytest
+
+from handoff.urgency import Urgency
+
+pytestmark = pytest.mark.slow
+
+SERVICE_REQUESTS = [
+    "でんわほうもん、もうやめたい",
+    "電話訪問はもう結構です。やめさせてください",
+    "安心コールの電話、来月から休みたいんだけど",
+    "ステッカーもう使わないので返したい",
+    "ボランティアさんに来てもらうの、もう終わりにしたい",
+    "母が施設に入ったので見守りの電話はやめてください",
+    "毎週の電話、しんどいから月1回に減らしてほしい",
+    "チャットの使い方がわからなくて死ぬほど困った（笑）もう大丈夫です",
+    "苦情です。電話の人の言い方がきつかった",
+    "父が亡くなったので電話訪問の登録を消してください",
+]
+
+
+@pytest.mark.parametrize("text", SERVICE_REQUESTS)
+def test_service_requests_stay_none(decider, text):  # noqa: ANN001
+    assert decider.triage.assess(text).level == Urgency.NONE
