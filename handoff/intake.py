@@ -35,6 +35,14 @@ AWAIT_EMAIL = "email_address"
 AWAIT_MISSING_110 = "missing_110"
 
 
+# What the bot asks for once the resident picks how to be reached, and what it then waits for.
+ROUTE_PROMPTS = {
+    Route.PHONE: (AWAIT_PHONE, "お電話でご連絡します。\nお電話番号と、つながりやすい時間帯を教えてください。\n（例：090-1234-5678　平日の午後）"),
+    Route.FACE_TO_FACE: (AWAIT_APPOINTMENT, "面談のご予約をお受けします。\nご希望の日にちと時間帯、ご連絡先のお電話番号を教えてください。"),
+    Route.EMAIL: (AWAIT_EMAIL, "メールでお返事します。\n返信先のメールアドレスを教えてください。"),
+}
+
+
 @dataclass
 class HandoffTurn:
     text: str
@@ -142,27 +150,10 @@ async def on_route_chosen(
         if not tenant.is_staffed(now):
             text += "\n" + _on_call_texts(tenant, now)[1]
         return HandoffTurn(text, [], case, route)
-    if route == Route.PHONE:
-        conversation.awaiting = AWAIT_PHONE
-        await case_service.record_contact_details(session, case=case, now=now, route=Route.PHONE)
-        return HandoffTurn(
-            "お電話でご連絡します。\nお電話番号と、つながりやすい時間帯を教えてください。\n（例：090-1234-5678　平日の午後）",
-            [],
-            case,
-            route,
-        )
-    if route == Route.FACE_TO_FACE:
-        conversation.awaiting = AWAIT_APPOINTMENT
-        await case_service.record_contact_details(session, case=case, now=now, route=Route.FACE_TO_FACE)
-        return HandoffTurn(
-            "面談のご予約をお受けします。\nご希望の日にちと時間帯、ご連絡先のお電話番号を教えてください。",
-            [],
-            case,
-            route,
-        )
-    conversation.awaiting = AWAIT_EMAIL
-    await case_service.record_contact_details(session, case=case, now=now, route=Route.EMAIL)
-    return HandoffTurn("メールでお返事します。\n返信先のメールアドレスを教えてください。", [], case, route)
+    awaiting, prompt = ROUTE_PROMPTS[route]
+    conversation.awaiting = awaiting
+    await case_service.record_contact_details(session, case=case, now=now, route=route)
+    return HandoffTurn(prompt, [], case, route)
 
 
 _DASHES = str.maketrans({c: "-" for c in "−‐‑‒–—―ーｰ"})
