@@ -153,7 +153,10 @@ class ConversationEngine:
         await session.commit()  # stored before it is acknowledged
         if stored.duplicate:
             replies = await conv_service.replies_after(session, message=stored.message)
-            return Outcome(conversation.id, stored.message.id, True, str(conversation.mode), [Reply.of(m) for m in replies])
+            # Answered before (or a counselor holds the chat): say nothing twice. A message that
+            # was stored but never answered (the process died in between) is answered now.
+            if replies or conversation.mode == ConversationMode.HUMAN:
+                return Outcome(conversation.id, stored.message.id, True, str(conversation.mode), [Reply.of(m) for m in replies])
 
         conversation_id, inbound_message = conversation.id, stored.message
         outcome = Outcome(conversation_id, inbound_message.id, False, str(conversation.mode))

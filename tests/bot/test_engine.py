@@ -99,3 +99,21 @@ async def test_route_button_without_a_case_opens_a_request_and_forged_routes_are
     assert case.urgency == "none" and case.kind == "request"
     forged = await engine.handle_inbound(session, inbound("kashiwa", "はい", who=uuid.uuid4().hex, action="route:helicopter"))
     assert forged.replies and forged.replies[0].text != FALLBACK_REPLY
+
+
+async def test_a_redelivered_message_that_was_never_answered_is_answered_once(runtime, session):  # noqa: ANN001
+    from bot import conversations as conv_service
+    from frontdoor.clock import utc_now
+
+    who, mid = uuid.uuid4().hex, uuid.uuid4().hex
+    engine = runtime.conversation_engine
+    first = await engine.handle_inbound(session, Inbound("kashiwa", ChannelKind.WEB, who, "こんにちは", channel_message_id=mid))
+    # Simulate a crash after storing the next message but before replying to it.
+    conversation = await session.get(Conversation, first.conversation_id)
+    mid2 = uuid.uuid4().hex
+    await conv_service.store_inbound(session, conversation=conversation, text="面談はできますか", channel_message_id=mid2, now=utc_now())
+    await session.commit()
+    retried = await engine.handle_inbound(session, Inbound("kashiwa", ChannelKind.WEB, who, "面談はできますか", channel_message_id=mid2))
+    assert retried.replies and not retried.duplicate
+    again = await engine.handle_inbound(session, Inbound("kashiwa", ChannelKind.WEB, who, "面談はできますか", channel_message_id=mid2))
+    assert again.duplicate and [r.message_id for r in again.replies] == [r.message_id for r in retried.replies]
