@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from bot import conversations as conv_service
 from bot.models import Author, Conversation, ConversationStatus
+from frontdoor import ratelimit
 from frontdoor.clock import JST, to_jst, utc_now
 from frontdoor.deps import RuntimeDep, SessionDep
 from handoff import accounts, audit, live
@@ -68,6 +69,8 @@ async def login(
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/console/",
 ) -> Response:
+    if not await ratelimit.allow(runtime.redis, f"login:{login.strip().lower()}", limit=10, window_s=300):
+        return _page(request, "login.html", None, next=next, error="ログインの失敗が続いたため、5分ほど待ってからお試しください。")
     staff = await accounts.authenticate(session, login=login.strip(), password=password)
     if staff is None:
         return _page(request, "login.html", None, next=next, error="ログインIDかパスワードが違います。")

@@ -74,3 +74,15 @@ async def test_transfer_and_hand_back(live_server, runtime, session):  # noqa: A
     assert (await other_tenant.get(f"/console/cases/{case.id}")).status_code == 404
     for c in (client, boss, other_tenant):
         await c.aclose()
+
+
+async def test_login_attempts_are_limited_per_account(live_server, session):  # noqa: ANN001
+    import httpx
+
+    staff = await make_staff(session, tenant_id="setagaya")
+    async with httpx.AsyncClient(base_url=live_server.base_url) as http:
+        for _ in range(10):
+            wrong = await http.post("/console/login", data={"login": staff.login, "password": "wrong-password"})
+            assert "違います" in wrong.text
+        blocked = await http.post("/console/login", data={"login": staff.login, "password": "correct-horse-battery"})
+        assert blocked.status_code == 200 and "5分ほど待って" in blocked.text
