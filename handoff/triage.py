@@ -25,7 +25,9 @@ How a message is read:
    and whole message) may RAISE the level; it never lowers one. The rules may veto a
    clause's semantic vote only by positively identifying why it is harmless there — an idiom
    they mask, a soft match they drop for negation / past / information, a past or
-   information / hypothesis frame, or a later resolution (`_semantic_veto`). Its evidence
+   information / hypothesis frame, a request to stop or change one of our services
+   (電話訪問をやめたい: the words of giving up, about a phone call), or a later resolution
+   (`_semantic_veto`). Its evidence
    is the signal id "semantic.urgent" / "semantic.emergency"; a vetoed vote is recorded in
    `suppressed` as "semantic.<level>:<context>";
 7. the level is never below `prior` (risk never goes down without a counselor).
@@ -139,6 +141,7 @@ class ContextFile(_Strict):
     past: list[Cue] = []
     info: list[Cue] = []
     resolved: list[Cue] = []
+    service: list[Cue] = []  # a request about one of our services (semantic veto only)
 
 
 class CategoriesFile(_Strict):
@@ -267,6 +270,7 @@ class Triage:
         self._past = cues(context.past, "past")
         self._info = cues(context.info, "info")
         self._resolved = cues(context.resolved, "resolved")
+        self._service = cues(context.service, "service")
         self._categories = tuple(
             (name, _compile("|".join(f"(?:{p})" for p in pats), m, name)) for name, pats in categories.cues.items()
         )
@@ -362,6 +366,8 @@ class Triage:
             return "past"
         if any(c.pattern.search(norm) for c in self._info):
             return "info"
+        if any(c.pattern.search(norm) for c in self._service):
+            return "service"
         return None
 
     def _resolves(self, piece: str) -> bool:

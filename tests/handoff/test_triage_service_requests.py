@@ -26,3 +26,14 @@ SERVICE_REQUESTS = [
 @pytest.mark.parametrize("text", SERVICE_REQUESTS)
 def test_service_requests_stay_none(decider, text):  # noqa: ANN001
     assert decider.triage.assess(text).level == Urgency.NONE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "電話訪問はもうやめたい。生きていても仕方ないから",
+        "ボランティアさんを断った。もう全部終わりにしたい、薬もためてある",
+    ],
+)
+def test_a_service_request_does_not_hide_a_crisis_beside_it(decider, text):  # noqa: ANN001
+    assert decider.triage.assess(text).level != Urgency.NONE
