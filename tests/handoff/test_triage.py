@@ -111,6 +111,18 @@ def test_informational_and_third_party_questions(triage: Triage) -> None:
     assert level(triage, "死にたい時の相談先を教えて") == Urgency.URGENT
 
 
+def test_maybe_is_not_a_hypothesis(triage: Triage) -> None:
+    # 「かもしれない」 contains もし; a suspicion of abuse is still a report, not a "what if"
+    assert level(triage, "子どものあざが気になる。夫が叩いてるのかもしれない") == Urgency.URGENT
+    assert level(triage, "もし夫に殴られたらどこに逃げればいい？") == Urgency.NONE
+
+
+def test_settled_abuse_and_told_stories_are_not_alarms(triage: Triage) -> None:
+    assert level(triage, "元夫のDVで別れて3年、今は平和に暮らしてます") == Urgency.NONE
+    assert level(triage, "空襲で家が燃えたと祖母がよく話していた") == Urgency.NONE
+    assert level(triage, "防災訓練で煙の中を歩いた") == Urgency.NONE
+
+
 def test_third_parties_count(triage: Triage) -> None:
     assert level(triage, "夫が倒れて動かない") == Urgency.EMERGENCY
     assert level(triage, "隣の人が返事をしない") >= Urgency.URGENT
