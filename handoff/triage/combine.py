@@ -1,0 +1,154 @@
+"""The triage decision for one message: the trained model, the rules as a floor, and the
+conversation as the unit (issue 14 §1–2).
+
+- the model's probabilities and thresholds give `emergency`, `urgent`, a **check-in band**
+  (uncertain risk: the bot answers *and* asks one kind, direct question), or nothing;
+- hard rules and escalations (method, plan, time, act) raise the level; nothing lowers them;
+- the conversation's risk accumulates over its recent turns (noisy-or of the turns at or
+  above the check-in band), so three low-grade sad messages can add up to `urgent`;
+- the level is never below `prior` (risk never goes down without a counselor).
+
+Without a model (it failed to load) the rules decide alone, as before issue 14.
+`Assessment.signals` holds rule ids and model bands, never the resident's words (audit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from handoff.triage.features import RuleFeatures
+from handoff.triage.kinds import SELF_HARM_KINDS
+from handoff.triage.model import Inputs, RiskModel, RiskScores
+from handoff.triage.rules import RuleEngine, RuleFindings
+from handoff.triage.text import embedding_text
+from handoff.urgency import Urgency
+from knowledge.embedding import Embedder
+
+MAX_EMBED_CHARS = 400  # a longer message is embedded by its head; its n-grams still read all of it
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    level: Urgency  # never below the prior passed in
+    kind: str | None  # one of KINDS
+    self_harm: bool
+    missing_person: bool
+    signals: tuple[str, ...]  # rule ids and model bands that decided (audit; never resident text)
+    report_category: str  # one of REPORT_CATEGORIES
+    suppressed: tuple[str, ...] = ()  # "rule_id:context" for matches dropped by context
+    risk: float = 0.0  # P(urgent or emergency) for this message, 0–1
+    check_in: bool = False  # uncertain risk: answer and ask whether they (or the person) are safe
+    subject: str = "unknown"  # self | other | unknown
+    conversation_risk: float = 0.0  # accumulated over the recent turns
+
+
+class Triage:
+    """Rules + model; `assess` is pure and thread-safe (the embedder serialises its own calls)."""
+
+    def __init__(self, rules: RuleEngine, model: RiskModel | None = None, embedder: Embedder | None = None) -> None:
+        if model is not None and embedder is None:
+            raise ValueError("a risk model needs the embedder it was trained with")
+        self.rules = rules
+        self.model = model
+        self.embedder = embedder
+        self._features = model.features if model else RuleFeatures(rules)
+
+    @property
+    def emoji(self) -> dict[str, str]:
+        return dict(self.rules.emoji)
+
+    def embedding_input(self, text: str) -> str:
+        return embedding_text(text, self.rules.emoji)[:MAX_EMBED_CHARS]
+
+    def embed(self, text: str) -> np.ndarray | None:
+        """The message's one embedding (shared with retrieval), or None without a model."""
+        if self.embedder is None:
+            return None
+        return self.embedder.embed([self.embedding_input(text)])[0]
+
+    def assess(
+        self,
+        text: str,
+        *,
+        prior: Urgency = Urgency.NONE,
+        prior_kind: str | None = None,
+        vector: np.ndarray | None = None,
+        history: Sequence[float] = (),
+        may_check_in: bool = True,
+    ) -> Assessment:
+        """Score one message. `history` holds the risks of this conversation's recent earlier
+        turns (since the last settled check-in); `may_check_in` is False right after a
+        check-in, so it is never asked twice in a row."""
+        findings = self.rules.evaluate(text, prior_kind=prior_kind)
+        if self.model is None:
+            return self._rules_only(findings, prior)
+        if vector is None:
+            vector = self.embed(text)
+        x = Inputs(
+            [self.rules.mask(self.rules.normalize(text))],
+            np.asarray([vector], dtype=np.float32),
+            [self._features.row(findings, self.rules.frames(text))],
+        )
+        return self._combine(findings, self.model.score(x)[0], prior, history, may_check_in)
+
+    def _combine(
+        self, findings: RuleFindings, scores: RiskScores, prior: Urgency, history: Sequence[float], may_check_in: bool
+    ) -> Assessment:
+        t = self.model.thresholds  # type: ignore[union-attr]
+        risk = scores.risk
+        signals: list[str] = list(findings.hard)
+        model_level = Urgency.NONE
+        if scores.proba[2] >= t.emergency:
+            model_level = Urgency.EMERGENCY
+            signals.append("model.emergency")
+        elif risk >= t.urgent:
+            model_level = Urgency.URGENT
+            signals.append("model.urgent")
+        worrying = [r for r in (*history, risk) if r >= t.check_in]
+        conversation_risk = 1.0 - float(np.prod([1.0 - r for r in worrying])) if worrying else risk
+        if model_level == Urgency.NONE and len(worrying) > 1 and conversation_risk >= t.urgent:
+            model_level = Urgency.URGENT
+            signals.append("conversation.accumulated")
+        level = Urgency.max(prior, findings.floor, model_level)
+        if findings.floor >= model_level and findings.floor > Urgency.NONE:
+            kind = findings.floor_kind
+        elif findings.level == level and findings.kind:
+            kind = findings.kind  # the rules name the same level more specifically
+        else:
+            kind = scores.kind
+        check_in = may_check_in and level == Urgency.NONE and conversation_risk >= t.check_in
+        if check_in:
+            signals.append("model.check_in")
+        if level == Urgency.NONE and not check_in:
+            kind = None
+        kinds = set(findings.kinds) | ({kind} if kind else set())
+        return Assessment(
+            level=level,
+            kind=kind,
+            self_harm=kind in SELF_HARM_KINDS if kind else bool(findings.self_harm),
+            missing_person=kind == "missing_person",
+            signals=tuple(dict.fromkeys(signals + list(findings.fired))),
+            report_category=self.rules.report_category(findings.category_cues, kinds),
+            suppressed=findings.suppressed,
+            risk=round(max(risk, 1.0 if findings.floor == Urgency.EMERGENCY else 0.0), 4),
+            check_in=check_in,
+            subject=scores.subject,
+            conversation_risk=round(conversation_risk, 4),
+        )
+
+    @staticmethod
+    def _rules_only(findings: RuleFindings, prior: Urgency) -> Assessment:
+        level = Urgency.max(prior, findings.level)
+        return Assessment(
+            level=level,
+            kind=findings.kind,
+            self_harm=findings.self_harm,
+            missing_person="missing_person" in findings.kinds,
+            signals=findings.fired,
+            report_category=findings.report_category,
+            suppressed=findings.suppressed,
+            risk={Urgency.NONE: 0.0, Urgency.URGENT: 0.6, Urgency.EMERGENCY: 1.0}[findings.level],
+        )

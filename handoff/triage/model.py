@@ -1,0 +1,302 @@
+"""The trained, calibrated risk model (issue 14 §1).
+
+Derived deterministically (fixed seeds) from the labelled content in
+`handoff/training/data/`, cached on disk keyed by the data, the lexicon, the embedding model
+and this module's MODEL_VERSION, and rebuilt when any of them changes
+(`frontdoor triage train` forces it). Three heads share one feature set
+(handoff/triage/features.py): the level (none / urgent / emergency), the kind of risk, and
+who is at risk (self / other / unknown).
+
+Thresholds come from 5-fold cross-validation over the training data, recall first:
+the emergency threshold is the highest that keeps out-of-fold emergency recall at
+EMERGENCY_RECALL, the urgent one likewise for urgent-or-higher, and the check-in band
+starts where at most 1 - CHECK_IN_RECALL of urgent-or-higher messages would go unasked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import sklearn
+from scipy import sparse
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from handoff.triage.features import RuleFeatures, ngram_vectorizer
+from handoff.triage.kinds import KINDS, SUBJECTS
+from handoff.triage.rules import RuleEngine
+from handoff.triage.text import embedding_text
+from handoff.triage.training import Example, content_hash
+from knowledge.embedding import Embedder, cached_embeddings
+
+log = logging.getLogger(__name__)
+
+MODEL_VERSION = "risk-1"
+SEED = 20261205
+EMERGENCY_RECALL = 0.97
+URGENT_RECALL = 0.96
+CHECK_IN_RECALL = 0.995
+LEVELS = ("none", "urgent", "emergency")
+EMBED_WEIGHT = 1.5  # the embedding block's scale beside unit-length n-gram rows
+
+
+@dataclass
+class Inputs:
+    """Everything the approaches read of a batch of messages."""
+
+    norm: list[str]  # the rules' normal form, idioms masked
+    vectors: np.ndarray  # one embedding per message
+    rule_rows: list[list[int]]  # RuleFeatures columns
+
+    def take(self, idx: np.ndarray) -> Inputs:
+        return Inputs([self.norm[i] for i in idx], self.vectors[idx], [self.rule_rows[i] for i in idx])
+
+
+def prepare_inputs(texts: Sequence[str], vectors: np.ndarray, rules: RuleEngine, features: RuleFeatures) -> Inputs:
+    norm, rows = [], []
+    for text in texts:
+        findings = rules.evaluate(text)
+        rows.append(features.row(findings, rules.frames(text)))
+        norm.append(rules.mask(rules.normalize(text)))
+    return Inputs(norm, np.asarray(vectors, dtype=np.float32), rows)
+
+
+# ---------------------------------------------------------------------------- approaches
+
+
+class LinearApproach:
+    """Logistic regression over [embedding, character n-grams, rule findings]."""
+
+    name = "linear"
+
+    def __init__(self, features: RuleFeatures, *, c: float = 4.0, seed: int = SEED) -> None:
+        self.features = features
+        self.c = c
+        self.seed = seed
+
+    def _matrix(self, x: Inputs) -> sparse.csr_matrix:
+        return sparse.hstack(
+            [sparse.csr_matrix(x.vectors * EMBED_WEIGHT), self.vectorizer.transform(x.norm), self.features.matrix(x.rule_rows)],
+            format="csr",
+        )
+
+    def fit(self, x: Inputs, y: np.ndarray) -> LinearApproach:
+        self.vectorizer = ngram_vectorizer().fit(x.norm)
+        self.clf = LogisticRegression(C=self.c, max_iter=3000, class_weight="balanced", random_state=self.seed)
+        self.clf.fit(self._matrix(x), y)
+        return self
+
+    def predict_proba(self, x: Inputs) -> np.ndarray:
+        return _full_proba(self.clf, self.clf.predict_proba(self._matrix(x)), len(LEVELS))
+
+
+class BoostedApproach:
+    """Gradient boosting over [embedding, rule findings, out-of-fold n-gram scores]."""
+
+    name = "boosted"
+
+    def __init__(self, features: RuleFeatures, *, seed: int = SEED) -> None:
+        self.features = features
+        self.seed = seed
+
+    def _ngram_model(self, norm: list[str], y: np.ndarray) -> tuple:
+        vec = ngram_vectorizer().fit(norm)
+        clf = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced", random_state=self.seed).fit(vec.transform(norm), y)
+        return vec, clf
+
+    def _dense(self, x: Inputs, ngram_scores: np.ndarray) -> np.ndarray:
+        return np.hstack([x.vectors, self.features.matrix(x.rule_rows).toarray(), ngram_scores])
+
+    def fit(self, x: Inputs, y: np.ndarray) -> BoostedApproach:
+        oof = np.zeros((len(y), len(LEVELS)), dtype=np.float32)
+        for train, test in StratifiedKFold(4, shuffle=True, random_state=self.seed).split(x.norm, y):
+            vec, clf = self._ngram_model([x.norm[i] for i in train], y[train])
+            oof[test] = _full_proba(clf, clf.predict_proba(vec.transform([x.norm[i] for i in test])), len(LEVELS))
+        self.vec, self.ngram = self._ngram_model(x.norm, y)
+        self.clf = HistGradientBoostingClassifier(
+            max_iter=300, learning_rate=0.08, class_weight="balanced", random_state=self.seed, early_stopping=False
+        ).fit(self._dense(x, oof), y)
+        return self
+
+    def predict_proba(self, x: Inputs) -> np.ndarray:
+        ngram = _full_proba(self.ngram, self.ngram.predict_proba(self.vec.transform(x.norm)), len(LEVELS))
+        return _full_proba(self.clf, self.clf.predict_proba(self._dense(x, ngram)), len(LEVELS))
+
+
+APPROACHES = {"linear": LinearApproach, "boosted": BoostedApproach}
+DEFAULT_APPROACH = "linear"
+
+
+def _full_proba(clf, proba: np.ndarray, n: int) -> np.ndarray:  # noqa: ANN001
+    """Columns for every class index 0..n-1, even those absent from a training fold."""
+    out = np.zeros((proba.shape[0], n), dtype=np.float64)
+    out[:, clf.classes_.astype(int)] = proba
+    return out
+
+
+# ---------------------------------------------------------------------------- thresholds
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    emergency: float  # P(emergency) at or above: emergency
+    urgent: float  # P(urgent or emergency) at or above: urgent
+    check_in: float  # P(urgent or emergency) at or above (and below `urgent`): ask
+
+
+def _threshold_for_recall(scores: np.ndarray, recall: float) -> float:
+    """The highest threshold t with mean(scores >= t) >= recall."""
+    if len(scores) == 0:
+        return 0.5
+    ordered = np.sort(scores)[::-1]
+    k = min(len(ordered) - 1, int(np.ceil(recall * len(ordered))) - 1)
+    return float(ordered[max(k, 0)])
+
+
+def choose_thresholds(proba: np.ndarray, y: np.ndarray) -> Thresholds:
+    risk = proba[:, 1] + proba[:, 2]
+    em = _threshold_for_recall(proba[y == 2, 2], EMERGENCY_RECALL)
+    urg = _threshold_for_recall(risk[y >= 1], URGENT_RECALL)
+    check = min(_threshold_for_recall(risk[y >= 1], CHECK_IN_RECALL), urg)
+    return Thresholds(emergency=round(em, 4), urgent=round(urg, 4), check_in=round(check, 4))
+
+
+# ---------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class RiskScores:
+    proba: tuple[float, float, float]  # none, urgent, emergency
+    kind: str | None
+    subject: str
+
+    @property
+    def risk(self) -> float:
+        return self.proba[1] + self.proba[2]
+
+
+@dataclass
+class RiskModel:
+    approach: object
+    kind_clf: LogisticRegression
+    subject_clf: LogisticRegression
+    thresholds: Thresholds
+    features: RuleFeatures
+    key: str
+    info: dict = field(default_factory=dict)
+
+    def _head_matrix(self, x: Inputs) -> sparse.csr_matrix:
+        return sparse.hstack(
+            [sparse.csr_matrix(x.vectors * EMBED_WEIGHT), self.head_vectorizer.transform(x.norm), self.features.matrix(x.rule_rows)],
+            format="csr",
+        )
+
+    def score(self, x: Inputs) -> list[RiskScores]:
+        proba = self.approach.predict_proba(x)  # type: ignore[attr-defined]
+        heads = self._head_matrix(x)
+        kinds = self.kind_clf.predict(heads)
+        subjects = self.subject_clf.predict(heads)
+        return [
+            RiskScores((float(p[0]), float(p[1]), float(p[2])), KINDS[int(k)], SUBJECTS[int(s)])
+            for p, k, s in zip(proba, kinds, subjects, strict=True)
+        ]
+
+
+def _labels(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    y = np.array([LEVELS.index(e.level) for e in examples])
+    kinds = np.array([KINDS.index(e.kind) if e.kind else -1 for e in examples])
+    subjects = np.array([SUBJECTS.index(e.subject) for e in examples])
+    return y, kinds, subjects
+
+
+def cross_validated_proba(approach_name: str, x: Inputs, y: np.ndarray, features: RuleFeatures, folds: int = 5) -> np.ndarray:
+    oof = np.zeros((len(y), len(LEVELS)))
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(x.norm, y):
+        approach = APPROACHES[approach_name](features).fit(x.take(train), y[train])
+        oof[test] = approach.predict_proba(x.take(test))
+    return oof
+
+
+def fit_model(
+    examples: Sequence[Example], x: Inputs, features: RuleFeatures, *, approach_name: str = DEFAULT_APPROACH, key: str = ""
+) -> RiskModel:
+    y, kinds, subjects = _labels(examples)
+    oof = cross_validated_proba(approach_name, x, y, features)
+    thresholds = choose_thresholds(oof, y)
+    approach = APPROACHES[approach_name](features).fit(x, y)
+    model = RiskModel(approach, None, None, thresholds, features, key)  # type: ignore[arg-type]
+    model.head_vectorizer = ngram_vectorizer().fit(x.norm)  # type: ignore[attr-defined]
+    heads = model._head_matrix(x)
+    # Kind is learnt from every example that names one (traps included: an idiom about
+    # dying is still about self-harm); it is only shown for flagged or checked-in messages.
+    has_kind = kinds >= 0
+    model.kind_clf = LogisticRegression(C=4.0, max_iter=3000, random_state=SEED).fit(heads[has_kind], kinds[has_kind])
+    model.subject_clf = LogisticRegression(C=4.0, max_iter=3000, random_state=SEED).fit(heads, subjects)
+    model.info = {
+        "approach": approach_name,
+        "examples": len(examples),
+        "thresholds": thresholds.__dict__,
+        "cv_emergency_recall": float(np.mean(oof[y == 2, 2] >= thresholds.emergency)),
+        "cv_urgent_recall": float(np.mean((oof[y >= 1, 1] + oof[y >= 1, 2]) >= thresholds.urgent)),
+        "cv_false_alarms": float(np.mean((oof[y == 0, 1] + oof[y == 0, 2]) >= thresholds.urgent)),
+        "cv_check_ins": float(np.mean((oof[y == 0, 1] + oof[y == 0, 2]) >= thresholds.check_in)),
+    }
+    return model
+
+
+# ---------------------------------------------------------------------------- cache
+
+
+def training_vectors(embedder: Embedder, examples: Sequence[Example], emoji: dict[str, str], cache_dir: Path | None) -> np.ndarray:
+    texts = [embedding_text(e.text, emoji) for e in examples]
+    vectors, _ = cached_embeddings(embedder, texts, cache_dir / "triage" if cache_dir else None)
+    return vectors
+
+
+def model_key(examples: Sequence[Example], rules: RuleEngine, embedder_name: str, approach_name: str) -> str:
+    digest = hashlib.sha256()
+    for part in (MODEL_VERSION, approach_name, embedder_name, sklearn.__version__, content_hash(examples), ",".join(rules.rule_ids)):
+        digest.update(part.encode() + b"\x00")
+    return digest.hexdigest()[:20]
+
+
+def load_or_train(
+    examples: Sequence[Example],
+    rules: RuleEngine,
+    embedder: Embedder,
+    cache_dir: Path | None,
+    *,
+    approach_name: str = DEFAULT_APPROACH,
+    force: bool = False,
+) -> RiskModel:
+    """The cached model for exactly this data, lexicon and embedder, trained if missing."""
+    key = model_key(examples, rules, embedder.name, approach_name)
+    path = cache_dir / "triage" / f"risk-{key}.pkl" if cache_dir else None
+    if path is not None and path.exists() and not force:
+        try:
+            with path.open("rb") as fh:
+                model = pickle.load(fh)  # noqa: S301 - our own cache file, written below
+            if isinstance(model, RiskModel) and model.key == key:
+                return model
+        except Exception:  # a stale or torn cache file is rebuilt, never fatal
+            log.warning("unreadable triage model cache %s; retraining", path)
+    features = RuleFeatures(rules)
+    vectors = training_vectors(embedder, examples, rules.emoji, cache_dir)
+    x = prepare_inputs([e.text for e in examples], vectors, rules, features)
+    model = fit_model(examples, x, features, approach_name=approach_name, key=key)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".pkl.tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(model, fh)
+        os.replace(tmp, path)
+    return model

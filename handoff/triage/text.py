@@ -1,0 +1,62 @@
+"""Text forms used by triage: the rules' normal form, and the one string that is embedded.
+
+The rules compare katakana-folded, spaceless text with their patterns; the embedding model
+reads natural text. One embedding per message serves triage and retrieval both, so both
+embed `embedding_text(message)`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from knowledge.normalize import normalize as knowledge_normalize
+
+_KATAKANA = {c: c - 0x60 for c in range(ord("ァ"), ord("ヶ") + 1)}
+_SPACES = re.compile(r"\s+")
+_LONG = re.compile(r"[ー〜~～]+")
+# A stretched hiragana word (死にた〜い, しにたーい) loses its stretch; katakana keeps its ー
+# (ロープ), because this runs before katakana becomes hiragana.
+_STRETCH = re.compile(r"(?<=[ぁ-ゖ])[ー〜~～]+(?=[ぁ-ゖ])")
+_REPEAT = re.compile(r"(.)\1{2,}")
+
+
+def normalize(text: str, emoji: dict[str, str] | None = None) -> str:
+    """NFKC, lower case, katakana → hiragana, spaces → 、 (a soft break), 〜 → ー."""
+    text = with_emoji_words(text, emoji or {})
+    text = _STRETCH.sub("", unicodedata.normalize("NFKC", text).lower()).translate(_KATAKANA)
+    text = _SPACES.sub("、", text.strip())
+    text = _LONG.sub("ー", text)
+    return _REPEAT.sub(r"\1\1", text)
+
+
+def compile_pattern(pattern: str, macros: dict[str, str], where: str) -> re.Pattern[str]:
+    for name, fragment in macros.items():
+        pattern = pattern.replace("@{" + name + "}", f"(?:{fragment})")
+    # Messages hold no spaces (they become 、), so patterns hold none either; this lets
+    # YAML fold long alternations over lines.
+    pattern = _SPACES.sub("", pattern)
+    if "@{" in pattern:
+        raise ValueError(f"{where}: unknown macro in {pattern!r}")
+    # Patterns go through the same normalisation as messages (ロープ → ろーぷ), minus the
+    # space handling: patterns hold no spaces.
+    pattern = unicodedata.normalize("NFKC", pattern).lower().translate(_KATAKANA)
+    pattern = _LONG.sub("ー", pattern)
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{where}: bad regex {pattern!r}: {exc}") from exc
+
+
+
+def with_emoji_words(text: str, emoji: dict[str, str]) -> str:
+    """Emoji replaced by words (🔪 → 包丁): the embedding and the n-grams see the meaning."""
+    for symbol, word in emoji.items():
+        if symbol in text:
+            text = text.replace(symbol, word)
+    return text
+
+
+def embedding_text(text: str, emoji: dict[str, str]) -> str:
+    """What one message is embedded as, for triage and retrieval alike."""
+    return knowledge_normalize(with_emoji_words(text, emoji))
