@@ -26,7 +26,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from handoff.semantic import Calibration, SemanticModel, cross_validate, embed_bank_pieces, prepare  # noqa: E402
+from bench.baselines.knn import Calibration, SemanticModel, cross_validate, embed_bank_pieces, prepare  # noqa: E402
 from handoff.triage import Triage, load_triage  # noqa: E402
 from handoff.urgency import Urgency  # noqa: E402
 from knowledge.embedding import load_embedder  # noqa: E402

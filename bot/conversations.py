@@ -220,6 +220,35 @@ async def history(session: AsyncSession, *, conversation_id: uuid.UUID, after_id
     return list(rows)
 
 
+RISK_WINDOW = timedelta(hours=2)  # earlier turns no longer add to the conversation's risk
+RISK_TURNS = 6
+
+
+async def recent_risks(
+    session: AsyncSession, *, conversation: Conversation, before_id: int, now: datetime, since: datetime | None = None
+) -> list[float]:
+    """Triage risks of the resident's recent earlier turns (issue 14 §2: the conversation is
+    the unit), newest last; `since` cuts at a settled check-in."""
+    start = max(now - RISK_WINDOW, since) if since else now - RISK_WINDOW
+    rows = await session.scalars(
+        select(Message)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.direction == Direction.INBOUND,
+            Message.id < before_id,
+            Message.created_at >= start,
+        )
+        .order_by(Message.id.desc())
+        .limit(RISK_TURNS)
+    )
+    return [float((m.meta or {}).get("risk", 0.0)) for m in reversed(list(rows))]
+
+
+def note_risk(message: Message, risk: float) -> None:
+    """Keep this turn's risk on the stored message (a number, never text) for later turns."""
+    message.meta = {**(message.meta or {}), "risk": round(risk, 4)}
+
+
 async def close_idle_conversations(session: AsyncSession, *, now: datetime, idle_after: timedelta) -> int:
     """Close bot-mode conversations quiet for longer than `idle_after`; safe to run twice."""
     cutoff = now - idle_after

@@ -1,15 +1,23 @@
 """The bot's decision for one message, without side effects: triage first, then the
-knowledge answer. The engine persists around it; `frontdoor ask` calls it directly."""
+knowledge answer. The engine persists around it; `frontdoor ask` calls it directly.
+
+One embedding per message serves triage and retrieval both (issue 14 §1). The answer is
+looked up even for a flagged message: its topic goes to the console and the reports
+(a missing-person report is `setagaya.missing_person` whatever the reply says)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+import numpy as np
+
 from frontdoor.tenants import Tenant
+from handoff import check_in
 from handoff.contacts import Contacts
 from handoff.intake import flagged_reply
-from handoff.triage import Assessment, Triage
+from handoff.triage import SELF_HARM_KINDS, Assessment, Triage
 from handoff.urgency import Urgency
 from knowledge.answering import Answer, answer_for_entry, compose_answer
 from knowledge.retrieval import KnowledgeIndex
@@ -18,21 +26,29 @@ from knowledge.retrieval import KnowledgeIndex
 @dataclass
 class Decision:
     assessment: Assessment
-    answer: Answer | None  # None when the message was flagged: a person answers
+    answer: Answer
     reply: str
     buttons: list[tuple[str, str]] = field(default_factory=list)
+    raised: bool = False  # triage raised the conversation's level: a person answers
 
     @property
     def flagged(self) -> bool:
         return self.assessment.level != Urgency.NONE
 
     @property
+    def check_in(self) -> bool:
+        return self.assessment.check_in and not self.raised
+
+    @property
     def topic(self) -> str | None:
-        return self.answer.topic if self.answer else None
+        """The entry answered, or for a clarifying question its first choice."""
+        if self.answer.topic:
+            return self.answer.topic
+        return self.answer.choices[0].entry_id if self.answer.choices else None
 
     @property
     def confidence(self) -> float:
-        return round(self.answer.confidence, 4) if self.answer else 0.0
+        return round(self.answer.confidence, 4)
 
 
 class Decider:
@@ -41,10 +57,10 @@ class Decider:
         self.index = index
         self.contacts = contacts
 
-    def answer(self, tenant: Tenant, text: str, *, topic: str | None = None) -> Answer:
+    def answer(self, tenant: Tenant, text: str, *, topic: str | None = None, vector: np.ndarray | None = None) -> Answer:
         if topic is not None:
             return answer_for_entry(self.index, tenant.id, topic, tenant.facts)
-        return compose_answer(self.index, tenant=tenant.id, text=text, facts=tenant.facts)
+        return compose_answer(self.index, tenant=tenant.id, text=text, facts=tenant.facts, vector=vector)
 
     def report_category(self, answer: Answer) -> str | None:
         """The answer's report category; for a clarifying question, the category its choices
@@ -53,6 +69,21 @@ class Decider:
             return answer.report_category
         categories = {self.index.catalog.get(c.entry_id).report_category for c in answer.choices}
         return categories.pop() if len(categories) == 1 else None
+
+    def raise_check_in(self, decision: Decision, tenant: Tenant, kind: str | None, subject: str | None, *, now: datetime) -> Decision:
+        """A check-in answered はい (or with risk): at least urgent, about the worry asked."""
+        assessment = replace(
+            decision.assessment,
+            level=Urgency.max(Urgency.URGENT, decision.assessment.level),
+            kind=decision.assessment.kind if decision.assessment.level > Urgency.NONE else (kind or decision.assessment.kind),
+            subject=subject or decision.assessment.subject,
+            check_in=False,
+            self_harm=decision.assessment.self_harm or kind in SELF_HARM_KINDS,
+            missing_person=decision.assessment.missing_person or kind == "missing_person",
+            signals=(*decision.assessment.signals, "check_in.raised"),
+        )
+        reply, buttons = flagged_reply(assessment, tenant=tenant, contacts=self.contacts, now=now)
+        return Decision(assessment, decision.answer, reply, buttons, raised=True)
 
     def decide(
         self,
@@ -63,14 +94,25 @@ class Decider:
         now: datetime,
         topic: str | None = None,
         prior_kind: str | None = None,
+        history: Sequence[float] = (),
+        may_check_in: bool = True,
     ) -> Decision:
-        """`prior_kind` lets a follow-up such as 「今夜やる」 raise an earlier self-harm message."""
-        assessment = self.triage.assess(text, prior=prior, prior_kind=prior_kind)
+        """`prior_kind` lets a follow-up such as 「今夜やる」 raise an earlier self-harm message;
+        `history` and `may_check_in` carry the conversation (see handoff.triage.combine)."""
+        vector = self.triage.embed(text)
+        assessment = self.triage.assess(
+            text, prior=prior, prior_kind=prior_kind, vector=vector, history=history, may_check_in=may_check_in
+        )
+        answer = self.answer(tenant, text, topic=topic, vector=vector)
         if assessment.level != Urgency.NONE and assessment.level.rank > prior.rank:
             reply, buttons = flagged_reply(assessment, tenant=tenant, contacts=self.contacts, now=now)
-            return Decision(assessment, None, reply, buttons)
-        answer = self.answer(tenant, text, topic=topic)
+            return Decision(assessment, answer, reply, buttons, raised=True)
         buttons = [(f"topic:{c.entry_id}", c.title) for c in answer.choices]
-        if answer.kind == "no_match":
+        reply = answer.reply
+        if assessment.check_in and assessment.level == Urgency.NONE:
+            question, yes_no = check_in.question(assessment.subject, assessment.kind)
+            reply = f"{reply}\n\n{question}"
+            buttons = [*buttons, *yes_no]
+        elif answer.kind == "no_match":
             buttons.append(("talk_to_human", "相談員と話したい"))
-        return Decision(assessment, answer, answer.reply, buttons)
+        return Decision(assessment, answer, reply, buttons)

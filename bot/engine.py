@@ -18,16 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import conversations as conv_service
 from bot.decide import Decider, Decision
-from bot.models import Author, Conversation, ConversationMode, Message
+from bot import check_ins
+from bot.models import Author, CheckInStatus, Conversation, ConversationMode, Message
 from bot.validation import clean_text
 from frontdoor.clock import utc_now
 from frontdoor.models import ChannelKind
 from frontdoor.settings import Settings
 from frontdoor.tenants import TenantRegistry
-from handoff import intake
+from handoff import check_in, intake
 from handoff import cases as case_service
 from handoff.models import Route
 from handoff.relay import Relay
+from handoff.triage import Assessment
 from handoff.urgency import Urgency
 from knowledge import gaps
 from knowledge.rephrase import rephrase
@@ -87,6 +89,8 @@ class Outcome:
     urgency: str = "none"
     route: str = "bot"
     confidence: float = 0.0
+    assessment: Assessment | None = None  # this turn's triage (risk, check-in, subject, kind)
+    case_id: uuid.UUID | None = None
 
 
 def _route_of(action: str) -> Route | None:
@@ -200,12 +204,30 @@ class ConversationEngine:
         action = inbound.action or ""
         topic = action.removeprefix("topic:") if action.startswith("topic:") else None
         case = await case_service.open_case_of(session, conversation_id=conversation.id)
-        decision = self.decider.decide(
-            tenant, text, prior=prior, now=now, topic=topic, prior_kind=case.kind if case else None
+        pending = conversation.check_in_status == str(CheckInStatus.PENDING) and conversation.mode == ConversationMode.BOT
+        answer = (action if action in (check_in.YES, check_in.NO) else check_in.typed_answer(text)) if pending else None
+        if answer == check_in.NO:
+            await check_ins.settle(session, conversation, now=now)
+            return [(check_in.load_check_in().settled, [], {"check_in": "settled"})]
+
+        settled_at = conversation.check_in_answered_at if conversation.check_in_status == str(CheckInStatus.SETTLED) else None
+        history = await conv_service.recent_risks(
+            session, conversation=conversation, before_id=message.id, now=now, since=settled_at
         )
+        decision = self.decider.decide(
+            tenant, text, prior=prior, now=now, topic=topic, prior_kind=case.kind if case else None,
+            history=history, may_check_in=not pending,
+        )
+        conv_service.note_risk(message, decision.assessment.risk)
+        if pending and (answer == check_in.YES or (decision.assessment.worrying and not decision.raised)):
+            # はい, or risk in whatever they wrote back: a case at once (issue 14 §2).
+            await check_ins.raise_(session, conversation, now=now, why="yes" if answer == check_in.YES else "risk")
+            decision = self.decider.raise_check_in(decision, tenant, conversation.check_in_kind, conversation.check_in_subject, now=now)
         level = Urgency.max(prior, decision.assessment.level)
         conversation.urgency = str(level)
         outcome.urgency = str(level)
+        outcome.topic = decision.topic
+        outcome.assessment = decision.assessment
 
         if conversation.mode == ConversationMode.HUMAN:
             # The counselor holds the chat: the bot says nothing (not even "please wait").
@@ -214,8 +236,9 @@ class ConversationEngine:
             outcome.route = str(case.route) if case else "chat"
             return []
 
-        if decision.answer is None:  # newly flagged: a case and the immediate reply
+        if decision.raised:  # newly flagged: a case and the immediate reply
             conversation.category = conversation.category or intake.report_category(tenant, decision.assessment)
+            conversation.topic = conversation.topic or decision.topic
             turn = await intake.on_flagged(
                 session,
                 conversation=conversation,
@@ -224,8 +247,10 @@ class ConversationEngine:
                 contacts=self.decider.contacts,
                 policy=self.policy,
                 now=now,
+                reply=(decision.reply, decision.buttons),
             )
             outcome.route = str(turn.case.route) if turn.case else "chat"
+            outcome.case_id = turn.case.id if turn.case else None
             return [(turn.text, turn.buttons, {"urgency": str(level), "kind": decision.assessment.kind, "case": str(turn.case.id)})]
 
         route = _route_of(action)
@@ -252,14 +277,15 @@ class ConversationEngine:
                 outcome.route = str(turn.route or case.route)
                 return [(turn.text, turn.buttons, {"case": str(case.id)})]
 
+        if decision.check_in:
+            await check_ins.ask(session, conversation, kind=decision.assessment.kind, subject=decision.assessment.subject, now=now)
         return await self._knowledge_reply(session, conversation, message, decision, text, outcome)
 
     async def _knowledge_reply(
         self, session: AsyncSession, conversation: Conversation, message: Message, decision: Decision, text: str, outcome: Outcome
     ) -> list[tuple[str, list, dict]]:
         answer = decision.answer
-        assert answer is not None
-        outcome.topic = answer.topic
+        outcome.topic = decision.topic
         outcome.confidence = decision.confidence
         if answer.kind == "answer" and answer.topic:
             conversation.topic = answer.topic
@@ -278,6 +304,9 @@ class ConversationEngine:
         if answer.kind == "answer" and self.llm is not None:
             reply = await rephrase(answer, model=self.llm, timeout_s=self.settings.llm_timeout_s)
         meta = {"kind": answer.kind, "topic": answer.topic, "confidence": decision.confidence}
+        if decision.check_in:
+            reply = decision.reply if reply == answer.reply else f"{reply}{decision.reply.removeprefix(answer.reply)}"
+            meta["check_in"] = "asked"
         return [(reply, decision.buttons, meta)]
 
     async def _publish(self, conversation: Conversation, inbound: Message, replies: list[Message], *, flagged: bool) -> None:

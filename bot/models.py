@@ -59,6 +59,7 @@ class Conversation(Base):
         Index("ix_conversation_contact_status", "contact_id", "status"),
         Index("ix_conversation_status_last", "status", "last_message_at"),
         Index("ix_conversation_tenant_local_date", "tenant_id", "local_date"),
+        Index("ix_conversation_check_in", "tenant_id", "check_in_status"),
     )
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
@@ -86,6 +87,29 @@ class Conversation(Base):
     urgency: Mapped[str] = mapped_column(String(16), default="none")
     # What the bot asked and waits for (e.g. a callback number); survives restarts and channels.
     awaiting: Mapped[str | None] = mapped_column(String(32))
+    # The check-in band (issue 14 §2): pending → settled (いいえ) or raised (はい / risk).
+    check_in_status: Mapped[str | None] = mapped_column(String(16))
+    check_in_kind: Mapped[str | None] = mapped_column(String(32))
+    check_in_subject: Mapped[str | None] = mapped_column(String(16))
+    check_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    check_in_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CheckInStatus(StrEnum):
+    PENDING = "pending"
+    SETTLED = "settled"
+    RAISED = "raised"
+
+
+class ConversationEvent(Base):
+    """A state change of a conversation (check-in asked / settled / raised), for the audit."""
+
+    __tablename__ = "conversation_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversation.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict | None] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
 class Message(Base):

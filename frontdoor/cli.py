@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from frontdoor.settings import Settings
 
@@ -41,6 +43,23 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     except UnknownTenant:
         print(f"error: unknown tenant {args.tenant!r}", file=sys.stderr)
         return 2
+    if args.conversation:
+        if not args.jsonl:
+            print("error: --conversation reads turns as JSON lines: add --jsonl", file=sys.stderr)
+            return 2
+        from frontdoor.ask_conversation import run_conversation
+
+        at = None
+        if args.at:
+            try:
+                at = datetime.fromisoformat(args.at)
+            except ValueError:
+                print(f"error: --at {args.at!r} is not an ISO 8601 time (e.g. 2026-12-05T21:00+09:00)", file=sys.stderr)
+                return 2
+            if at.tzinfo is None:
+                at = at.replace(tzinfo=ZoneInfo(tenant.timezone))
+        tenants = load_tenants(settings.tenants_dir)
+        return asyncio.run(run_conversation(settings, tenants, tenant.id, sys.stdin, sys.stdout, at=at))
     decider = _decider(settings)
     if args.jsonl:
         write_jsonl(ask_lines(decider, tenant, sys.stdin))
@@ -54,6 +73,12 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(f"[{result['topic']} / {result['urgency']} / {result['route']} / {result['confidence']}]\n{result['reply']}")
     return 0
+
+
+def _cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
+    from frontdoor.triage_cli import run_triage
+
+    return run_triage(args, settings)
 
 
 def _cmd_kb(args: argparse.Namespace, settings: Settings) -> int:
@@ -95,8 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--tenant", required=True)
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--jsonl", action="store_true", help='read {"text": ...} lines on stdin, write JSON lines')
+    ask.add_argument("--conversation", action="store_true", help="with --jsonl: the lines are one resident's turns, stored like a real conversation")
+    ask.add_argument("--at", default=None, help="with --conversation: the clock for the first turn (ISO 8601)")
     ask.add_argument("text", nargs="*")
     ask.set_defaults(func=_cmd_ask)
+
+    triage = sub.add_parser("triage", help="train or evaluate the triage risk model")
+    triage.add_argument("action", choices=["train", "eval"])
+    triage.add_argument("--set", dest="set_path", type=Path, default=None, help="eval: a labelled JSONL file or directory (default: bench/data/triage_dev)")
+    triage.add_argument("--approach", default=None, help="train/eval: linear (default) or boosted")
+    triage.add_argument("--json", action="store_true", help="eval: print the figures as JSON")
+    triage.set_defaults(func=_cmd_triage)
 
     kb = sub.add_parser("kb", help="knowledge base tools")
     kb.add_argument("action", choices=["validate", "reindex", "gaps"])

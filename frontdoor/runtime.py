@@ -19,26 +19,33 @@ from frontdoor.tenants import TenantRegistry, load_tenants
 from handoff.contacts import load_contacts
 from handoff.intake import HandoffPolicy
 from handoff.relay import Relay
-from handoff.semantic import SemanticModel
-from handoff.triage import load_triage
+from handoff.triage import Triage, default_rules
+from handoff.triage.model import load_or_train
+from handoff.triage.training import load_examples
 from knowledge.catalog import load_catalog
-from knowledge.embedding import E5Embedder, load_embedder
+from knowledge.embedding import E5Embedder, Embedder, load_embedder
 from knowledge.retrieval import KnowledgeIndex
 
 log = logging.getLogger(__name__)
 
 
-def build_decider(settings: Settings) -> Decider:
-    """Knowledge index and triage; triage shares the index's e5 model for its semantic signal
-    (its thresholds were calibrated on e5) and falls back to the rules alone if it cannot load."""
-    index = KnowledgeIndex.build(load_catalog(), cache_dir=settings.cache_dir)
-    triage = load_triage()
+def build_triage(settings: Settings, embedder: Embedder | None = None) -> Triage:
+    """The rules plus the trained risk model (cached in `cache_dir/triage`, trained on first
+    start or when the labelled data changes); the rules alone if the model cannot load."""
+    rules = default_rules()
     try:
-        embedder = index.embedder if isinstance(index.embedder, E5Embedder) else load_embedder("e5")
-        triage = load_triage(semantic=SemanticModel.build(embedder, settings.cache_dir, emoji=triage.emoji))
+        embedder = embedder if isinstance(embedder, E5Embedder) else load_embedder("e5")
+        model = load_or_train(load_examples(), rules, embedder, settings.cache_dir)
+        return Triage(rules, model, embedder)
     except Exception:  # an install problem must degrade triage to the rules, not stop the app
-        log.exception("semantic triage failed to load; triage runs on the rules alone")
-    return Decider(triage=triage, index=index, contacts=load_contacts())
+        log.exception("the triage model failed to load; triage runs on the rules alone")
+        return Triage(rules)
+
+
+def build_decider(settings: Settings) -> Decider:
+    """Knowledge index and triage, sharing one e5 model: each message is embedded once."""
+    index = KnowledgeIndex.build(load_catalog(), cache_dir=settings.cache_dir)
+    return Decider(triage=build_triage(settings, index.embedder), index=index, contacts=load_contacts())
 
 
 def build_llm(settings: Settings):  # noqa: ANN201

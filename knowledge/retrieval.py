@@ -150,18 +150,24 @@ class KnowledgeIndex:
             self._tenant_rows[tenant] = rows
         return rows
 
-    def dense_scores(self, text: str) -> np.ndarray:
-        """Per entry: the best cosine between the message and any of its texts, rescaled to 0..1."""
+    def dense_scores(self, text: str, vector: np.ndarray | None = None) -> np.ndarray:
+        """Per entry: the best cosine between the message and any of its texts, rescaled to 0..1.
+
+        `vector` is the message's embedding when the caller already has it (triage embeds
+        each message once for both)."""
         assert self.embedder is not None and self.vectors is not None
         norm = normalize(text)
         row = self._known_rows.get(norm)
-        query = self.vectors[row] if row is not None else self.embedder.embed([norm])[0]
+        if row is not None:
+            query = self.vectors[row]
+        else:
+            query = vector if vector is not None else self.embedder.embed([norm])[0]
         sims = self.vectors @ query
         best = np.maximum.reduceat(sims, self._group_starts)
         lo, hi = self.embedder.floor, self.embedder.ceiling
         return np.clip((best - lo) / (hi - lo), 0.0, 1.0)
 
-    def score_all(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def score_all(self, text: str, vector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(blended, lexical, dense) scores for every entry, before the tenant filter."""
         w = self.weights
         analysis = self.analyzer.analyze(text)
@@ -170,17 +176,17 @@ class KnowledgeIndex:
         lex_total = w.words + w.reading
         lexical = (w.words * lex_words + w.reading * lex_reading) / lex_total if lex_total else lex_words * 0
         if self.embedder is not None and w.dense > 0:
-            dense = self.dense_scores(text)
+            dense = self.dense_scores(text, vector)
         else:
             dense = np.zeros(len(self.entries))
         blended = lex_total * lexical + w.dense * dense
         return blended, lexical, dense
 
-    def search(self, tenant: str, text: str, k: int = 3) -> list[Match]:
+    def search(self, tenant: str, text: str, k: int = 3, *, vector: np.ndarray | None = None) -> list[Match]:
         """The k best entries this tenant may see, best first."""
         if not normalize(text):
             return []
-        blended, lexical, dense = self.score_all(text)
+        blended, lexical, dense = self.score_all(text, vector)
         rows = self.rows_for(tenant)
         order = rows[np.argsort(-blended[rows], kind="stable")][:k]
         return [

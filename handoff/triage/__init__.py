@@ -21,7 +21,7 @@ from handoff.triage.rules import RuleEngine, default_rules
 
 __all__ = [
     "KINDS", "LEXICON_DIR", "REPORT_CATEGORIES", "SELF_HARM_KINDS", "SUBJECTS", "Assessment", "Kind",
-    "RuleEngine", "Subject", "Triage", "load_triage", "read_yaml",
+    "RuleEngine", "Subject", "Triage", "default_rules", "load_triage", "read_yaml",
 ]
 
 

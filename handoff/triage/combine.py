@@ -43,6 +43,7 @@ class Assessment:
     check_in: bool = False  # uncertain risk: answer and ask whether they (or the person) are safe
     subject: str = "unknown"  # self | other | unknown
     conversation_risk: float = 0.0  # accumulated over the recent turns
+    worrying: bool = False  # risk in the check-in band or above (even when no question is asked)
 
 
 class Triage:
@@ -137,6 +138,7 @@ class Triage:
             check_in=check_in,
             subject=scores.subject,
             conversation_risk=round(conversation_risk, 4),
+            worrying=level > Urgency.NONE or conversation_risk >= t.check_in,
         )
 
     @staticmethod
@@ -151,4 +153,5 @@ class Triage:
             report_category=findings.report_category,
             suppressed=findings.suppressed,
             risk={Urgency.NONE: 0.0, Urgency.URGENT: 0.6, Urgency.EMERGENCY: 1.0}[findings.level],
+            worrying=level > Urgency.NONE,
         )

@@ -1,4 +1,5 @@
-"""Semantic triage signal: k nearest labelled exemplars in e5 embedding space (issue 4).
+"""The issue-4 semantic triage signal, kept as the baseline the trained model is compared with
+(bench/triage_approaches.py): k nearest labelled exemplars in e5 embedding space.
 
 Why: the rules (handoff/triage.py) score 1.0 on the messages they were tuned on but miss
 new wordings — a verb they do not list (うずくまって動けない), a dropped particle, dialect.
@@ -44,8 +45,8 @@ from knowledge.embedding import Embedder, cached_embeddings, load_embedder
 
 log = logging.getLogger(__name__)
 
-LEXICON_DIR = Path(__file__).parent / "lexicon"
-EXEMPLARS_FILE = LEXICON_DIR / "exemplars.yaml"
+LEXICON_DIR = Path(__file__).resolve().parents[2] / "handoff" / "lexicon"
+EXEMPLARS_FILE = Path(__file__).with_name("exemplars.yaml")
 # The labelled set (the rules' regression floor) is part of the bank too.
 TRAINING_CASES = LEXICON_DIR / "labelled_messages.yaml"
 
@@ -200,7 +201,7 @@ class SemanticModel:
         calibration: Calibration | None = None,
     ) -> SemanticModel:
         """Load and validate the bank, embed it (or read the vectors from `cache_dir`)."""
-        from handoff.triage import ContextFile, read_yaml  # the rules' emoji words and YAML reader
+        from handoff.triage.lexicon import ContextFile, read_yaml  # the rules' emoji words and YAML reader
 
         data = ExemplarsFile.model_validate(read_yaml(exemplars_file))
         bank = [(e.text, e.level) for e in data.exemplars]
@@ -208,7 +209,7 @@ class SemanticModel:
             bank += [(str(c["text"]), str(c["level"])) for c in read_yaml(training_cases)]  # type: ignore[union-attr]
         bank = list(dict.fromkeys(bank))
         if emoji is None:
-            emoji = ContextFile.model_validate(read_yaml(exemplars_file.parent / "context.yaml")).emoji
+            emoji = ContextFile.model_validate(read_yaml(LEXICON_DIR / "context.yaml")).emoji
         embedder = embedder or load_embedder()
         texts = [prepare(t, emoji) for t, _ in bank]
         vectors, _ = cached_embeddings(embedder, texts, cache_dir / "triage" if cache_dir else None)

@@ -1,0 +1,57 @@
+"""`frontdoor triage train|eval`: rebuild the risk model from the labelled data, or print
+its figures on a labelled set (default: the blind development set), aggregate only — the
+messages themselves are never printed (a blind set stays blind)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from frontdoor.settings import Settings
+
+DEV_SET = Path(__file__).resolve().parent.parent / "bench" / "data" / "triage_dev"
+
+
+def run_triage(args: argparse.Namespace, settings: Settings) -> int:
+    from handoff.triage import Triage, default_rules
+    from handoff.triage.evaluate import Outcome, figures
+    from handoff.triage.model import DEFAULT_APPROACH, load_or_train
+    from handoff.triage.training import DataError, load_examples
+    from knowledge.embedding import load_embedder
+
+    approach = args.approach or DEFAULT_APPROACH
+    try:
+        examples = load_examples()
+    except DataError as exc:
+        print(f"error: training data: {exc}", file=sys.stderr)
+        return 2
+    rules, embedder = default_rules(), load_embedder("e5")
+    model = load_or_train(examples, rules, embedder, settings.cache_dir, approach_name=approach, force=args.action == "train")
+    if args.action == "train":
+        print(json.dumps(model.info, ensure_ascii=False, indent=2))
+        return 0
+    path = args.set_path or DEV_SET
+    if not path.exists():
+        print(f"error: no labelled set at {path}", file=sys.stderr)
+        return 2
+    try:
+        labelled = load_examples(path)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    triage = Triage(rules, model, embedder)
+    outcomes = []
+    for e in labelled:
+        a = triage.assess(e.text)
+        outcomes.append(Outcome(str(a.level), a.check_in, a.kind, a.subject))
+    result = figures(labelled, outcomes)
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        for name, value in result.as_dict().items():
+            print(f"{name:18} {value}")
+        for miss in result.misses_target():
+            print(f"below target: {miss}")
+    return 0

@@ -1,0 +1,150 @@
+"""The trained risk model (issue 14 §1, §2, §4): its data, its blind figures, the rules as a
+floor, the check-in band and the conversation as the unit.
+
+Blind sets (bench/data/triage_dev/, written by writers who never saw the training data, the
+rules or the exemplars; tests/handoff/triage_holdout.yaml, the issue-4 hold-out) are only
+measured: aggregates are asserted, no message is ever printed. The floors are the figures
+reached (bench/RESULTS.md) minus a small margin."""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from handoff.triage import Triage
+from handoff.triage.evaluate import Outcome, figures
+from handoff.triage.model import RiskScores, Thresholds, load_or_train
+from handoff.triage.training import TRAINING_DIR, Example, load_examples, read_jsonl
+from handoff.urgency import Urgency
+
+DEV_SET = Path(__file__).resolve().parents[2] / "bench" / "data" / "triage_dev"
+OLD_HOLDOUT = Path(__file__).with_name("triage_holdout.yaml")
+
+
+@pytest.fixture(scope="module")
+def triage(decider) -> Triage:  # noqa: ANN001
+    assert decider.triage.model is not None, "the trained model did not load"
+    return decider.triage
+
+
+def test_training_data_size_mix_and_schema() -> None:
+    examples = load_examples()
+    levels = Counter(e.level for e in examples)
+    assert len(examples) >= 5000, len(examples)
+    assert sum(e.tricky for e in examples) / len(examples) >= 0.40 - 0.05  # "at least 40% tricky non-urgent" (issue 14 §1)
+    assert levels["urgent"] > 0.15 * len(examples) and levels["emergency"] > 0.15 * len(examples)
+    assert {e.subject for e in examples} == {"self", "other", "unknown"}
+    assert {e.tenant for e in examples} == {"kashiwa", "setagaya", "any"}
+    assert len(list(TRAINING_DIR.glob("*.jsonl"))) >= 5  # several writers, one file each
+
+
+def test_blind_sets_never_overlap_the_training_data() -> None:
+    train = {e.text for e in load_examples()}
+    dev = {e.text for e in load_examples(DEV_SET)}
+    old = {c["text"] for c in yaml.safe_load(OLD_HOLDOUT.read_text(encoding="utf-8"))}
+    assert len(dev) >= 600
+    # counts only: a blind set's messages are never printed
+    assert (len(train & dev), len(train & old)) == (0, 0)
+
+
+def test_example_schema_refuses_inconsistent_labels(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError):
+        Example(text="死にたい", level="urgent", subject="self")  # urgent needs a kind
+    with pytest.raises(ValidationError):
+        Example(text="死にたい", level="urgent", kind="self_harm", subject="self", tricky=True)
+    with pytest.raises(ValidationError):
+        Example(text="x", level="none", kind="earthquake", subject="self")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "ok", "level": "none", "subject": "self"}\n{"text": "no"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="bad.jsonl:2"):
+        read_jsonl(bad)
+
+
+def _outcomes(triage: Triage, texts: list[str]) -> list[Outcome]:
+    out = []
+    for text in texts:
+        a = triage.assess(text)
+        out.append(Outcome(str(a.level), a.check_in, a.kind, a.subject))
+    return out
+
+
+@pytest.mark.slow
+def test_blind_development_set_figures(triage: Triage) -> None:
+    dev = load_examples(DEV_SET)
+    result = figures(dev, _outcomes(triage, [e.text for e in dev]))
+    shown = {k: v for k, v in result.as_dict().items() if isinstance(v, float)}
+    assert result.emergency_recall >= DEV_FLOORS["emergency_recall"], shown
+    assert result.urgent_recall >= DEV_FLOORS["urgent_recall"], shown
+    assert result.false_alarms <= DEV_FLOORS["false_alarms"], shown
+    assert result.missed <= DEV_FLOORS["missed"], shown
+
+
+@pytest.mark.slow
+def test_issue4_holdout_figures(triage: Triage) -> None:
+    cases = yaml.safe_load(OLD_HOLDOUT.read_text(encoding="utf-8"))
+    examples = [Example(text=c["text"], level=c["level"], kind="self_harm" if c["level"] != "none" else None, subject="unknown") for c in cases]
+    result = figures(examples, _outcomes(triage, [c["text"] for c in cases]))
+    shown = {k: v for k, v in result.as_dict().items() if isinstance(v, float)}
+    assert result.emergency_recall >= OLD_FLOORS["emergency_recall"], shown
+    assert result.urgent_recall >= OLD_FLOORS["urgent_recall"], shown
+    assert result.false_alarms <= OLD_FLOORS["false_alarms"], shown
+
+
+# Reached figures minus a margin (bench/RESULTS.md, "Triage (issue 14)").
+DEV_FLOORS = {"emergency_recall": 0.90, "urgent_recall": 0.93, "false_alarms": 0.10, "missed": 0.03}
+OLD_FLOORS = {"emergency_recall": 0.85, "urgent_recall": 0.85, "false_alarms": 0.15}
+
+
+def test_hard_rules_are_a_floor_the_model_cannot_lower(triage: Triage) -> None:
+    for text in ("縄はもう買ってある", "くすりぜんぶのんだ", "今から飛び降ります"):
+        a = triage.assess(text)
+        assert a.level == Urgency.EMERGENCY, text
+        assert a.risk == 1.0
+    assert triage.assess("こんにちは", prior=Urgency.EMERGENCY).level == Urgency.EMERGENCY
+
+
+def test_assessment_carries_risk_subject_and_kind(triage: Triage) -> None:
+    a = triage.assess("となりのおばあちゃんが庭で倒れてて、呼んでも返事がないんです")
+    assert a.level == Urgency.EMERGENCY and a.kind == "medical" and a.subject == "other"
+    calm = triage.assess("電話訪問の曜日を火曜日に変えたいです")
+    assert calm.level == Urgency.NONE and not calm.check_in and calm.risk < 0.3
+    assert all("倒れ" not in s for s in a.signals)  # ids, never resident text
+
+
+def _scores(risk: float) -> RiskScores:
+    return RiskScores((1 - risk, risk, 0.0), "self_harm", "self")
+
+
+def _with_thresholds(triage: Triage, **values: float) -> Triage:
+    model = copy.copy(triage.model)
+    model.thresholds = Thresholds(**values)  # type: ignore[union-attr]
+    return Triage(triage.rules, model, triage.embedder)
+
+
+def test_low_grade_turns_add_up_to_urgent(triage: Triage) -> None:
+    t = _with_thresholds(triage, emergency=0.9, urgent=0.6, check_in=0.25)
+    findings = t.rules.evaluate("なんだか毎日さびしい")
+    one = t._combine(findings, _scores(0.3), Urgency.NONE, (), True)  # noqa: SLF001
+    assert one.level == Urgency.NONE and one.check_in
+    three = t._combine(findings, _scores(0.3), Urgency.NONE, (0.3, 0.35), True)  # noqa: SLF001
+    assert three.level == Urgency.URGENT and "conversation.accumulated" in three.signals
+    calm_history = t._combine(findings, _scores(0.3), Urgency.NONE, (0.05, 0.1, 0.1), True)  # noqa: SLF001
+    assert calm_history.level == Urgency.NONE  # ordinary turns do not add up
+    no_repeat = t._combine(findings, _scores(0.3), Urgency.NONE, (), False)  # noqa: SLF001
+    assert not no_repeat.check_in and no_repeat.worrying
+
+
+def test_model_is_deterministic_and_cached(triage: Triage, tmp_path: Path) -> None:
+    sample = [e for i, e in enumerate(load_examples()) if i % 40 == 0][:150]
+    a = load_or_train(sample, triage.rules, triage.embedder, tmp_path)
+    b = load_or_train(sample, triage.rules, triage.embedder, tmp_path, force=True)
+    assert a.key == b.key and a.thresholds == b.thresholds
+    cached = load_or_train(sample, triage.rules, triage.embedder, tmp_path)
+    assert cached.thresholds == a.thresholds and list(tmp_path.glob("triage/risk-*.pkl"))
+    changed = load_or_train(sample[:-1], triage.rules, triage.embedder, tmp_path)
+    assert changed.key != a.key
