@@ -17,6 +17,7 @@ from bot import conversations as conv_service
 from bot.models import Author, Conversation, ConversationStatus
 from frontdoor import ratelimit
 from frontdoor.clock import JST, to_jst, utc_now
+from bot import check_ins
 from frontdoor.deps import RuntimeDep, SessionDep
 from handoff import accounts, audit, live
 from handoff import cases as case_service
@@ -36,7 +37,15 @@ URGENCY_JA = {"emergency": "緊急", "urgent": "至急", "none": "通常"}
 STATUS_JA = {"waiting": "待機中", "assigned": "担当決定", "in_progress": "対応中", "scheduled": "予約済み", "closed": "終了"}
 ROUTE_JA = {"chat": "チャット", "phone": "電話", "face_to_face": "面談", "email": "メール"}
 OUTCOMES = ["解決", "情報提供", "関係機関へ紹介", "継続支援", "緊急対応（119/110）", "連絡がとれない", "その他"]
-templates.env.globals.update(URGENCY_JA=URGENCY_JA, STATUS_JA=STATUS_JA, ROUTE_JA=ROUTE_JA)
+KIND_JA = {
+    "overdose": "薬の飲みすぎ", "self_harm": "自傷・死にたい気持ち", "fire": "火事・煙・ガス", "violence": "暴力・危険",
+    "medical": "急病・けが", "missing_person": "行方不明", "abuse_dv": "虐待・DV", "basic_needs": "食事・お金・住まい",
+    "isolation": "連絡がとれない", "worried_about_other": "周りの方の心配",
+}
+SUBJECT_JA = {"self": "本人", "other": "家族・周りの方", "unknown": "不明"}
+templates.env.globals.update(
+    URGENCY_JA=URGENCY_JA, STATUS_JA=STATUS_JA, ROUTE_JA=ROUTE_JA, kind_labels=KIND_JA, subject_labels=SUBJECT_JA
+)
 
 
 def _page(request: Request, name: str, staff: Counselor | None, **context) -> HTMLResponse:  # noqa: ANN003
@@ -100,13 +109,21 @@ async def static(name: str) -> FileResponse:
 async def queue_page(request: Request, staff: CaseWorker, session: SessionDep) -> HTMLResponse:
     """The live queue: urgency first, then waiting time."""
     rows = await live_queue(session, tenant_id=staff.tenant_id)
-    return _page(request, "queue.html", staff, cases=rows, now=utc_now())
+    waiting = await check_ins.pending(session, tenant_id=staff.tenant_id)
+    return _page(request, "queue.html", staff, cases=rows, check_ins=waiting, now=utc_now())
 
 
 @router.get("/queue/rows", response_class=HTMLResponse)
 async def queue_rows(request: Request, staff: CaseWorker, session: SessionDep) -> HTMLResponse:
     rows = await live_queue(session, tenant_id=staff.tenant_id)
     return _page(request, "_queue_rows.html", staff, cases=rows, now=utc_now())
+
+
+@router.get("/check-ins/rows", response_class=HTMLResponse)
+async def check_in_rows(request: Request, staff: CaseWorker, session: SessionDep) -> HTMLResponse:
+    """要確認: conversations whose safety question waits for an answer (no alarm)."""
+    waiting = await check_ins.pending(session, tenant_id=staff.tenant_id)
+    return _page(request, "_check_in_rows.html", staff, check_ins=waiting)
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)

@@ -41,6 +41,13 @@ var FrontdoorConsole = (function () {
         });
         if (fresh.length) { alertBox.hidden = false; beep(); document.title = "【緊急】受付一覧"; }
       });
+      // 要確認: check-ins waiting for an answer, listed without an alarm (issue 14 §2).
+      var checkIns = document.getElementById("check-in-rows");
+      if (checkIns) {
+        fetch("/console/check-ins/rows", { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+          checkIns.innerHTML = html;  // server-rendered and escaped by Jinja
+        });
+      }
     }
     socket(function () { return "/console/ws"; }, function (ev) {
       if (ev.type === "escalation") { alertBox.hidden = false; alertBox.textContent = ev.message; beep(); }
