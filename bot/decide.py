@@ -96,13 +96,18 @@ class Decider:
         prior_kind: str | None = None,
         history: Sequence[float] = (),
         may_check_in: bool = True,
+        button: bool = False,
     ) -> Decision:
         """`prior_kind` lets a follow-up such as 「今夜やる」 raise an earlier self-harm message;
-        `history` and `may_check_in` carry the conversation (see handoff.triage.combine)."""
-        vector = self.triage.embed(text)
-        assessment = self.triage.assess(
-            text, prior=prior, prior_kind=prior_kind, vector=vector, history=history, may_check_in=may_check_in
-        )
+        `history` and `may_check_in` carry the conversation (see handoff.triage.combine);
+        `button`: the text is the label of a button of ours, not the resident's words."""
+        if button:
+            vector, assessment = None, self.triage.unscored(prior)
+        else:
+            vector = self.triage.embed(text)
+            assessment = self.triage.assess(
+                text, prior=prior, prior_kind=prior_kind, vector=vector, history=history, may_check_in=may_check_in
+            )
         answer = self.answer(tenant, text, topic=topic, vector=vector)
         if assessment.level != Urgency.NONE and assessment.level.rank > prior.rank:
             reply, buttons = flagged_reply(assessment, tenant=tenant, contacts=self.contacts, now=now)

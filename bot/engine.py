@@ -103,6 +103,15 @@ def _route_of(action: str) -> Route | None:
         return None
 
 
+BUTTON_PREFIXES = ("route:", "topic:", "checkin:", "missing110:")
+
+
+def _is_our_button(action: str, text: str) -> bool:
+    """A tapped button of ours carries its own label as text; anything longer is triaged as
+    the resident's words (a forged action cannot smuggle a message past triage)."""
+    return action.startswith(BUTTON_PREFIXES) and len(text) <= 40
+
+
 def message_event(message: Message) -> dict:
     """What a channel (web socket, console) receives for one stored message."""
     return Reply.of(message).event()
@@ -216,7 +225,7 @@ class ConversationEngine:
         )
         decision = self.decider.decide(
             tenant, text, prior=prior, now=now, topic=topic, prior_kind=case.kind if case else None,
-            history=history, may_check_in=not pending,
+            history=history, may_check_in=not pending, button=_is_our_button(action, text),
         )
         conv_service.note_risk(message, decision.assessment.risk)
         if pending and (answer == check_in.YES or (decision.assessment.worrying and not decision.raised)):

@@ -7,12 +7,14 @@ a maintained library, not a hand-written list.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Literal
 
 import jpholiday
 import yaml
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from frontdoor.clock import JST, as_utc
 
@@ -100,6 +102,18 @@ class Hours(BaseModel):
         return f"{nxt.month}月{nxt.day}日（{WEEKDAY_JA[nxt.weekday()]}）{ampm}{hour12}時{minutes}"
 
 
+class HandoffHours(BaseModel):
+    """What a resident is told, in the first reply to an urgent message, about who answers
+    now and how (issue 14 §3). `{fact}` placeholders name the tenant's facts."""
+
+    model_config = ConfigDict(extra="forbid")
+    open: str  # while staffed
+    closed: str | None = None  # outside staffed hours ({next_open}: when staff are back); required unless 24/7
+
+
+RouteId = Literal["chat", "phone", "face_to_face", "email"]
+
+
 class Tenant(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
@@ -111,6 +125,26 @@ class Tenant(BaseModel):
     report_layout: str
     facts: dict[str, str]
     demo_facts: list[str] = []
+    handoff_hours: HandoffHours
+    # How a resident may choose to be reached (Setagaya: chat and phone, seed 003 ②イ(ウ)).
+    routes: list[RouteId] = ["chat", "phone", "face_to_face", "email"]
+
+    @model_validator(mode="after")
+    def _hours_texts_name_known_facts(self) -> Tenant:
+        for text in (self.handoff_hours.open, self.handoff_hours.closed or ""):
+            unknown = set(re.findall(r"\{([a-z_]+)\}", text)) - set(self.facts) - {"next_open"}
+            if unknown:
+                raise ValueError(f"handoff_hours names unknown facts {sorted(unknown)}")
+        always = self.staffed_hours.open == "00:00" and self.staffed_hours.close == "24:00" and len(self.staffed_hours.weekdays) == 7
+        if not always and not self.handoff_hours.closed:
+            raise ValueError("handoff_hours.closed is required unless staffed around the clock")
+        if "chat" not in self.routes:
+            raise ValueError("routes must include chat")
+        return self
+
+    def handoff_hours_text(self, moment: datetime) -> str:
+        template = self.handoff_hours.open if self.is_staffed(moment) else (self.handoff_hours.closed or self.handoff_hours.open)
+        return template.format(**self.facts, next_open=self.staffed_hours.next_opening_text(moment))
 
     @property
     def ward_office_hours(self) -> Hours:

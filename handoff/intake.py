@@ -22,7 +22,7 @@ from handoff import cases as case_service
 from handoff import queues
 from handoff.contacts import Contacts
 from handoff.models import Case, Route
-from handoff.responses import ROUTE_CHOICES, emergency_reply, urgent_reply
+from handoff.replies import first_reply, route_buttons
 from handoff.triage import Assessment
 from handoff.urgency import Urgency
 
@@ -80,16 +80,8 @@ def report_category(tenant: Tenant, assessment: Assessment) -> str:
 def flagged_reply(
     assessment: Assessment, *, tenant: Tenant, contacts: Contacts, now: datetime
 ) -> tuple[str, list[tuple[str, str]]]:
-    """The reply to an urgent or emergency message, and its buttons. Pure: `frontdoor ask` uses it too."""
-    if assessment.level == Urgency.EMERGENCY:
-        text = emergency_reply(assessment, contacts)
-        if assessment.missing_person:
-            return text, [("missing110:yes", "はい、連絡しました"), ("missing110:no", "まだです")]
-        return text, []
-    next_text, on_call_text = _on_call_texts(tenant, now)
-    staffed = tenant.is_staffed(now)
-    text = urgent_reply(assessment, contacts, staffed=staffed, next_staffed_text=next_text, on_call_text=on_call_text)
-    return text, [(f"route:{choice.id}", choice.label) for choice in ROUTE_CHOICES]
+    """The reply to an urgent or emergency message, and its buttons (handoff/replies.py)."""
+    return first_reply(assessment, tenant=tenant, contacts=contacts, now=now)
 
 
 async def on_flagged(
@@ -138,7 +130,7 @@ async def on_person_requested(
         outside_hours=not tenant.is_staffed(now),
     )
     text = (lead or "相談員におつなぎできます。") + "\nご希望の方法を選んでください。"
-    return HandoffTurn(text, [(f"route:{c.id}", c.label) for c in ROUTE_CHOICES], case, Route.CHAT)
+    return HandoffTurn(text, route_buttons(tenant), case, Route.CHAT)
 
 
 async def on_route_chosen(

@@ -12,6 +12,7 @@ Setagaya 003 §1(2)⑤ — missing-person intake.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from handoff.triage.combine import Assessment, Triage
@@ -28,5 +29,9 @@ __all__ = [
 def load_triage(directory: Path | None = None) -> Triage:
     """Triage on the rules alone (validated lexicon; fast unit tests, and the fallback when
     the model cannot load). `frontdoor.runtime.build_decider` attaches the trained model."""
-    rules = default_rules() if directory is None else RuleEngine(load_lexicon(directory))
-    return Triage(rules)
+    return _default_triage() if directory is None else Triage(RuleEngine(load_lexicon(directory)))
+
+
+@lru_cache(maxsize=1)
+def _default_triage() -> Triage:
+    return Triage(default_rules())

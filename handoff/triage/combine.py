@@ -44,6 +44,7 @@ class Assessment:
     subject: str = "unknown"  # self | other | unknown
     conversation_risk: float = 0.0  # accumulated over the recent turns
     worrying: bool = False  # risk in the check-in band or above (even when no question is asked)
+    category_cues: tuple[str, ...] = ()  # report categories the text names (子ども・子育て picks 189)
 
 
 class Triage:
@@ -139,7 +140,14 @@ class Triage:
             subject=scores.subject,
             conversation_risk=round(conversation_risk, 4),
             worrying=level > Urgency.NONE or conversation_risk >= t.check_in,
+            category_cues=tuple(sorted(findings.category_cues)),
         )
+
+    @staticmethod
+    def unscored(prior: Urgency) -> Assessment:
+        """A tapped button of ours (a route, a topic, a check-in answer): its label is our
+        own words, not the resident's, so it carries no new risk."""
+        return Assessment(level=prior, kind=None, self_harm=False, missing_person=False, signals=(), report_category="その他")
 
     @staticmethod
     def _rules_only(findings: RuleFindings, prior: Urgency) -> Assessment:
@@ -154,4 +162,5 @@ class Triage:
             suppressed=findings.suppressed,
             risk={Urgency.NONE: 0.0, Urgency.URGENT: 0.6, Urgency.EMERGENCY: 1.0}[findings.level],
             worrying=level > Urgency.NONE,
+            category_cues=tuple(sorted(findings.category_cues)),
         )

@@ -84,10 +84,13 @@ async def test_phone_callback_details_are_recorded_before_the_reply_confirms(run
     assert "受け付けました" in done.replies[0].text
 
 
-async def test_asking_for_a_person_offers_the_four_routes(runtime, session):  # noqa: ANN001
-    outcome = await runtime.conversation_engine.handle_inbound(session, inbound("setagaya", "人と話したいです。相談員さんにつないで"))
+async def test_asking_for_a_person_offers_the_tenants_routes(runtime, session):  # noqa: ANN001
+    outcome = await runtime.conversation_engine.handle_inbound(session, inbound("kashiwa", "人と話したいです。相談員さんにつないで"))
     assert outcome.route == "chat"
     assert {b[0] for b in outcome.replies[0].buttons} == {"route:chat", "route:phone", "route:face_to_face", "route:email"}
+    # Setagaya answers by phone and FAX (seed 003 ②イ(ウ)): no face-to-face or e-mail route.
+    setagaya = await runtime.conversation_engine.handle_inbound(session, inbound("setagaya", "人と話したいです。相談員さんにつないで"))
+    assert [b[0] for b in setagaya.replies[0].buttons] == ["route:chat", "route:phone"]
 
 
 async def test_route_button_without_a_case_opens_a_request_and_forged_routes_are_ignored(runtime, session):  # noqa: ANN001

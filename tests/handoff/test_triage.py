@@ -171,7 +171,7 @@ def test_assessment_fields(triage: Triage) -> None:
 
 
 def test_signals_never_hold_resident_text(triage: Triage) -> None:
-    ids = {r.id for r in triage.specs} | {"escalate.self_harm_plan", "escalate.abuse_now"}
+    ids = {r.id for r in triage.rules.specs} | {"escalate.self_harm_plan", "escalate.abuse_now"}
     for case in CASES:
         a = triage.assess(case["text"])
         assert set(a.signals) <= ids

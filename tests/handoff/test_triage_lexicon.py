@@ -20,12 +20,12 @@ def triage() -> Triage:
 
 
 def _rules(triage: Triage):  # noqa: ANN202
-    return [(r.id, r) for r in triage.specs]
+    return [(r.id, r) for r in triage.rules.specs]
 
 
 def test_every_rule_fires_on_its_examples(triage: Triage) -> None:
     failures = []
-    for spec in triage.specs:
+    for spec in triage.rules.specs:
         for example in spec.examples:
             if spec.id not in triage.assess(example).signals:
                 failures.append((spec.id, example))
@@ -34,7 +34,7 @@ def test_every_rule_fires_on_its_examples(triage: Triage) -> None:
 
 def test_no_rule_fires_on_its_counterexamples(triage: Triage) -> None:
     failures = []
-    for spec in triage.specs:
+    for spec in triage.rules.specs:
         for counter in spec.counterexamples:
             if spec.id in triage.assess(counter).signals:
                 failures.append((spec.id, counter))
@@ -43,7 +43,7 @@ def test_no_rule_fires_on_its_counterexamples(triage: Triage) -> None:
 
 def test_load_is_cached_and_validated() -> None:
     assert load_triage() is load_triage()
-    assert len(load_triage().specs) >= 20
+    assert len(load_triage().rules.specs) >= 20
 
 
 def _broken_copy(tmp_path: Path, edit) -> Path:  # noqa: ANN001
