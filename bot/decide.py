@@ -20,6 +20,7 @@ from handoff.intake import flagged_reply
 from handoff.triage import SELF_HARM_KINDS, Assessment, Triage
 from handoff.urgency import Urgency
 from knowledge.answering import Answer, answer_for_entry, compose_answer
+from knowledge.condolences import load_condolences
 from knowledge.retrieval import KnowledgeIndex
 
 
@@ -114,6 +115,9 @@ class Decider:
             return Decision(assessment, answer, reply, buttons, raised=True)
         buttons = [(f"topic:{c.entry_id}", c.title) for c in answer.choices]
         reply = answer.reply
+        condolences = load_condolences()
+        if not button and condolences.reports_a_death(text):
+            reply = f"{condolences.text}\n{reply}"
         if assessment.check_in and assessment.level == Urgency.NONE:
             question, yes_no = check_in.question(assessment.subject, assessment.kind)
             reply = f"{reply}\n\n{question}"

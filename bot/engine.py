@@ -309,12 +309,13 @@ class ConversationEngine:
                 text=text,
                 kind=answer.kind,
             )
-        reply = answer.reply
+        # decision.reply is the answer with what the decider put around it (condolences, the
+        # check-in question); only the curated answer itself is ever rephrased.
+        reply = decision.reply
         if answer.kind == "answer" and self.llm is not None:
-            reply = await rephrase(answer, model=self.llm, timeout_s=self.settings.llm_timeout_s)
+            reply = reply.replace(answer.reply, await rephrase(answer, model=self.llm, timeout_s=self.settings.llm_timeout_s), 1)
         meta = {"kind": answer.kind, "topic": answer.topic, "confidence": decision.confidence}
         if decision.check_in:
-            reply = decision.reply if reply == answer.reply else f"{reply}{decision.reply.removeprefix(answer.reply)}"
             meta["check_in"] = "asked"
         return [(reply, decision.buttons, meta)]
 

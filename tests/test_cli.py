@@ -6,15 +6,20 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.slow
+TEST_CACHE = Path(os.environ.get("FRONTDOOR_TEST_CACHE_DIR", Path.home() / ".cache" / "frontdoor-tests"))
+STABLE = {"topic", "urgency", "route", "reply", "confidence"}
+TRIAGE = {"risk", "check_in", "subject", "kind"}  # issue 14 §2: added, never renamed
 
 
 def _run(args: list[str], *, stdin: str | None = None, data_dir) -> subprocess.CompletedProcess:  # noqa: ANN001
     env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDOOR_")}
     env["FRONTDOOR_DATA_DIR"] = str(data_dir)
+    env["FRONTDOOR_CACHE_PATH"] = str(TEST_CACHE)  # the trained model and vectors, keyed by content
     return subprocess.run(
         [sys.executable, "-m", "frontdoor.cli", *args], input=stdin, env=env, capture_output=True, text=True, timeout=300
     )
@@ -26,7 +31,8 @@ def test_ask_json_prints_one_object_with_the_stable_fields(tmp_path):  # noqa: A
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert len(lines) == 1
     answer = json.loads(lines[0])
-    assert set(answer) == {"topic", "urgency", "route", "reply", "confidence"}
+    assert STABLE | TRIAGE <= set(answer)
+    assert 0 <= answer["risk"] <= 1 and answer["check_in"] is False and answer["subject"] in {"self", "other", "unknown"}
     assert answer["topic"] == "setagaya.sticker" and answer["urgency"] == "none" and answer["route"] == "bot"
     assert 0 < answer["confidence"] <= 1 and "ステッカー" in answer["reply"]
 
@@ -45,6 +51,8 @@ def test_ask_jsonl_answers_every_line_in_one_process(tmp_path):  # noqa: ANN001
     assert len(rows) == 5
     assert rows[0]["urgency"] == "none" and rows[0]["topic"].startswith("setagaya.phone_visit")
     assert rows[1]["urgency"] == "emergency" and rows[1]["route"] != "bot" and "119" in rows[1]["reply"]
+    assert rows[1]["kind"] == "medical" and rows[1]["subject"] == "other"
+    assert rows[1]["topic"] is not None  # reported even when flagged
     assert "error" in rows[2] and "error" in rows[4]
 
 
@@ -58,3 +66,32 @@ def test_kb_validate_passes_on_the_shipped_knowledge(tmp_path):  # noqa: ANN001
     assert result.returncode == 0, result.stdout + result.stderr
     assert "問題ありません" in result.stdout
     assert "demo value" in result.stdout  # demo phone numbers are flagged until a deployment sets them
+
+
+def test_ask_conversation_plays_one_residents_turns_and_stores_them(tmp_path):  # noqa: ANN001
+    turns = [
+        {"text": "認知症の父が昼から帰ってこないんです"},
+        {"action": "missing110:yes", "label": "はい、連絡しました"},
+        {"text": "ありがとうございます"},
+    ]
+    stdin = "\n".join(json.dumps(t, ensure_ascii=False) for t in turns) + "\n"
+    result = _run(
+        ["ask", "--tenant", "setagaya", "--conversation", "--jsonl", "--at", "2026-12-06T21:00:00+09:00"], stdin=stdin, data_dir=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 3
+    for row in rows:
+        assert STABLE | TRIAGE | {"buttons", "case", "request"} <= set(row)
+    first = rows[0]
+    assert first["urgency"] == "emergency" and first["kind"] == "missing_person"
+    assert first["topic"] == "setagaya.missing_person" and first["case"]
+    assert {"id": "missing110:yes", "label": "はい、連絡しました"} in first["buttons"]
+    assert rows[1]["case"] == first["case"] and rows[2]["urgency"] == "emergency"  # never lowered without a counselor
+    assert (tmp_path / "frontdoor.sqlite3").exists()  # stored like a real conversation
+
+
+def test_ask_conversation_needs_jsonl_and_a_valid_time(tmp_path):  # noqa: ANN001
+    assert _run(["ask", "--tenant", "kashiwa", "--conversation"], stdin="", data_dir=tmp_path).returncode == 2
+    bad = _run(["ask", "--tenant", "kashiwa", "--conversation", "--jsonl", "--at", "yesterday"], stdin="", data_dir=tmp_path)
+    assert bad.returncode == 2 and "ISO 8601" in bad.stderr

@@ -26,6 +26,9 @@ def test_up_starts_pages_and_stops_every_child(tmp_path):  # noqa: ANN001
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDOOR_")}
     env.update({"FRONTDOOR_DATA_DIR": str(tmp_path / "data"), "FRONTDOOR_PORT": str(port), "PYTHONUNBUFFERED": "1"})
+    # The trained triage model and embeddings are content-keyed caches; a first start without
+    # them trains for a few minutes (README), which this test does not need to repeat.
+    env["FRONTDOOR_CACHE_PATH"] = os.environ.get("FRONTDOOR_TEST_CACHE_DIR", os.path.expanduser("~/.cache/frontdoor-tests"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "frontdoor.cli", "up", "--no-demo"],
         env=env,

@@ -120,3 +120,15 @@ async def test_a_redelivered_message_that_was_never_answered_is_answered_once(ru
     assert retried.replies and not retried.duplicate
     again = await engine.handle_inbound(session, Inbound("kashiwa", ChannelKind.WEB, who, "面談はできますか", channel_message_id=mid2))
     assert again.duplicate and [r.message_id for r in again.replies] == [r.message_id for r in retried.replies]
+
+
+async def test_a_reported_death_gets_condolences_and_the_cancellation_answer_not_the_emergency_text(runtime, session):  # noqa: ANN001
+    # issue 14 §3: a relative cancelling phone visits after a death
+    outcome = await runtime.conversation_engine.handle_inbound(
+        session, inbound("setagaya", "母が先月亡くなりました。電話訪問を止めてもらえますか")
+    )
+    assert outcome.urgency == "none" and outcome.route == "bot"
+    text = outcome.replies[0].text
+    assert text.startswith("ご家族を亡くされたとのこと、心よりお悔やみ申し上げます。")
+    assert "119" not in text and "安全" not in text
+    assert outcome.topic == "setagaya.phone_visit_cancel"
