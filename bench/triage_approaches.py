@@ -29,6 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.baselines.knn import SemanticModel  # noqa: E402
+from bot.decide import Decider  # noqa: E402
+from frontdoor.clock import utc_now  # noqa: E402
+from frontdoor.tenants import load_tenants  # noqa: E402
+from frontdoor.triage_cli import tenant_for  # noqa: E402
+from handoff.contacts import load_contacts  # noqa: E402
 from handoff.triage import Triage, default_rules  # noqa: E402
 from handoff.triage.evaluate import Outcome, figures  # noqa: E402
 from handoff.triage.model import load_or_train  # noqa: E402
@@ -52,11 +57,21 @@ def model_outcome(triage: Triage, text: str) -> Outcome:
     return Outcome(str(a.level), a.check_in, a.kind, a.subject)
 
 
-def row(name: str, f) -> str:  # noqa: ANN001
-    return (
-        f"| {name} | {f.emergency_recall:.3f} | {f.urgent_recall:.3f} | {f.false_alarms:.3f} | {f.missed:.3f} | "
-        f"{f.check_in_rate:.3f} | {f.kind_accuracy:.3f} | {f.subject_accuracy:.3f} |"
-    )
+def _f(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def row(name: str, f, *, labels: bool = True) -> str:  # noqa: ANN001
+    """`labels`: the set has kind / subject / topic labels (the issue-4 hold-out has levels only)."""
+    cells = [f.emergency_recall, f.urgent_recall, f.false_alarms, f.missed, f.check_in_rate]
+    cells += [f.kind_accuracy, f.subject_accuracy, f.topic_top1] if labels else [None, None, None]
+    return f"| {name} | " + " | ".join(_f(c) for c in cells) + " |"
+
+
+def decider_outcome(decider: Decider, tenants, example) -> Outcome:  # noqa: ANN001
+    """The product path: one embedding, triage and retrieval (topic reported even when flagged)."""
+    d = decider.decide(tenants.get(tenant_for(example)), example.text, prior=Urgency.NONE, now=utc_now())
+    return Outcome(str(d.assessment.level), d.check_in, d.assessment.kind, d.assessment.subject, d.topic)
 
 
 def main() -> None:
@@ -85,27 +100,34 @@ def main() -> None:
         "C boosted": lambda t, tr=Triage(rules, models["boosted"], embedder): model_outcome(tr, t),
         "D rules alone": lambda t, tr=Triage(rules): model_outcome(tr, t),
     }
-    header = "| approach | emergency recall | urgent+ recall | false alarms | missed | check-in rate | kind acc. | subject acc. |\n|---|---|---|---|---|---|---|---|"
-    for set_name, labelled in (("blind dev set", dev), ("issue-4 hold-out", old)):
+    index = KnowledgeIndex.build(load_catalog(), cache_dir=args.cache, embedder=embedder)
+    decider = Decider(triage=Triage(rules, models["linear"], embedder), index=index, contacts=load_contacts())
+    tenants = load_tenants(ROOT / "frontdoor" / "tenants")
+    header = (
+        "| approach | emergency recall | urgent+ recall | false alarms | missed | check-in rate | kind acc. | subject acc. | topic top-1 |\n"
+        "|---|---|---|---|---|---|---|---|---|"
+    )
+    for set_name, labelled, labels in (("blind dev set", dev, True), ("issue-4 hold-out", old, False)):
         print(f"\n### {set_name} ({len(labelled)} messages)\n{header}")
         for name, run in approaches.items():
-            print(row(name, figures(labelled, [run(e.text) for e in labelled])))
+            if name.startswith("B"):
+                result = figures(labelled, [decider_outcome(decider, tenants, e) for e in labelled], with_topics=labels)
+            else:
+                result = figures(labelled, [run(e.text) for e in labelled])
+            print(row(name, result, labels=labels))
 
     # Latency of one decision's triage + retrieval, unloaded, same run.
-    index = KnowledgeIndex.build(load_catalog(), cache_dir=args.cache, embedder=embedder)
-    linear = Triage(rules, models["linear"], embedder)
     texts = [e.text for e in dev[:200]]
+    kashiwa = tenants.get("kashiwa")
 
     def new(text: str) -> None:
-        vector = linear.embed(text)
-        linear.assess(text, vector=vector)
-        index.search("kashiwa", text, vector=vector)
+        decider.decide(kashiwa, text, prior=Urgency.NONE, now=utc_now())
 
     def before(text: str) -> None:
         knn_outcome(rules, knn, text)
         index.search("kashiwa", text)
 
-    for name, fn in (("issue 4: rules + kNN, then retrieval (two embed calls)", before), ("issue 14: model, retrieval sharing one embedding", new)):
+    for name, fn in (("issue 4: rules + kNN, then retrieval (two embed calls)", before), ("issue 14: Decider.decide (model, retrieval sharing one embedding)", new)):
         times = []
         for text in texts:
             started = time.perf_counter()

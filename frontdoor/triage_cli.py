@@ -14,8 +14,22 @@ from frontdoor.settings import Settings
 DEV_SET = Path(__file__).resolve().parent.parent / "bench" / "data" / "triage_dev"
 
 
+def tenant_for(example) -> str:  # noqa: ANN001
+    """Which tenant a labelled message was written to (its topic's, else its own, else Kashiwa)."""
+    if example.topic and not example.topic.startswith("common."):
+        return example.topic.split(".", 1)[0]
+    return example.tenant if example.tenant != "any" else "kashiwa"
+
+
 def run_triage(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.decide import Decider
+    from frontdoor.clock import utc_now
+    from frontdoor.tenants import load_tenants
+    from handoff.contacts import load_contacts
     from handoff.triage import Triage, default_rules
+    from handoff.urgency import Urgency
+    from knowledge.catalog import load_catalog
+    from knowledge.retrieval import KnowledgeIndex
     from handoff.triage.evaluate import Outcome, figures
     from handoff.triage.model import DEFAULT_APPROACH, load_or_train
     from handoff.triage.training import DataError, load_examples
@@ -41,12 +55,17 @@ def run_triage(args: argparse.Namespace, settings: Settings) -> int:
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    triage = Triage(rules, model, embedder)
+    decider = Decider(
+        triage=Triage(rules, model, embedder),
+        index=KnowledgeIndex.build(load_catalog(), cache_dir=settings.cache_dir, embedder=embedder),
+        contacts=load_contacts(),
+    )
+    tenants = load_tenants(settings.tenants_dir)
     outcomes = []
     for e in labelled:
-        a = triage.assess(e.text)
-        outcomes.append(Outcome(str(a.level), a.check_in, a.kind, a.subject))
-    result = figures(labelled, outcomes)
+        d = decider.decide(tenants.get(tenant_for(e)), e.text, prior=Urgency.NONE, now=utc_now())
+        outcomes.append(Outcome(str(d.assessment.level), d.check_in, d.assessment.kind, d.assessment.subject, d.topic))
+    result = figures(labelled, outcomes, with_topics=True)
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False))
     else:

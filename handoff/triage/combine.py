@@ -27,8 +27,6 @@ from handoff.triage.text import embedding_text
 from handoff.urgency import Urgency
 from knowledge.embedding import Embedder
 
-MAX_EMBED_CHARS = 400  # a longer message is embedded by its head; its n-grams still read all of it
-
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
@@ -63,7 +61,7 @@ class Triage:
         return dict(self.rules.emoji)
 
     def embedding_input(self, text: str) -> str:
-        return embedding_text(text, self.rules.emoji)[:MAX_EMBED_CHARS]
+        return embedding_text(text, self.rules.emoji)
 
     def embed(self, text: str) -> np.ndarray | None:
         """The message's one embedding (shared with retrieval), or None without a model."""

@@ -38,7 +38,7 @@ class Figures:
     missed: float  # urgent-or-higher neither flagged nor checked in
     check_in_rate: float  # `none` messages that got a check-in question
     kind_accuracy: float  # flagged urgent-or-higher messages with the labelled kind
-    subject_accuracy: float  # urgent-or-higher messages with the labelled subject
+    subject_accuracy: float | None  # urgent-or-higher messages with the labelled subject (None: not given)
     topic_top1: float | None  # messages labelled with a topic that got it (None: not measured)
     topic_n: int
 
@@ -76,7 +76,7 @@ def figures(examples: Sequence[Example], outcomes: Sequence[Outcome], *, with_to
         missed=round(1 - _share([rank[o.level] >= 1 or o.check_in for _, o in pos]), 4),
         check_in_rate=round(1 - _share([not (o.check_in and rank[o.level] == 0) for o in neg]), 4),
         kind_accuracy=_share([o.kind == e.kind for e, o in flagged]),
-        subject_accuracy=_share([o.subject == e.subject for e, o in pos if o.subject]),
+        subject_accuracy=_share([o.subject == e.subject for e, o in pos if o.subject]) if any(o.subject for _, o in pos) else None,
         topic_top1=_share([o.topic == e.topic for e, o in topical]) if with_topics and topical else None,
         topic_n=len(topical),
     )

@@ -34,7 +34,7 @@ from sklearn.model_selection import StratifiedKFold
 from handoff.triage.features import RuleFeatures, ngram_vectorizer
 from handoff.triage.kinds import KINDS, SUBJECTS
 from handoff.triage.rules import RuleEngine
-from handoff.triage.text import embedding_text
+from handoff.triage.text import MAX_EMBED_CHARS, embedding_text
 from handoff.triage.training import Example, content_hash
 from knowledge.embedding import Embedder, cached_embeddings
 
@@ -264,7 +264,8 @@ def training_vectors(embedder: Embedder, examples: Sequence[Example], emoji: dic
 
 def model_key(examples: Sequence[Example], rules: RuleEngine, embedder_name: str, approach_name: str) -> str:
     digest = hashlib.sha256()
-    for part in (MODEL_VERSION, approach_name, embedder_name, sklearn.__version__, content_hash(examples), ",".join(rules.rule_ids)):
+    parts = (MODEL_VERSION, approach_name, embedder_name, f"embed-chars-{MAX_EMBED_CHARS}", sklearn.__version__, content_hash(examples), ",".join(rules.rule_ids))
+    for part in parts:
         digest.update(part.encode() + b"\x00")
     return digest.hexdigest()[:20]
 

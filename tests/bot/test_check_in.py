@@ -89,3 +89,20 @@ async def test_a_second_click_on_an_answered_check_in_changes_nothing(engine, se
     assert await check_ins.settle(session, conversation, now=conversation.check_in_at)
     assert not await check_ins.raise_(session, conversation, now=conversation.check_in_at, why="yes")
     assert conversation.check_in_status == CheckInStatus.SETTLED
+
+
+async def test_console_lists_pending_check_ins_as_needing_a_look_without_an_alarm(engine, live_server, session):  # noqa: ANN001
+    from tests.handoff.staff import console_client, make_staff
+
+    who = uuid.uuid4().hex
+    first = await engine.handle_inbound(session, turn(who, "さいきん食欲がなくて、何もする気がおきません"))
+    me = await make_staff(session, tenant_id="kashiwa")
+    client = await console_client(live_server.base_url, me)
+    page = (await client.get("/console/")).text
+    assert "要確認" in page and f'data-conversation="{first.conversation_id}"' in page
+    rows = (await client.get("/console/check-ins/rows")).text
+    assert f"/console/conversations/{first.conversation_id}" in rows
+    assert "<script" not in rows  # resident text is never in this list, only the kind and who
+    other = await make_staff(session, tenant_id="setagaya")
+    other_client = await console_client(live_server.base_url, other)
+    assert str(first.conversation_id) not in (await other_client.get("/console/check-ins/rows")).text  # tenant isolation
