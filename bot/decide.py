@@ -42,14 +42,25 @@ class Decision:
 
     @property
     def topic(self) -> str | None:
-        """The entry answered, or for a clarifying question its first choice."""
+        """The entry answered, or for a clarifying question its first choice, or (nothing
+        matched) the model's topic head when it is fairly sure."""
         if self.answer.topic:
             return self.answer.topic
-        return self.answer.choices[0].entry_id if self.answer.choices else None
+        if self.answer.choices:
+            return self.answer.choices[0].entry_id
+        a = self.assessment
+        return a.topic_guess if a.topic_guess and a.topic_confidence >= TOPIC_REPORT else None
 
     @property
     def confidence(self) -> float:
         return round(self.answer.confidence, 4)
+
+
+# The topic head of the risk model (handoff/triage/model.py) is a second opinion beside
+# retrieval: it reorders a clarifying question's choices, reports a topic when retrieval
+# found none, and answers outright only when quite sure.
+TOPIC_REPORT = 0.35
+TOPIC_ANSWER = 0.6
 
 
 class Decider:
@@ -62,6 +73,23 @@ class Decider:
         if topic is not None:
             return answer_for_entry(self.index, tenant.id, topic, tenant.facts)
         return compose_answer(self.index, tenant=tenant.id, text=text, facts=tenant.facts, vector=vector)
+
+    def _second_opinion(self, tenant: Tenant, answer: Answer, assessment: Assessment) -> Answer:
+        guess, p = assessment.topic_guess, assessment.topic_confidence
+        if answer.kind == "answer" or not guess:
+            return answer
+        try:
+            if not self.index.get(guess).visible_to(tenant.id):
+                return answer
+        except KeyError:
+            return answer
+        ids = [c.entry_id for c in answer.choices]
+        if guess in ids:
+            answer.choices.sort(key=lambda c: c.entry_id != guess)  # the likely one first
+            return answer
+        if p >= TOPIC_ANSWER:
+            return replace(answer_for_entry(self.index, tenant.id, guess, tenant.facts), confidence=p)
+        return answer
 
     def report_category(self, answer: Answer) -> str | None:
         """The answer's report category; for a clarifying question, the category its choices
@@ -110,6 +138,8 @@ class Decider:
                 text, prior=prior, prior_kind=prior_kind, vector=vector, history=history, may_check_in=may_check_in
             )
         answer = self.answer(tenant, text, topic=topic, vector=vector)
+        if topic is None:
+            answer = self._second_opinion(tenant, answer, assessment)
         if assessment.level != Urgency.NONE and assessment.level.rank > prior.rank:
             reply, buttons = flagged_reply(assessment, tenant=tenant, contacts=self.contacts, now=now)
             return Decision(assessment, answer, reply, buttons, raised=True)

@@ -11,7 +11,7 @@ How a message is read:
    long clauses again at 、 / spaces, so danger in one clause of a long, rambling message is
    not averaged away; the whole message is embedded too (one batched embed call);
 2. each piece takes its `k` nearest exemplars (the labelled training set plus
-   `lexicon/exemplars.yaml`), weighted by softmax(cosine / temperature); the piece votes
+   `bench/baselines/exemplars.yaml`), weighted by softmax(cosine / temperature); the piece votes
    emergency when the emergency share is ≥ `emergency`, urgent when the urgent-or-higher
    share is ≥ `urgent`, and only when its nearest exemplar is at least `min_similarity`;
 3. the rules may veto a piece (see `Triage._semantic_veto`): when they positively identify
@@ -21,8 +21,8 @@ How a message is read:
    The signal can only RAISE the rules' level: a hard rule is never lowered by it.
 
 Thresholds come from 5-fold cross-validation over the bank itself (`cross_validate`,
-`python bench/triage_confusion.py --calibrate`), never from the blind hold-out; they live in
-`lexicon/exemplars.yaml` as data. Exemplar vectors are cached on disk with the knowledge
+the issue-4 calibration run, since removed), never from the blind hold-out; they live in
+`bench/baselines/exemplars.yaml` as data. Exemplar vectors are cached on disk with the knowledge
 index's mechanism (knowledge.embedding.cached_embeddings) in `cache_dir/triage/`, so a
 restart does not re-embed and `kb reindex` pruning never touches them.
 """

@@ -40,7 +40,7 @@ from knowledge.embedding import Embedder, cached_embeddings
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "risk-1"
+MODEL_VERSION = "risk-2"
 SEED = 20261205
 EMERGENCY_RECALL = 0.97
 URGENT_RECALL = 0.96
@@ -178,6 +178,8 @@ class RiskScores:
     proba: tuple[float, float, float]  # none, urgent, emergency
     kind: str | None
     subject: str
+    topic: str | None = None  # the knowledge entry the message is most likely about
+    topic_p: float = 0.0
 
     @property
     def risk(self) -> float:
@@ -189,6 +191,7 @@ class RiskModel:
     approach: object
     kind_clf: LogisticRegression
     subject_clf: LogisticRegression
+    topic_clf: LogisticRegression
     thresholds: Thresholds
     features: RuleFeatures
     key: str
@@ -205,9 +208,14 @@ class RiskModel:
         heads = self._head_matrix(x)
         kinds = self.kind_clf.predict(heads)
         subjects = self.subject_clf.predict(heads)
+        topic_p = self.topic_clf.predict_proba(heads)
+        best = topic_p.argmax(axis=1)
         return [
-            RiskScores((float(p[0]), float(p[1]), float(p[2])), KINDS[int(k)], SUBJECTS[int(s)])
-            for p, k, s in zip(proba, kinds, subjects, strict=True)
+            RiskScores(
+                (float(p[0]), float(p[1]), float(p[2])), KINDS[int(k)], SUBJECTS[int(s)],
+                str(self.topic_clf.classes_[b]), float(tp[b]),
+            )
+            for p, k, s, b, tp in zip(proba, kinds, subjects, best, topic_p, strict=True)
         ]
 
 
@@ -233,7 +241,7 @@ def fit_model(
     oof = cross_validated_proba(approach_name, x, y, features)
     thresholds = choose_thresholds(oof, y)
     approach = APPROACHES[approach_name](features).fit(x, y)
-    model = RiskModel(approach, None, None, thresholds, features, key)  # type: ignore[arg-type]
+    model = RiskModel(approach, None, None, None, thresholds, features, key)  # type: ignore[arg-type]
     model.head_vectorizer = ngram_vectorizer().fit(x.norm)  # type: ignore[attr-defined]
     heads = model._head_matrix(x)
     # Kind is learnt from every example that names one (traps included: an idiom about
@@ -241,6 +249,12 @@ def fit_model(
     has_kind = kinds >= 0
     model.kind_clf = LogisticRegression(C=4.0, max_iter=3000, random_state=SEED).fit(heads[has_kind], kinds[has_kind])
     model.subject_clf = LogisticRegression(C=4.0, max_iter=3000, random_state=SEED).fit(heads, subjects)
+    # Which service a message is about, learnt from the examples whose writers named one: a
+    # second opinion beside retrieval for long, mixed messages (bot/decide.py).
+    has_topic = np.array([e.topic is not None for e in examples])
+    model.topic_clf = LogisticRegression(C=4.0, max_iter=3000, random_state=SEED).fit(
+        heads[has_topic], np.array([e.topic for e in examples if e.topic is not None])
+    )
     model.info = {
         "approach": approach_name,
         "examples": len(examples),

@@ -36,7 +36,7 @@ def test_training_data_size_mix_and_schema() -> None:
     examples = load_examples()
     levels = Counter(e.level for e in examples)
     assert len(examples) >= 5000, len(examples)
-    assert sum(e.tricky for e in examples) / len(examples) >= 0.40 - 0.05  # "at least 40% tricky non-urgent" (issue 14 §1)
+    assert sum(e.tricky for e in examples) / len(examples) >= 0.40  # "at least 40% tricky non-urgent" (issue 14 §1)
     assert levels["urgent"] > 0.15 * len(examples) and levels["emergency"] > 0.15 * len(examples)
     assert {e.subject for e in examples} == {"self", "other", "unknown"}
     assert {e.tenant for e in examples} == {"kashiwa", "setagaya", "any"}
