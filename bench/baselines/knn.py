@@ -1,7 +1,7 @@
 """The issue-4 semantic triage signal, kept as the baseline the trained model is compared with
 (bench/triage_approaches.py): k nearest labelled exemplars in e5 embedding space.
 
-Why: the rules (handoff/triage.py) score 1.0 on the messages they were tuned on but miss
+Why: the rules (handoff/triage/rules.py) score 1.0 on the messages they were tuned on but miss
 new wordings — a verb they do not list (うずくまって動けない), a dropped particle, dialect.
 A sentence embedding places 「じいじが道ばたでうずくまって動かへん」 next to the labelled
 emergencies it resembles even when no rule word is present.
@@ -14,7 +14,7 @@ How a message is read:
    `bench/baselines/exemplars.yaml`), weighted by softmax(cosine / temperature); the piece votes
    emergency when the emergency share is ≥ `emergency`, urgent when the urgent-or-higher
    share is ≥ `urgent`, and only when its nearest exemplar is at least `min_similarity`;
-3. the rules may veto a piece (see `Triage._semantic_veto`): when they positively identify
+3. the rules may veto a piece (see `RuleEngine.veto`): when they positively identify
    an idiom, a negated / past / informational / hypothetical frame, or a later resolution
    in that piece, its soft semantic vote is dropped. The whole-message vote is dropped when
    any piece was vetoed (its meaning then rests on the clauses that were not).

@@ -21,7 +21,7 @@ import numpy as np
 
 from handoff.triage.features import RuleFeatures
 from handoff.triage.kinds import SELF_HARM_KINDS
-from handoff.triage.model import Inputs, RiskModel, RiskScores
+from handoff.triage.model import Inputs, RiskModel, RiskScores, model_text
 from handoff.triage.rules import RuleEngine, RuleFindings
 from handoff.triage.text import embedding_text
 from handoff.urgency import Urgency
@@ -90,7 +90,7 @@ class Triage:
         if vector is None:
             vector = self.embed(text)
         x = Inputs(
-            [self.rules.mask(self.rules.normalize(text))],
+            [model_text(self.rules, text)],
             np.asarray([vector], dtype=np.float32),
             [self._features.row(findings, self.rules.frames(text))],
         )

@@ -34,13 +34,13 @@ from sklearn.model_selection import StratifiedKFold
 from handoff.triage.features import RuleFeatures, ngram_vectorizer
 from handoff.triage.kinds import KINDS, SUBJECTS
 from handoff.triage.rules import RuleEngine
-from handoff.triage.text import MAX_EMBED_CHARS, embedding_text
+from handoff.triage.text import MAX_EMBED_CHARS, embedding_text, mask_contacts
 from handoff.triage.training import Example, content_hash
 from knowledge.embedding import Embedder, cached_embeddings
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "risk-2"
+MODEL_VERSION = "risk-3"
 SEED = 20261205
 EMERGENCY_RECALL = 0.97
 URGENT_RECALL = 0.96
@@ -61,12 +61,17 @@ class Inputs:
         return Inputs([self.norm[i] for i in idx], self.vectors[idx], [self.rule_rows[i] for i in idx])
 
 
+def model_text(rules: RuleEngine, text: str) -> str:
+    """What the n-grams read: the rules' normal form, idioms masked, contact details masked."""
+    return rules.mask(rules.normalize(mask_contacts(text)))
+
+
 def prepare_inputs(texts: Sequence[str], vectors: np.ndarray, rules: RuleEngine, features: RuleFeatures) -> Inputs:
     norm, rows = [], []
     for text in texts:
         findings = rules.evaluate(text)
         rows.append(features.row(findings, rules.frames(text)))
-        norm.append(rules.mask(rules.normalize(text)))
+        norm.append(model_text(rules, text))
     return Inputs(norm, np.asarray(vectors, dtype=np.float32), rows)
 
 

@@ -7,7 +7,6 @@ embed `embedding_text(message)`.
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 
@@ -50,6 +49,16 @@ def compile_pattern(pattern: str, macros: dict[str, str], where: str) -> re.Patt
 
 
 
+# Contact details a resident types when asked for them (a callback number, an e-mail
+# address) are not words about risk; the model sees a placeholder instead of their digits.
+_SEP = r"[-−‐‑‒–—―ーｰ(（)） ]?"
+_CONTACT = re.compile(rf"0\d{{1,4}}{_SEP}\d{{1,4}}{_SEP}\d{{3,4}}|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def mask_contacts(text: str) -> str:
+    return _CONTACT.sub("連絡先", unicodedata.normalize("NFKC", text))
+
+
 def with_emoji_words(text: str, emoji: dict[str, str]) -> str:
     """Emoji replaced by words (🔪 → 包丁): the embedding and the n-grams see the meaning."""
     for symbol, word in emoji.items():
@@ -61,9 +70,11 @@ def with_emoji_words(text: str, emoji: dict[str, str]) -> str:
 # The embedding model's cost grows with the text (about half a millisecond per character on
 # this machine's CPU; bench/RESULTS.md), so a message is embedded by its head; the rules and
 # the character n-grams still read every character of it.
-MAX_EMBED_CHARS = int(os.environ.get("FRONTDOOR_TRIAGE_EMBED_CHARS", "64"))
+# 64 characters keep one decision within its latency budget at a small cost in recall
+# (bench/RESULTS.md, "Triage (issue 14)": 64 vs the whole message).
+MAX_EMBED_CHARS = 64
 
 
 def embedding_text(text: str, emoji: dict[str, str]) -> str:
     """What one message is embedded as, for triage and retrieval alike (training too)."""
-    return knowledge_normalize(with_emoji_words(text, emoji))[:MAX_EMBED_CHARS]
+    return knowledge_normalize(mask_contacts(with_emoji_words(text, emoji)))[:MAX_EMBED_CHARS]
