@@ -213,6 +213,7 @@ class ConversationEngine:
         action = inbound.action or ""
         topic = action.removeprefix("topic:") if action.startswith("topic:") else None
         case = await case_service.open_case_of(session, conversation_id=conversation.id)
+        outcome.case_id = case.id if case else None
         pending = conversation.check_in_status == str(CheckInStatus.PENDING) and conversation.mode == ConversationMode.BOT
         answer = (action if action in (check_in.YES, check_in.NO) else check_in.typed_answer(text)) if pending else None
         if answer == check_in.NO:
@@ -269,6 +270,7 @@ class ConversationEngine:
             lead = decision.answer.reply if decision.topic == "common.talk_to_human" and decision.answer else None
             turn = await intake.on_person_requested(session, conversation=conversation, tenant=tenant, now=now, lead=lead)
             case = turn.case
+            outcome.case_id = case.id if case else None
             if route is None:
                 outcome.route, outcome.topic = "chat", "common.talk_to_human"
                 return [(turn.text, turn.buttons, {"case": str(case.id), "topic": "common.talk_to_human"})]

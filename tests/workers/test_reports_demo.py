@@ -19,8 +19,9 @@ from workers.reports import queries, setagaya_besshi6
 from workers.reports.periods import Month
 
 
-async def test_demo_data_is_quick_idempotent_and_consistent(tmp_path, redis_handle):  # noqa: ANN001
-    settings = Settings(data_dir=tmp_path, redis_url=redis_handle.url, _env_file=None)
+async def test_demo_data_is_quick_idempotent_and_consistent(tmp_path, redis_handle, settings):  # noqa: ANN001
+    # A fresh data directory; the content-keyed caches (trained triage model) are shared.
+    settings = Settings(data_dir=tmp_path, redis_url=redis_handle.url, cache_path=settings.cache_path, _env_file=None)
     started = time.monotonic()
     await seed_demo(settings, months=4)
     elapsed = time.monotonic() - started
