@@ -95,9 +95,10 @@ def test_issue4_holdout_figures(triage: Triage) -> None:
     assert result.false_alarms <= OLD_FLOORS["false_alarms"], shown
 
 
-# Reached figures minus a margin (bench/RESULTS.md, "Triage (issue 14)").
-DEV_FLOORS = {"emergency_recall": 0.90, "urgent_recall": 0.93, "false_alarms": 0.10, "missed": 0.03}
-OLD_FLOORS = {"emergency_recall": 0.85, "urgent_recall": 0.85, "false_alarms": 0.15}
+# Reached figures minus a margin (bench/RESULTS.md, "Triage (issue 14)": dev 0.986 / 0.990 /
+# 0.040 / 0.003; issue-4 hold-out 1.000 / 0.988 / 0.023).
+DEV_FLOORS = {"emergency_recall": 0.96, "urgent_recall": 0.97, "false_alarms": 0.06, "missed": 0.015}
+OLD_FLOORS = {"emergency_recall": 0.95, "urgent_recall": 0.95, "false_alarms": 0.05}
 
 
 def test_hard_rules_are_a_floor_the_model_cannot_lower(triage: Triage) -> None:
