@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
@@ -14,8 +15,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FRONTDOOR_", env_file=".env", extra="ignore")
 
     data_dir: Path = Path(".frontdoor")
-    # Embedding vectors and the trained triage model (keyed by content, safe to share between
-    # data directories); empty means `data_dir/cache`.
+    # Embedding vectors and the trained triage model: keyed by their content, so one cache
+    # serves every data directory of this user (a fresh `frontdoor ask` does not retrain);
+    # empty means $XDG_CACHE_HOME/frontdoor (~/.cache/frontdoor).
     cache_path: Path | None = None
     # Empty means the embedded default: a SQLite file inside data_dir.
     database_url: str = ""
@@ -67,4 +69,5 @@ class Settings(BaseSettings):
 
     @property
     def cache_dir(self) -> Path:
-        return (self.cache_path or self.data_dir / "cache").resolve()
+        default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "frontdoor"
+        return (self.cache_path or default).resolve()
