@@ -6,17 +6,31 @@ import argparse
 import getpass
 import os
 
+import frontdoor.models  # noqa: F401 - registers the tenant table the account refers to
+from bot.conversations import ensure_tenant_rows
 from frontdoor.db import create_engine, session_factory
+from frontdoor.migrate import upgrade_async
 from frontdoor.settings import Settings
+from frontdoor.tenants import UnknownTenant, load_tenants
 from handoff import accounts
 from handoff.models import Role
 
 
 async def create_user_cli(settings: Settings, args: argparse.Namespace) -> int:
+    tenants = load_tenants(settings.tenants_dir)
+    try:
+        tenants.get(args.tenant)
+    except UnknownTenant:
+        print(f"error: unknown tenant {args.tenant!r} (known: {', '.join(tenants.ids())})")
+        return 2
     password = os.environ.get("FRONTDOOR_NEW_USER_PASSWORD") or getpass.getpass("パスワード（10文字以上）: ")
+    # It may be the first command run on a fresh data directory: schema and tenant rows first.
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await upgrade_async(settings.resolved_database_url())
     engine = create_engine(settings.resolved_database_url())
     try:
         async with session_factory(engine)() as session:
+            await ensure_tenant_rows(session, [(t.id, t.name) for t in tenants.all()])
             try:
                 await accounts.create_counselor(
                     session,

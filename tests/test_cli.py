@@ -16,8 +16,8 @@ STABLE = {"topic", "urgency", "route", "reply", "confidence"}
 TRIAGE = {"risk", "check_in", "subject", "kind"}  # issue 14 §2: added, never renamed
 
 
-def _run(args: list[str], *, stdin: str | None = None, data_dir) -> subprocess.CompletedProcess:  # noqa: ANN001
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDOOR_")}
+def _run(args: list[str], *, stdin: str | None = None, data_dir, extra: dict | None = None) -> subprocess.CompletedProcess:  # noqa: ANN001
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDOOR_")} | (extra or {})
     env["FRONTDOOR_DATA_DIR"] = str(data_dir)
     env["FRONTDOOR_CACHE_PATH"] = str(TEST_CACHE)  # the trained model and vectors, keyed by content
     return subprocess.run(
@@ -95,3 +95,14 @@ def test_ask_conversation_needs_jsonl_and_a_valid_time(tmp_path):  # noqa: ANN00
     assert _run(["ask", "--tenant", "kashiwa", "--conversation"], stdin="", data_dir=tmp_path).returncode == 2
     bad = _run(["ask", "--tenant", "kashiwa", "--conversation", "--jsonl", "--at", "yesterday"], stdin="", data_dir=tmp_path)
     assert bad.returncode == 2 and "ISO 8601" in bad.stderr
+
+
+def test_create_user_works_on_a_fresh_data_directory(tmp_path):  # noqa: ANN001
+    password = {"FRONTDOOR_NEW_USER_PASSWORD": "kashiwa-night-shift-2026"}
+    made = _run(["create-user", "--tenant", "kashiwa", "--login", "k.yamada", "--name", "山田 花子"], data_dir=tmp_path, extra=password)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "k.yamada" in made.stdout
+    again = _run(["create-user", "--tenant", "kashiwa", "--login", "k.yamada", "--name", "山田 花子"], data_dir=tmp_path, extra=password)
+    assert again.returncode == 2  # one login, one person
+    unknown = _run(["create-user", "--tenant", "osaka", "--login", "o.x", "--name", "x"], data_dir=tmp_path, extra=password)
+    assert unknown.returncode == 2 and "unknown tenant" in unknown.stdout
