@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from langchain_core.language_models import BaseChatModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import check_ins
 from bot import conversations as conv_service
 from bot.decide import Decider, Decision
-from bot import check_ins
 from bot.models import Author, CheckInStatus, Conversation, ConversationMode, Message
 from bot.validation import clean_text
 from frontdoor.clock import utc_now

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TextIO
 
-from bot.engine import Inbound, Outcome
 from bot.conversations import ensure_tenant_rows
+from bot.engine import Inbound, Outcome
 from frontdoor.ask import parse_line, triage_fields
 from frontdoor.clock import utc_now
 from frontdoor.db import create_engine, session_factory

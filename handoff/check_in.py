@@ -63,6 +63,10 @@ def typed_answer(text: str) -> str | None:
     norm = "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if ch not in " 　、。!！?？")
     if norm in YES_WORDS:
         return YES
-    if norm in NO_WORDS or (norm.startswith(("いいえ", "いえ", "ううん")) and norm.removeprefix("いいえ").removeprefix("いえ").removeprefix("ううん") in {"", *NO_WORDS}):
+    if norm in NO_WORDS:
         return NO
+    # 「いいえ、だいじょうぶです」: a plain no followed by nothing but another plain no
+    for prefix in ("いいえ", "いえ", "ううん"):
+        if norm.startswith(prefix) and norm[len(prefix):] in {"", *NO_WORDS}:
+            return NO
     return None

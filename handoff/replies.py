@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from frontdoor.tenants import Tenant
 from handoff.contacts import Contacts
 from handoff.triage import Assessment, Kind, Subject, read_yaml
+from handoff.triage.lexicon import require_unique
 from handoff.urgency import Urgency
 
 FIRST_REPLIES_FILE = Path(__file__).parent / "data" / "first_replies.yaml"
@@ -91,9 +92,7 @@ class FirstRepliesFile(BaseModel):
             mine = [s for s in self.situations if s.level == level]
             if not mine or mine[-1].kinds or mine[-1].subjects or mine[-1].child:
                 raise ValueError(f"the last {level} situation must match anything (no kinds, subjects or child)")
-        ids = [s.id for s in self.situations]
-        if len(ids) != len(set(ids)):
-            raise ValueError("duplicate situation ids")
+        require_unique([s.id for s in self.situations], "situation ids")
         return self
 
 

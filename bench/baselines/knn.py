@@ -40,6 +40,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from handoff.triage.lexicon import require_unique
 from handoff.urgency import Urgency
 from knowledge.embedding import Embedder, cached_embeddings, load_embedder
 
@@ -93,10 +94,7 @@ class ExemplarsFile(_Strict):
     @field_validator("exemplars")
     @classmethod
     def _unique(cls, items: list[Exemplar]) -> list[Exemplar]:
-        texts = [e.text for e in items]
-        dupes = {t for t in texts if texts.count(t) > 1}
-        if dupes:
-            raise ValueError(f"duplicate exemplars: {sorted(dupes)}")
+        require_unique([e.text for e in items], "exemplars")
         return items
 
 

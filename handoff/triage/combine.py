@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handoff.triage.features import RuleFeatures
 from handoff.triage.kinds import SELF_HARM_KINDS
 from handoff.triage.model import Inputs, RiskModel, RiskScores, model_text
 from handoff.triage.rules import RuleEngine, RuleFindings
@@ -56,7 +55,6 @@ class Triage:
         self.rules = rules
         self.model = model
         self.embedder = embedder
-        self._features = model.features if model else RuleFeatures(rules)
 
     @property
     def emoji(self) -> dict[str, str]:
@@ -92,7 +90,7 @@ class Triage:
         x = Inputs(
             [model_text(self.rules, text)],
             np.asarray([vector], dtype=np.float32),
-            [self._features.row(findings, self.rules.frames(text))],
+            [self.model.features.row(findings, self.rules.frames(text))],
         )
         return self._combine(findings, self.model.score(x)[0], prior, history, may_check_in)
 

@@ -52,11 +52,15 @@ class RulesFile(_Strict):
     @field_validator("rules")
     @classmethod
     def _unique_ids(cls, rules: list[RuleSpec]) -> list[RuleSpec]:
-        ids = [r.id for r in rules]
-        dupes = {i for i in ids if ids.count(i) > 1}
-        if dupes:
-            raise ValueError(f"duplicate rule ids: {sorted(dupes)}")
+        require_unique([r.id for r in rules], "rule ids")
         return rules
+
+
+def require_unique(values: list[str], what: str) -> None:
+    """Content files name things once; a second entry would silently shadow the first."""
+    dupes = {v for v in values if values.count(v) > 1}
+    if dupes:
+        raise ValueError(f"duplicate {what}: {sorted(dupes)}")
 
 
 class Cue(_Strict):
