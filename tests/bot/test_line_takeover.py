@@ -1,0 +1,83 @@
+"""Takeover through LINE relays both ways (issue 10, as for Telegram in issue 4): an urgent
+LINE message opens a case, the counselor takes over in the console, every counselor message
+goes out by push, the bot stays silent meanwhile; a push LINE refuses shows as 未送信."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from bot.models import Message
+from handoff import live
+from handoff.models import Case
+from tests.bot.conftest import post_events
+from tests.fakes.line_api import text_event
+from tests.handoff.staff import console_client, make_staff
+
+pytestmark = pytest.mark.asyncio
+
+
+async def _case_of(session, event_id: str) -> Case:  # noqa: ANN001
+    for _ in range(100):
+        session.expire_all()
+        inbound = await session.scalar(select(Message).where(Message.channel_message_id == event_id))
+        if inbound is not None:
+            case = await session.scalar(select(Case).where(Case.conversation_id == inbound.conversation_id))
+            if case is not None:
+                return case
+        await asyncio.sleep(0.05)
+    raise AssertionError("no case was opened")
+
+
+async def test_urgent_line_message_is_taken_over_and_relayed_by_push(line_server, fake_line, session):  # noqa: ANN001
+    user = "U00000000000000000000000000000b1"
+    event = text_event(user, "ははが認知症で朝からかえってこないんです。どこさがしてもいない", fake_line.reply_token(user))
+    await post_events(line_server, fake_line, event)
+    first = (await fake_line.wait_for(user, 1))[0]
+    assert "110" in first["text"]  # a missing person with dementia: has 110 been called (Setagaya 003 ⑤)
+    case = await _case_of(session, event["webhookEventId"])
+    assert case.urgency == "emergency"
+    case_id = case.id
+
+    counselor = await make_staff(session, tenant_id="setagaya")
+    console = await console_client(line_server.base_url, counselor)
+    assert (await console.post(f"/console/cases/{case_id}/take-over")).status_code == 303
+    joined = (await fake_line.wait_for(user, 2))[1]
+    assert joined["via"] == "push" and joined["text"] == live.JOINED
+
+    sent = await console.post(f"/console/cases/{case_id}/messages", data={"text": "110番には連絡されましたか？"})
+    assert sent.status_code == 200
+    relayed = (await fake_line.wait_for(user, 3))[2]
+    assert relayed == {"type": "text", "text": "110番には連絡されましたか？", "via": "push"}
+
+    # The resident answers: stored and shown to the counselor, the bot says nothing.
+    answer = text_event(user, "はい、さっきけいさつに電話しました", fake_line.reply_token(user))
+    await post_events(line_server, fake_line, answer)
+    for _ in range(100):
+        session.expire_all()
+        if await session.scalar(select(Message).where(Message.channel_message_id == answer["webhookEventId"])):
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
+    assert len(fake_line.delivered(user)) == 3, "the bot stays silent while the counselor holds the chat"
+    page = await console.get(f"/console/cases/{case_id}")
+    assert "はい、さっきけいさつに電話しました" in page.text and "未送信" not in page.text
+
+    # LINE refuses every try (quota): the message stays stored and the console says so.
+    fake_line.push_failures = [429] * 10
+    await console.post(f"/console/cases/{case_id}/messages", data={"text": "これから警察の方と一緒にうかがいます"})
+    for _ in range(100):
+        page = await console.get(f"/console/cases/{case_id}")
+        if "未送信" in page.text:
+            break
+        await asyncio.sleep(0.1)
+    assert "未送信" in page.text and "これから警察の方と一緒にうかがいます" in page.text
+    assert len(fake_line.calls_to("/message/push")) == 2 + line_server.settings.line_push_attempts
+
+    fake_line.push_failures = []
+    assert (await console.post(f"/console/cases/{case_id}/hand-back")).status_code == 303
+    back = (await fake_line.wait_for(user, 4))[3]
+    assert back["text"] == live.HANDED_BACK
+    await console.aclose()
