@@ -127,11 +127,12 @@ class LineChannel:
                     # Reduced to its type in the inbox (service._kept_payload): never parsed, never stored.
                     await self._send(reply, [self.texts.not_text_reply(kind.removeprefix("message:"))])
                 else:
-                    await self._dispatch(Event.from_dict(payload), reply)
+                    await self._dispatch(_parse(payload), reply)
         async with self.runtime.sessions() as session:
             await service.mark_handled(session, event_id=event_id, now=utc_now())
 
-    async def _dispatch(self, event: Event, reply: _ReplyTo) -> None:
+    async def _dispatch(self, event: Event | None, reply: _ReplyTo) -> None:
+        """Each kind of event we act on; others (join, unsend, read receipts…) are only marked handled."""
         user_id = reply.user_id
         if isinstance(event, FollowEvent):
             await self._on_follow(user_id, reply)
@@ -273,6 +274,14 @@ class _ReplyTo:
     def __init__(self, user_id: str, token: str | None):
         self.user_id = user_id
         self.token = token
+
+
+def _parse(payload: dict) -> Event | None:
+    try:
+        return Event.from_dict(payload)
+    except (ValueError, TypeError, KeyError):  # a kind this SDK version does not know
+        log.info("LINE event of kind %s not understood", payload.get("type"))
+        return None
 
 
 def _error(exc: BaseException) -> str:

@@ -4,6 +4,7 @@ over HTTP (issue 10); webhook bodies are signed with real HMAC-SHA256."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -12,7 +13,9 @@ from sqlalchemy import func, select
 
 from bot.deliveries import Delivery
 from bot.line.models import LineEvent
+from bot.line.service import event_kind
 from bot.models import Direction, Message, ResidentContact
+from frontdoor.clock import utc_now
 from tests.bot.conftest import line_settings, post_events
 from tests.conftest import LiveServer
 from tests.fakes.line_api import content_event, follow_event, postback_event, sign, text_event, unfollow_event
@@ -203,3 +206,20 @@ async def test_a_failed_push_is_retried_with_back_off_under_one_retry_key(line_s
     assert len({c.headers["X-Line-Retry-Key"] for c in pushes}) == 1
     delivery = await _settled_delivery(session)
     assert delivery.status == "sent" and delivery.attempts == 3 and delivery.last_error == "http 500"
+
+
+async def test_events_stored_before_a_restart_are_answered_by_push_on_start(settings, decider, redis_handle, fake_line, session):  # noqa: ANN001
+    user = "U00000000000000000000000000000aa"
+    event = text_event(user, "安心コールの電話、あしたはお休みにしてください", fake_line.reply_token(user))
+    unknown = {**text_event(user, "x", "t"), "type": "somethingNew", "webhookEventId": "01SOMETHINGNEW0000000000AA"}
+    async with session.begin():
+        for e in (event, unknown):
+            session.add(LineEvent(webhook_event_id=e["webhookEventId"], tenant_id="setagaya", kind=event_kind(e), payload=e, received_at=utc_now() - timedelta(minutes=10)))
+    server = LiveServer(line_settings(settings, fake_line), decider, redis_handle).start()
+    try:
+        sent = await fake_line.wait_for(user, 1)
+        assert sent[0]["via"] == "push", "the reply token of a stored event is too old by now"
+        assert len(await _inbound(session, event["webhookEventId"])) == 1
+        assert (await _handled(session, unknown["webhookEventId"])).payload is None
+    finally:
+        server.stop()

@@ -13,7 +13,7 @@ from bot.models import Message
 from handoff import live
 from handoff.models import Case
 from tests.bot.conftest import post_events
-from tests.fakes.line_api import text_event
+from tests.fakes.line_api import postback_event, text_event
 from tests.handoff.staff import console_client, make_staff
 
 pytestmark = pytest.mark.asyncio
@@ -81,3 +81,22 @@ async def test_urgent_line_message_is_taken_over_and_relayed_by_push(line_server
     back = (await fake_line.wait_for(user, 4))[3]
     assert back["text"] == live.HANDED_BACK
     await console.aclose()
+
+
+async def test_a_route_choice_by_quick_reply_then_a_typed_phone_number(line_server, fake_line, session):  # noqa: ANN001
+    user = "U00000000000000000000000000000b2"
+    event = text_event(user, "ひとりぐらしで、夜になるとさみしくなります", fake_line.reply_token(user))
+    await post_events(line_server, fake_line, event)
+    first = (await fake_line.wait_for(user, 1))[0]
+    items = {i["action"]["displayText"]: i["action"] for i in first["quickReply"]["items"]}
+    assert set(items) == {"チャットで相談員と話す", "電話で折り返し"}  # Setagaya: chat and phone (003 ②イ(ウ))
+    await post_events(line_server, fake_line, postback_event(user, items["電話で折り返し"]["data"], fake_line.reply_token(user)))
+    asked = (await fake_line.wait_for(user, 2))[1]
+    assert "電話番号" in asked["text"]
+    await post_events(line_server, fake_line, text_event(user, "０９０ー１２３４ー５６７８です", fake_line.reply_token(user)))
+    confirmed = (await fake_line.wait_for(user, 3))[2]["text"]
+    assert "お電話のご希望を受け付けました" in confirmed
+    case_id = (await _case_of(session, event["webhookEventId"])).id
+    session.expire_all()
+    case = await session.get(Case, case_id)
+    assert case.route == "phone" and case.contact_phone
