@@ -12,7 +12,7 @@ import json
 import logging
 import weakref
 from collections.abc import Awaitable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import aiohttp
 from linebot.v3.messaging import (
@@ -80,7 +80,7 @@ class LineChannel:
     async def stop(self) -> None:
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=15)
-        for task in self._tasks:
+        for task in list(self._tasks):
             task.cancel()
         await self.client.close()
 
@@ -88,11 +88,6 @@ class LineChannel:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    async def idle(self) -> None:
-        """Wait until every spawned task has finished (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.wait(list(self._tasks))
 
     # --- inbound ---------------------------------------------------------------------
 
@@ -119,8 +114,7 @@ class LineChannel:
         source = payload.get("source") or {}
         user_id = source.get("userId") if source.get("type") == "user" else None
         if user_id:  # groups and rooms are not a place for a consultation: ignored
-            fresh = utc_now() - received_at < timedelta(seconds=self.settings.line_reply_window_seconds)
-            reply = _ReplyTo(user_id, payload.get("replyToken") if fresh else None)
+            reply = _ReplyTo(user_id, payload.get("replyToken"), received_at)
             lock = self._locks.setdefault(user_id, asyncio.Lock())
             async with lock:  # one resident's events in order
                 if kind.startswith("message:") and kind != "message:text":
@@ -195,7 +189,7 @@ class LineChannel:
     async def send_text(self, chat_id: str, text: str, *, message_id: int | None = None) -> None:
         """A counselor's (or a system) message from the console: always push, in the
         background, recorded so the console can show it undelivered."""
-        self.spawn(self._send(_ReplyTo(chat_id, None), [text], stored_ids=[message_id] if message_id else []))
+        self.spawn(self._send(_ReplyTo(chat_id), [text], stored_ids=[message_id] if message_id else []))
 
     async def _send(self, reply: _ReplyTo, texts: list[str], buttons: list | None = None, *, stored_ids: list[int] | None = None) -> None:
         messages = line_messages.text_messages(texts, buttons)
@@ -209,7 +203,8 @@ class LineChannel:
                 delivery_ids, retry_key = [r.id for r in rows], rows[0].retry_key
                 await session.commit()
         batches = line_messages.batches(messages)
-        if reply.token is not None:
+        window = timedelta(seconds=self.settings.line_reply_window_seconds)
+        if reply.token is not None and reply.received_at is not None and utc_now() - reply.received_at < window:
             try:
                 await self.api.reply_message(ReplyMessageRequest(reply_token=reply.token, messages=batches[0]))
                 batches = batches[1:]
@@ -267,13 +262,15 @@ class LineChannel:
 
 
 class _ReplyTo:
-    """Where an answer goes: the reply token while fresh, else a push to the user id."""
+    """Where an answer goes: the event's reply token if the answer is ready while it is
+    fresh (checked when sending, not when the event arrived), else a push to the user id."""
 
-    __slots__ = ("user_id", "token")
+    __slots__ = ("user_id", "token", "received_at")
 
-    def __init__(self, user_id: str, token: str | None):
+    def __init__(self, user_id: str, token: str | None = None, received_at: datetime | None = None):
         self.user_id = user_id
         self.token = token
+        self.received_at = received_at
 
 
 def _parse(payload: dict) -> Event | None:
