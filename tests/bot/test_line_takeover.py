@@ -9,8 +9,11 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from bot.models import Message
-from handoff import live
+from bot import check_ins
+from bot.line.messages import postback_data
+from bot.models import CheckInStatus, Conversation, Message
+from frontdoor.clock import utc_now
+from handoff import check_in, live
 from handoff.models import Case
 from tests.bot.conftest import post_events
 from tests.fakes.line_api import postback_event, text_event
@@ -100,3 +103,30 @@ async def test_a_route_choice_by_quick_reply_then_a_typed_phone_number(line_serv
     session.expire_all()
     case = await session.get(Case, case_id)
     assert case.route == "phone" and case.contact_phone
+
+
+async def test_a_check_in_answered_by_quick_reply_reaches_the_engine(line_server, fake_line, session):  # noqa: ANN001
+    """The engine asked its check-in (issue 14 §2; set here through its own service, as the
+    band is the model's to decide); いいえ tapped on LINE settles it like on the web widget."""
+    user = "U00000000000000000000000000000b3"
+    event = text_event(user, "さいきん夜ねむれないんです", fake_line.reply_token(user))
+    await post_events(line_server, fake_line, event)
+    await fake_line.wait_for(user, 1)
+    for _ in range(100):
+        session.expire_all()
+        inbound = await session.scalar(select(Message).where(Message.channel_message_id == event["webhookEventId"]))
+        if inbound is not None:
+            break
+        await asyncio.sleep(0.05)
+    conversation_id = inbound.conversation_id
+    conversation = await session.get(Conversation, conversation_id)
+    assert await check_ins.ask(session, conversation, kind=None, subject="self", now=utc_now())
+    await session.commit()
+    text, buttons = check_in.question("self", None)
+    no = dict((label, action) for action, label in buttons)["いいえ"]
+    await post_events(line_server, fake_line, postback_event(user, postback_data(no, "いいえ"), fake_line.reply_token(user)))
+    settled = (await fake_line.wait_for(user, 2))[1]
+    assert settled["text"] == check_in.load_check_in().settled
+    session.expire_all()
+    conversation = await session.get(Conversation, conversation_id)
+    assert conversation.check_in_status == CheckInStatus.SETTLED
