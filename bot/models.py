@@ -50,6 +50,8 @@ class ResidentContact(Base):
     pseudonym: Mapped[str] = mapped_column(String(64))
     address: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # The resident blocked the LINE account (unfollow); kept, not deleted early. Cleared on follow.
+    unfollowed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Conversation(Base):

@@ -1,6 +1,8 @@
 """Import every domain's models so Base.metadata is complete (Alembic, tests)."""
 
+from bot import deliveries as bot_deliveries  # noqa: F401
 from bot import models as bot_models  # noqa: F401
+from bot.line import models as line_models  # noqa: F401
 from frontdoor import models as core_models  # noqa: F401
 from frontdoor.db import Base
 from handoff import models as handoff_models  # noqa: F401

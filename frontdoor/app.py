@@ -11,6 +11,8 @@ from fastapi.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from bot import conversations as conv_service
+from bot.line.channel import LineChannel
+from bot.line.routes import router as line_router
 from bot.telegram.setup import TelegramChannel, webhook_router
 from bot.web.routes import router as web_router
 from frontdoor.runtime import Runtime, build_runtime
@@ -43,9 +45,17 @@ def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | N
             telegram = TelegramChannel(rt)
             rt.extras["telegram"] = telegram
             await telegram.start()
+        line = None
+        if rt.settings.line_enabled:  # off unless the channel secret and access token are set
+            line = LineChannel(rt)
+            rt.extras["line"] = line
+            await line.start()
         try:
             yield
         finally:
+            if line is not None:
+                await line.stop()
+                rt.extras.pop("line", None)
             if telegram is not None:
                 await telegram.stop()
                 rt.extras.pop("telegram", None)
@@ -54,6 +64,7 @@ def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | N
     app = FastAPI(title="Frontdoor", version="0.1.0", lifespan=lifespan, description="福祉相談チャットの窓口 API")
     app.include_router(web_router)
     app.include_router(webhook_router)
+    app.include_router(line_router)
     app.include_router(console_router)
     app.include_router(console_socket_router)
     app.include_router(dashboard_router)

@@ -16,6 +16,7 @@ from frontdoor.types import str_enum
 class ChannelKind(StrEnum):
     WEB = "web"
     TELEGRAM = "telegram"
+    LINE = "line"
 
 
 class TenantRow(Base):

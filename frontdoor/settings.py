@@ -41,6 +41,23 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str = ""
     telegram_api_base: str = ""  # a local Bot API server (tests use a fake one)
 
+    # LINE (issue 10): on when both the channel secret and the access token are set. These
+    # four names are a stable contract (other tools set them).
+    line_channel_secret: str = ""
+    line_channel_access_token: str = ""
+    line_tenant: str = "kashiwa"  # the tenant this official account belongs to
+    line_api_base_url: str = "https://api.line.me"  # tests and on-premises proxies point elsewhere
+    # Answer with the event's reply token while it is fresh (it expires within about a
+    # minute); later answers, and every counselor message, go out by push.
+    line_reply_window_seconds: float = 30.0
+    # Push failures (quota 429, 5xx, network) are retried with exponential back-off.
+    line_push_attempts: int = 4
+    line_push_backoff_seconds: float = 2.0
+
+    @property
+    def line_enabled(self) -> bool:
+        return bool(self.line_channel_secret and self.line_channel_access_token)
+
     # Optional LLM rephrasing (OpenAI-compatible on-prem endpoint); off by default.
     llm_base_url: str = ""
     llm_model: str = ""

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from bot import conversations as conv_service
+from bot import deliveries
 from bot.models import Author, Conversation, ConversationStatus
 from frontdoor import ratelimit
 from frontdoor.clock import JST, to_jst, utc_now
@@ -136,6 +137,7 @@ async def case_page(request: Request, case_id: uuid.UUID, staff: CaseWorker, ses
         "case": case,
         "conversation": conversation,
         "messages": await conv_service.history(session, conversation_id=case.conversation_id),
+        "undelivered": await deliveries.undelivered_ids(session, conversation_id=case.conversation_id),
         "notes": await case_service.notes_for(session, case.id),
         "events": await case_service.events_for(session, case.id),
         "colleagues": [c for c in await accounts.colleagues(session, tenant_id=staff.tenant_id) if c.id != staff.id],
@@ -161,7 +163,7 @@ async def take_over(case_id: uuid.UUID, staff: CaseWorker, session: SessionDep, 
         await session.rollback()
         raise HTTPException(status_code=409, detail=str(exc)) from None
     await session.commit()
-    await live.post(session, relay=runtime.relay, telegram=_telegram(runtime), conversation_id=case.conversation_id, text=live.JOINED, author=Author.SYSTEM)
+    await live.post(session, relay=runtime.relay, telegram=_telegram(runtime), line=runtime.extras.get("line"), conversation_id=case.conversation_id, text=live.JOINED, author=Author.SYSTEM)
     await _after(runtime, case, "taken_over")
     return RedirectResponse(f"/console/cases/{case_id}", status_code=303)
 
@@ -178,7 +180,7 @@ async def send_message(
     if not body or len(body) > runtime.settings.max_message_chars:
         raise HTTPException(status_code=400, detail="メッセージが空か、長すぎます。")
     message = await live.post(
-        session, relay=runtime.relay, telegram=_telegram(runtime), conversation_id=case.conversation_id,
+        session, relay=runtime.relay, telegram=_telegram(runtime), line=runtime.extras.get("line"), conversation_id=case.conversation_id,
         text=body, author=Author.COUNSELOR, counselor_id=staff.id,
     )
     return JSONResponse({"id": message.id})
@@ -189,7 +191,7 @@ async def hand_back(case_id: uuid.UUID, staff: CaseWorker, session: SessionDep, 
     case = await _case_for(session, staff, case_id)
     case = await case_service.hand_back_to_bot(session, case_id=case.id, counselor_id=staff.id, now=utc_now())
     await session.commit()
-    await live.post(session, relay=runtime.relay, telegram=_telegram(runtime), conversation_id=case.conversation_id, text=live.HANDED_BACK, author=Author.SYSTEM)
+    await live.post(session, relay=runtime.relay, telegram=_telegram(runtime), line=runtime.extras.get("line"), conversation_id=case.conversation_id, text=live.HANDED_BACK, author=Author.SYSTEM)
     await _after(runtime, case, "handed_back")
     return RedirectResponse(f"/console/cases/{case_id}", status_code=303)
 
@@ -254,7 +256,7 @@ async def close(
         raise HTTPException(status_code=409, detail=str(exc)) from None
     await session.commit()
     if held:
-        await live.post(session, relay=runtime.relay, telegram=_telegram(runtime), conversation_id=case.conversation_id, text=live.CLOSED, author=Author.SYSTEM)
+        await live.post(session, relay=runtime.relay, telegram=_telegram(runtime), line=runtime.extras.get("line"), conversation_id=case.conversation_id, text=live.CLOSED, author=Author.SYSTEM)
     await _after(runtime, case, "closed")
     return RedirectResponse("/console/", status_code=303)
 
@@ -330,4 +332,5 @@ async def conversation_page(request: Request, conversation_id: uuid.UUID, staff:
         raise HTTPException(status_code=404, detail="この会話は見つかりません。")
     await audit.record(session, staff=staff, action="view_conversation", conversation_id=conversation_id)
     messages = await conv_service.history(session, conversation_id=conversation_id)
-    return _page(request, "conversation.html", staff, conversation=conversation, messages=messages)
+    undelivered = await deliveries.undelivered_ids(session, conversation_id=conversation_id)
+    return _page(request, "conversation.html", staff, conversation=conversation, messages=messages, undelivered=undelivered)

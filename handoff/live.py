@@ -1,5 +1,5 @@
 """Live chat between a counselor and a resident: store first, then deliver on the
-resident's own channel (web socket via the Redis relay, Telegram via sendMessage)."""
+resident's own channel (web socket via the Redis relay, Telegram via sendMessage, LINE by push)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ CLOSED = "ご相談ありがとうございました。また困ったときは�
 
 
 class TextSender(Protocol):
-    async def send_text(self, chat_id: str, text: str) -> None: ...
+    async def send_text(self, chat_id: str, text: str, *, message_id: int | None = None) -> None: ...
 
 
 async def _channel_and_address(session: AsyncSession, conversation: Conversation) -> tuple[ChannelKind, str | None]:
@@ -44,6 +44,7 @@ async def post(
     *,
     relay: Relay | None,
     telegram: TextSender | None,
+    line: TextSender | None = None,
     conversation_id: uuid.UUID,
     text: str,
     author: Author,
@@ -69,4 +70,6 @@ async def post(
             await telegram.send_text(address, text)
         except Exception:
             log.warning("telegram delivery failed for %s", conversation.id, exc_info=True)
+    if kind == ChannelKind.LINE and line is not None and address:
+        await line.send_text(address, text, message_id=message.id)  # pushed in the background, recorded
     return message

@@ -64,7 +64,7 @@ class TelegramChannel:
                 self._polling.cancel()
         await self.bot.session.close()
 
-    async def send_text(self, chat_id: str, text: str) -> None:
+    async def send_text(self, chat_id: str, text: str, *, message_id: int | None = None) -> None:  # noqa: ARG002
         await self.bot.send_message(chat_id=int(chat_id), text=text)
 
 

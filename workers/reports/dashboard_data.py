@@ -12,6 +12,7 @@ from workers.reports.periods import Month
 
 URGENCY_JA = {"emergency": "緊急", "urgent": "至急", "none": "通常"}
 ROUTE_JA = {"chat": "ライブチャット", "phone": "電話", "face_to_face": "面談", "email": "メール"}
+CHANNEL_JA = {"web": "ウェブチャット", "line": "LINE", "telegram": "Telegram"}
 TREND_MONTHS = 12
 
 
@@ -30,6 +31,7 @@ class Dashboard:
     trend_months: list[str]
     trend: dict[str, list[int]]  # category → per month
     gaps: list[tuple[str, int]]
+    channels: list[tuple[str, str, int]]  # (kind, Japanese label, conversations), every channel listed
     satisfaction: float | None = None  # no satisfaction survey is collected in the chat yet
 
     @staticmethod
@@ -58,6 +60,7 @@ async def collect(session: AsyncSession, *, tenant_id: str, month: Month) -> Das
     for (m, name), n in trend_raw.items():
         trend[name if name in trend else queries.UNCATEGORIZED][months.index(m)] += n
     n, quantiles = await queries.first_contact_quantiles(session, scope)
+    by_channel = {str(kind): count for kind, count in (await queries.channel_counts(session, scope)).items()}
     return Dashboard(
         tenant_id=tenant_id,
         month=month,
@@ -72,4 +75,5 @@ async def collect(session: AsyncSession, *, tenant_id: str, month: Month) -> Das
         trend_months=months,
         trend=trend,
         gaps=await queries.top_gaps(session, tenant_id=tenant_id, month=month),
+        channels=[(kind, label, by_channel.get(kind, 0)) for kind, label in CHANNEL_JA.items()],
     )

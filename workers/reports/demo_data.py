@@ -135,7 +135,8 @@ class _Generator:
 
     def conversation(self, started: datetime) -> None:
         rng, cfg = self.rng, self.cfg
-        kind = "telegram" if rng.random() < 0.2 else "web"
+        share = rng.random()  # one draw, as before: most residents write on LINE or the web widget
+        kind = "telegram" if share < 0.1 else "line" if share < 0.45 else "web"
         local = started.astimezone(JST)
         roll = rng.random()
         category = rng.choices(self.categories, weights=self.weights)[0]

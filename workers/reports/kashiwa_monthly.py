@@ -25,7 +25,7 @@ from workers.reports.summary import summarize
 
 LAYOUT = "kashiwa_monthly"
 SITUATIONS: tuple[str, ...] = catalog.KASHIWA_CATEGORIES  # 高齢, 障害, 子ども・子育て, 生活困窮, こころ, 複合, その他
-CHANNELS = {"web": "ウェブチャット（市ホームページ）", "telegram": "Telegram"}
+CHANNELS = {"web": "ウェブチャット（市ホームページ）", "line": "LINE", "telegram": "Telegram"}
 ROUTES = {"face_to_face": "面談（対面）", "phone": "電話", "email": "メール", "chat": "ライブチャット"}
 URGENCIES = {"emergency": "緊急", "urgent": "至急"}
 STATUSES = {"waiting": "待機中", "assigned": "担当決定", "in_progress": "対応中", "scheduled": "予約済み", "closed": "終了"}

@@ -104,7 +104,7 @@ def _section1(wb, data: Besshi6) -> None:  # noqa: ANN001
     xlsx.put(ws, 1, 1, title(data.month), bold=True, size=14)
     xlsx.put(ws, 1, 28, "別紙6")
     row = xlsx.heading(ws, 3, "1.高齢者安心コール電話相談利用実績(5.行方不明発生時の通報受付実績は除く)")
-    row = xlsx.note(ws, row, "チャット窓口（ウェブ・Telegram）の会話を 1 件の入電として集計（集計ルールは README）。")
+    row = xlsx.note(ws, row, "チャット窓口（ウェブ・LINE・Telegram）の会話を 1 件の入電として集計（集計ルールは README）。")
     row = xlsx.heading(ws, row + 1, "1-1.入電数内訳")
     row = xlsx.table(
         ws, row, ["年度累計", "当月合計", *CATEGORIES],
