@@ -13,18 +13,21 @@ from bot import conversations as conv_service
 from bot.engine import message_event
 from frontdoor.deps import RuntimeDep
 from handoff import audit
-from handoff.auth import LoginRequired, current_staff
+from handoff.auth import ConsoleLocked, LoginRequired, PasswordChangeRequired, current_staff, staff_even_if_locked
 from handoff.models import Case, Role
 from handoff.relay import console_channel, conversation_channel
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 
-async def _staff(websocket: WebSocket, runtime):  # noqa: ANN001, ANN202
+async def _staff(websocket: WebSocket, runtime, *, even_if_locked: bool = False):  # noqa: ANN001, ANN202
+    """The alert feed keeps running while the console is locked (ids and urgency only, so a
+    counselor away from the desk still hears an emergency); conversation text does not."""
+    check = staff_even_if_locked if even_if_locked else current_staff
     async with runtime.sessions() as session:
         try:
-            staff = await current_staff(websocket, runtime, session)
-        except LoginRequired:
+            staff = await check(websocket, runtime, session)
+        except (LoginRequired, PasswordChangeRequired, ConsoleLocked):
             return None
     return staff if staff.role in (Role.COUNSELOR, Role.SUPERVISOR) else None
 
@@ -60,7 +63,7 @@ async def _serve(websocket: WebSocket, pump: asyncio.Task) -> None:
 
 @router.websocket("/ws")
 async def queue_socket(websocket: WebSocket, runtime: RuntimeDep) -> None:
-    staff = await _staff(websocket, runtime)
+    staff = await _staff(websocket, runtime, even_if_locked=True)
     await websocket.accept()
     if staff is None:
         await websocket.close(code=4401)
