@@ -107,8 +107,7 @@ async def change_password(
             await accounts.change_password(session, counselor=staff, current=current, new=new, now=utc_now(), demo_mode=runtime.settings.demo_data)
         except accounts.AccountError as exc:
             error = str(exc)
-    if error:
-        await session.rollback()
+    if error:  # refused before anything changed
         return _page(request, "password.html", staff, error=error, forced=staff.must_change_password)
     await session.commit()
     return RedirectResponse("/dashboard/" if staff.role == Role.MANAGER else "/console/", status_code=303)
@@ -174,8 +173,7 @@ async def account_action(
             notice = f"{account.login} の同時担当数を{value or '無制限'}にしました。"
         else:
             raise HTTPException(status_code=404)
-    except (accounts.AccountError, ValueError) as exc:
-        await session.rollback()
+    except (accounts.AccountError, ValueError) as exc:  # refused before anything changed
         message = str(exc) if isinstance(exc, accounts.AccountError) else "数字で入力してください。"
         return await _account_page(request, staff, session, error=message)
     await session.commit()

@@ -22,21 +22,27 @@
     if (audio.state === "suspended") audio.resume();
     return audio;
   }
-  // Browsers keep audio silent until the page is touched: the choice is remembered, and
-  // the first click or key on any page wakes the sound up again.
-  function showSoundControl() { soundBox.hidden = soundWanted() && audio !== null && audio.state === "running"; }
+  // Browsers keep audio silent until the page is touched. The choice is remembered (the
+  // control stays away on every page); if an alert comes while the browser still holds the
+  // sound back, the control comes back and says so, and any click wakes the sound up.
+  var alerting = false;
+  function showSoundControl() {
+    if (!soundWanted()) { soundButton.textContent = "通知音を有効にする"; soundBox.hidden = false; return; }
+    var blocked = alerting && (!audio || audio.state !== "running");
+    soundButton.textContent = "音が止まっています。ここを押すと鳴ります";
+    soundBox.hidden = !blocked;
+  }
   soundButton.addEventListener("click", function () {
     try { localStorage.setItem(SOUND_KEY, "on"); } catch (e) {}
     ensureAudio();
     if (window.Notification && Notification.permission === "default") Notification.requestPermission();
-    soundButton.textContent = "通知音は有効です";
     setTimeout(showSoundControl, 300);
   });
   ["click", "keydown"].forEach(function (name) {
-    document.addEventListener(name, function () { if (soundWanted()) { ensureAudio(); showSoundControl(); } }, { once: true, capture: true });
+    document.addEventListener(name, function () { if (soundWanted()) { ensureAudio(); setTimeout(showSoundControl, 300); } }, { capture: true });
   });
   if (soundWanted()) { ensureAudio(); }
-  setTimeout(showSoundControl, 0);
+  showSoundControl();
 
   // Emergency: three high, fast square-wave beeps. Urgent: two lower, longer sine tones.
   var PATTERNS = {
@@ -63,6 +69,8 @@
   }
 
   function render(alerts) {
+    alerting = alerts.length > 0;
+    showSoundControl();
     if (!alerts.length) {
       banner.hidden = true; banner.removeAttribute("data-level");
       document.title = baseTitle;
