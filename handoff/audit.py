@@ -14,7 +14,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdoor.clock import JST, to_jst, utc_now
-from handoff.models import AuditLog, Counselor
+from handoff.history import describe
+from handoff.models import AuditLog, Case, CaseEvent, Counselor
 
 # What each action means, for the audit screen and the ward's CSV.
 ACTION_JA = {
@@ -83,36 +84,62 @@ class AuditRow:
     who: str
     login: str
     action: str
+    action_ja: str
     conversation_id: uuid.UUID | None
     case_id: uuid.UUID | None
     target: str | None
     ip: str | None
 
-    @property
-    def action_ja(self) -> str:
-        return ACTION_JA.get(self.action, self.action)
+
+def _dates(column, flt: AuditFilter) -> list:  # noqa: ANN001
+    where = []
+    if flt.date_from:
+        where.append(column >= datetime.combine(flt.date_from, time(0), JST))
+    if flt.date_to:
+        where.append(column < datetime.combine(flt.date_to + timedelta(days=1), time(0), JST))
+    return where
+
+
+async def _case_changes(session: AsyncSession, *, tenant_id: str, flt: AuditFilter, limit: int) -> list[AuditRow]:
+    """Who changed which case (take over, transfer, close…): the case history rows that have
+    a person behind them, so the ward's audit shows changes beside views."""
+    stmt = (
+        select(CaseEvent, Case.conversation_id, Counselor.display_name, Counselor.login)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .join(Counselor, Counselor.id == CaseEvent.actor_id)
+        .where(Case.tenant_id == tenant_id, *_dates(CaseEvent.at, flt))
+    )
+    if flt.person:
+        stmt = stmt.where(CaseEvent.actor_id == flt.person)
+    if flt.subject:
+        stmt = stmt.where(or_(Case.conversation_id == flt.subject, Case.id == flt.subject))
+    rows = await session.execute(stmt.order_by(CaseEvent.at.desc()).limit(limit))
+    return [
+        AuditRow(e.at, name, login, f"case_{e.action}", "案件を変更：" + describe(e, {}), conversation_id, e.case_id, None, None)
+        for e, conversation_id, name, login in rows
+    ]
 
 
 async def search(session: AsyncSession, *, tenant_id: str, flt: AuditFilter, limit: int = 1000) -> list[AuditRow]:
-    """Newest first, only the tenant's own rows (a manager never sees another ward's log)."""
+    """Views and changes, newest first, only the tenant's own rows (a manager never sees
+    another ward's log)."""
     stmt = (
         select(AuditLog, Counselor.display_name, Counselor.login)
         .outerjoin(Counselor, Counselor.id == AuditLog.counselor_id)
         .where(AuditLog.tenant_id == tenant_id)
     )
+    stmt = stmt.where(*_dates(AuditLog.at, flt))
     if flt.person:
         stmt = stmt.where(AuditLog.counselor_id == flt.person)
-    if flt.date_from:
-        stmt = stmt.where(AuditLog.at >= datetime.combine(flt.date_from, time(0), JST))
-    if flt.date_to:
-        stmt = stmt.where(AuditLog.at < datetime.combine(flt.date_to + timedelta(days=1), time(0), JST))
     if flt.subject:
         stmt = stmt.where(or_(AuditLog.conversation_id == flt.subject, AuditLog.case_id == flt.subject))
     rows = await session.execute(stmt.order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit))
-    return [
-        AuditRow(a.at, name or "（コマンド）", login or "", a.action, a.conversation_id, a.case_id, a.target, a.ip)
+    views = [
+        AuditRow(a.at, name or "（コマンド）", login or "", a.action, ACTION_JA.get(a.action, a.action), a.conversation_id, a.case_id, a.target, a.ip)
         for a, name, login in rows
     ]
+    changes = await _case_changes(session, tenant_id=tenant_id, flt=flt, limit=limit)
+    return sorted(views + changes, key=lambda r: r.at, reverse=True)[:limit]
 
 
 CSV_HEADER = ["日時", "氏名", "ログインID", "操作", "会話ID", "案件ID", "対象", "接続元"]

@@ -128,6 +128,12 @@ async def test_closing_without_an_outcome_is_refused(live_server, runtime, brows
     assert dialogs and "関係機関へ紹介" in dialogs[0]
     closed = await session.get(Case, case.id, populate_existing=True)
     assert closed.status == CaseStatus.CLOSED and closed.outcome == "関係機関へ紹介"
+    # Back on the queue, one key opens the top case.
+    await _case(runtime, session, "じいちゃんが家の中で倒れて、息してない")
+    await page.reload()
+    top = await page.get_attribute("#queue-rows tr[data-case] a.button", "href")
+    await page.keyboard.press("o")
+    await page.wait_for_url(f"{live_server.base_url}{top}")
     await context.close()
 
 

@@ -240,4 +240,29 @@ async def test_login_and_case_views_record_where_from(live_server, runtime, sess
     rows = list(await session.scalars(select(AuditLog).where(AuditLog.counselor_id == me.id).order_by(AuditLog.id)))
     assert [(r.action, r.ip, r.tenant_id) for r in rows] == [("login", "127.0.0.1", "kashiwa"), ("view_case", "127.0.0.1", "kashiwa")]
     assert rows[1].case_id == case.id
+    # Changes show beside views in the audit viewer: who took over and closed which case.
+    await client.post(f"/console/cases/{case.id}/take-over")
+    await client.post(f"/console/cases/{case.id}/close", data={"outcome": "継続支援", "note": "明日また連絡する"})
+    seen = await audit.search(session, tenant_id="kashiwa", flt=audit.AuditFilter(person=me.id, subject=case.conversation_id))
+    assert [r.action_ja for r in reversed(seen)] == ["案件を閲覧", "案件を変更：対応を開始（会話を引き継ぎ）", "案件を変更：終了（結果：継続支援）"]
+    await client.aclose()
+
+
+@pytest.fixture
+def short_shift_server(settings, decider, redis_handle):  # noqa: ANN001, ANN201
+    from tests.conftest import LiveServer
+
+    server = LiveServer(settings.model_copy(update={"session_hours": 1 / 3600}), decider, redis_handle).start()  # one second
+    yield server
+    server.stop()
+
+
+async def test_a_sign_in_expires_after_the_shift_length(short_shift_server, session):  # noqa: ANN001
+    import asyncio
+
+    client = await console_client(short_shift_server.base_url, await make_staff(session, tenant_id="kashiwa"))
+    assert (await client.get("/console/", headers={"Accept": "text/html"})).status_code == 200
+    await asyncio.sleep(2.2)
+    expired = await client.get("/console/", headers={"Accept": "text/html"})
+    assert expired.status_code == 303 and expired.headers["location"].startswith("/console/login")
     await client.aclose()
