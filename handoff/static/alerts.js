@@ -14,6 +14,7 @@
   var openLink = document.getElementById("fd-alert-open");
   var soundBox = document.getElementById("fd-sound"), soundButton = document.getElementById("fd-sound-enable");
   var seen = {};  // case id + state → already announced
+  var lastPlayed = 0, REMIND_MS = 60000;  // an emergency still waiting sounds again every minute
   var audio = null;
 
   function soundWanted() { try { return localStorage.getItem(SOUND_KEY) === "on"; } catch (e) { return false; } }
@@ -93,7 +94,8 @@
       var key = a.case_id + ":" + a.urgency + ":" + (a.escalated || a.overdue ? "late" : "new");
       if (!seen[key]) { seen[key] = true; if (!fresh || (fresh.urgency === "urgent" && a.urgency === "emergency")) fresh = a; }
     });
-    if (fresh) { play(fresh.urgency); notify(fresh.urgency, text, fresh.case_id); }
+    if (fresh) { play(fresh.urgency); notify(fresh.urgency, text, fresh.case_id); lastPlayed = Date.now(); }
+    else if (level === "emergency" && Date.now() - lastPlayed > REMIND_MS) { play("emergency"); lastPlayed = Date.now(); }
   }
 
   var pending = false;

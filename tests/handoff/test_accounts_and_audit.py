@@ -266,3 +266,35 @@ async def test_a_sign_in_expires_after_the_shift_length(short_shift_server, sess
     expired = await client.get("/console/", headers={"Accept": "text/html"})
     assert expired.status_code == 303 and expired.headers["location"].startswith("/console/login")
     await client.aclose()
+
+
+async def test_open_sockets_stop_when_the_account_is_disabled_or_the_console_locked(live_server, runtime, session, monkeypatch):  # noqa: ANN001
+    import asyncio
+
+    import websockets
+
+    from handoff import console_socket
+
+    monkeypatch.setattr(console_socket, "RECHECK_S", 0.3)
+    me = await make_staff(session, tenant_id="kashiwa")
+    case = await _case(runtime, session, f"socket-{uuid.uuid4().hex[:6]}")
+    client = await console_client(live_server.base_url, me)
+    cookie = {"Cookie": f"frontdoor_staff={client.cookies['frontdoor_staff']}"}
+    case_ws = await websockets.connect(f"{live_server.ws_url}/console/ws/cases/{case.id}", additional_headers=cookie)
+    queue_ws = await websockets.connect(f"{live_server.ws_url}/console/ws", additional_headers=cookie)
+
+    assert (await client.post("/console/lock")).status_code == 200
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        while True:
+            await asyncio.wait_for(case_ws.recv(), timeout=5)
+    assert closed.value.rcvd.code == 4423  # conversation text stops; the page reconnects after unlocking
+    await asyncio.sleep(0.8)
+    assert queue_ws.state.name == "OPEN"  # the alert feed keeps running while locked
+
+    await accounts.disable(session, counselor_id=me.id, actor=None, now=utc_now())
+    await session.commit()
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        while True:
+            await asyncio.wait_for(queue_ws.recv(), timeout=5)
+    assert closed.value.rcvd.code == 4401
+    await client.aclose()
