@@ -89,9 +89,12 @@ def generate_report(self, tenant: str, month: str, generated_by: str = "beat") -
 
 
 @shared_task(bind=True, name="frontdoor.erase_expired", time_limit=1800, expires=12 * 3600)
-def erase_expired(self) -> int:  # noqa: ANN001
+def erase_expired(self, now: str | None = None) -> int:  # noqa: ANN001
     """Beat, daily at 03:30 JST: erase what is past each tenant's retention period and record
-    it; a second run finds nothing left to erase and records nothing."""
+    it; a second run finds nothing left to erase and records nothing. `now` (ISO 8601) is for
+    re-running a missed day and for tests; beat leaves it to the clock."""
+    from datetime import datetime
+
     from frontdoor.tenants import load_tenants
     from workers import retention
 
@@ -99,6 +102,7 @@ def erase_expired(self) -> int:  # noqa: ANN001
     tenants = load_tenants(settings.tenants_dir).all()
 
     async def work(session) -> int:  # noqa: ANN001
-        return len(await retention.erase_expired(session, tenants=tenants, now=utc_now()))
+        moment = datetime.fromisoformat(now) if now else utc_now()
+        return len(await retention.erase_expired(session, tenants=tenants, now=moment))
 
     return run_with_session(settings, work)
