@@ -94,11 +94,8 @@ async def get_counselor(session: AsyncSession, counselor_id: uuid.UUID) -> Couns
     return counselor if counselor and counselor.active else None
 
 
-async def by_login(session: AsyncSession, *, login: str, tenant_id: str | None = None) -> Counselor:
-    stmt = select(Counselor).where(Counselor.login == login)
-    if tenant_id is not None:
-        stmt = stmt.where(Counselor.tenant_id == tenant_id)
-    counselor = await session.scalar(stmt)
+async def by_login(session: AsyncSession, *, login: str) -> Counselor:
+    counselor = await session.scalar(select(Counselor).where(Counselor.login == login))
     if counselor is None:
         raise AccountError(f"ログインID {login} のアカウントはありません。")
     return counselor

@@ -59,9 +59,10 @@ def _page(request: Request, name: str, staff: Counselor | None, **context) -> HT
 
 
 def client_ip(request: Request) -> str | None:
-    """Where a request came from, for the audit log (the proxy's address behind a load balancer)."""
-    forwarded = request.headers.get("x-forwarded-for", "")
-    return (forwarded.split(",")[0].strip() or None) if forwarded else (request.client.host if request.client else None)
+    """Where a request came from, for the audit log. Behind a load balancer uvicorn's
+    --proxy-headers (trusted proxies only) puts the real address here; a client-sent
+    X-Forwarded-For is never believed on its own."""
+    return request.client.host if request.client else None
 
 
 async def _case_for(session, staff: Counselor, case_id: uuid.UUID) -> Case:  # noqa: ANN001

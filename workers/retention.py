@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Conversation, Message, ResidentContact
@@ -144,11 +144,6 @@ async def erase_expired(session: AsyncSession, *, tenants: list[Tenant], now: da
 
 async def records(session: AsyncSession, *, tenant_id: str) -> list[ErasureRecord]:
     return list(await session.scalars(select(ErasureRecord).where(ErasureRecord.tenant_id == tenant_id).order_by(ErasureRecord.id.desc())))
-
-
-async def message_count(session: AsyncSession, *, tenant_id: str) -> int:
-    """Rows kept for the reports' counts (used by tests and the CLI's summary)."""
-    return int(await session.scalar(select(func.count()).select_from(Message).where(Message.conversation_id.in_(_conversations_of(tenant_id)))) or 0)
 
 
 CSV_HEADER = ["日時", "担当者", "対象", "件数", "処理内容", "対象期間（この日時より前）"]

@@ -17,7 +17,7 @@ from bot.engine import Inbound
 from frontdoor.clock import JST, utc_now
 from frontdoor.models import ChannelKind
 from handoff import accounts, audit
-from handoff.models import AuditLog, Case, CaseEvent, CaseStatus, Role
+from handoff.models import AuditLog, Case, CaseStatus, Role
 from tests.handoff.staff import PASSWORD, console_client, make_staff
 
 pytestmark = pytest.mark.asyncio
