@@ -174,3 +174,26 @@ async def test_idle_lock_blurs_the_page_and_unlocking_keeps_it(quick_lock_server
     assert await page.input_value("form[action$='/notes'] textarea") == "書きかけのメモ：住居確保給付金"
     assert await page.evaluate("fetch('/console/queue/rows').then(r => r.status)") == 200
     await context.close()
+
+
+async def test_supervisor_disables_an_account_from_the_page_after_confirming(live_server, browser, session):  # noqa: ANN001
+    from handoff.models import Counselor, Role
+
+    boss = await make_staff(session, tenant_id="kashiwa", role=Role.SUPERVISOR)
+    leaver = await make_staff(session, tenant_id="kashiwa")
+    leaver_client = await console_client(live_server.base_url, leaver)
+    context = await browser.new_context(locale="ja-JP")
+    page = await context.new_page()
+    await _sign_in(page, live_server.base_url, boss, "/console/accounts")
+    answers = iter([False, True])  # first "cancel", then "OK"
+    page.on("dialog", lambda d: asyncio.ensure_future(d.accept() if next(answers) else d.dismiss()))
+    row = page.locator(f"tr[data-login='{leaver.login}']")
+    await row.locator("button:has-text('無効にする')").click()
+    await page.wait_for_timeout(500)
+    assert (await session.get(Counselor, leaver.id, populate_existing=True)).active  # cancelled: nothing changed
+    await row.locator("button:has-text('無効にする')").click()
+    await page.wait_for_selector(".notice:has-text('無効にしました')")
+    assert not (await session.get(Counselor, leaver.id, populate_existing=True)).active
+    assert (await leaver_client.get("/console/queue/rows")).status_code == 401
+    await leaver_client.aclose()
+    await context.close()
