@@ -17,8 +17,9 @@ from bot.telegram.setup import TelegramChannel, webhook_router
 from bot.web.routes import router as web_router
 from frontdoor.runtime import Runtime, build_runtime
 from frontdoor.settings import Settings
-from handoff.auth import LoginRequired
+from handoff.auth import ConsoleLocked, LoginRequired, PasswordChangeRequired
 from handoff.console import router as console_router
+from handoff.console_admin import router as console_admin_router
 from handoff.console_socket import router as console_socket_router
 from workers.reports.dashboard import router as dashboard_router
 
@@ -66,6 +67,7 @@ def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | N
     app.include_router(webhook_router)
     app.include_router(line_router)
     app.include_router(console_router)
+    app.include_router(console_admin_router)
     app.include_router(console_socket_router)
     app.include_router(dashboard_router)
 
@@ -74,6 +76,19 @@ def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | N
         if "text/html" in request.headers.get("accept", ""):
             return RedirectResponse(f"/console/login?next={request.url.path}", status_code=303)
         return JSONResponse({"detail": "ログインしてください。"}, status_code=401)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def to_password(request: Request, exc: PasswordChangeRequired):  # noqa: ANN202, ARG001
+        if "text/html" in request.headers.get("accept", ""):
+            return RedirectResponse("/console/password", status_code=303)
+        return JSONResponse({"detail": "新しいパスワードを設定してください。"}, status_code=403)
+
+    @app.exception_handler(ConsoleLocked)
+    async def to_unlock(request: Request, exc: ConsoleLocked):  # noqa: ANN202, ARG001
+        # Setagaya 別紙1-1 §14: a locked console shows nothing until the password is given again.
+        if "text/html" in request.headers.get("accept", ""):
+            return RedirectResponse(f"/console/locked?next={request.url.path}", status_code=303)
+        return JSONResponse({"detail": "離席ロック中です。パスワードを入力してください。"}, status_code=423)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:

@@ -99,6 +99,18 @@ def _cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(create_user_cli(settings, args))
 
 
+def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    from frontdoor.admin_cli import users_cli
+
+    return asyncio.run(users_cli(settings, args))
+
+
+def _cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
+    from frontdoor.admin_cli import erase_cli
+
+    return asyncio.run(erase_cli(settings, args))
+
+
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from workers.reports.cli import run_report
 
@@ -151,6 +163,19 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--email", default=None)
     user.add_argument("--on-call", action="store_true")
     user.set_defaults(func=_cmd_create_user)
+
+    users = sub.add_parser("users", help="list, disable, enable an account, or reset its password")
+    users.add_argument("action", choices=["list", "disable", "enable", "reset-password"])
+    users.add_argument("--login", default=None)
+    users.add_argument("--tenant", default=None, help="list: only this tenant")
+    users.set_defaults(func=_cmd_users)
+
+    erase = sub.add_parser("erase", help="end of contract: erase a tenant's personal data before a date, with a record")
+    erase.add_argument("--tenant", required=True)
+    erase.add_argument("--before", required=True, help="YYYY-MM-DD (Asia/Tokyo)")
+    erase.add_argument("--by", default=None, help="who carries it out (担当者), default: the OS user")
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erase.set_defaults(func=_cmd_erase)
 
     report = sub.add_parser("report", help="generate a monthly report")
     report.add_argument("--tenant", required=True)

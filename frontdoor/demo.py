@@ -60,7 +60,7 @@ async def seed_demo(settings: Settings, *, months: int = 4, force: bool = False)
             for tenant_id, login, name, role, on_call in DEMO_ACCOUNTS:
                 if login not in existing:
                     await accounts.create_counselor(
-                        session, tenant_id=tenant_id, login=login, display_name=name, password=DEMO_PASSWORD, role=role, on_call=on_call
+                        session, tenant_id=tenant_id, login=login, display_name=name, password=DEMO_PASSWORD, role=role, on_call=on_call, demo_mode=True
                     )
             await session.commit()
             added = await demo_data.seed_conversations(

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
 
     demo_data: bool = True
 
+    # Console sessions (issue 11; Setagaya 別紙1-1 §14: lock when leaving the desk).
+    # The console blurs and asks for the password again after this much inactivity.
+    idle_lock_minutes: float = 15
+    # A sign-in lasts one shift at most.
+    session_hours: float = 12
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -111,6 +111,24 @@ class HandoffHours(BaseModel):
     closed: str | None = None  # outside staffed hours ({next_open}: when staff are back); required unless 24/7
 
 
+class Retention(BaseModel):
+    """Days each kind of record is kept before its personal data is erased (issue 11;
+    Setagaya 別紙1-1 §29, Kashiwa 002 §9(7)); agreed with the city or ward per contract."""
+
+    model_config = ConfigDict(extra="forbid")
+    conversations: int
+    messages: int
+    cases: int
+    requests: int
+    audit: int
+
+    @model_validator(mode="after")
+    def _positive(self) -> Retention:
+        if min(self.conversations, self.messages, self.cases, self.requests, self.audit) < 1:
+            raise ValueError("retention periods are at least one day")
+        return self
+
+
 RouteId = Literal["chat", "phone", "face_to_face", "email"]
 
 
@@ -128,6 +146,7 @@ class Tenant(BaseModel):
     handoff_hours: HandoffHours
     # How a resident may choose to be reached (Setagaya: chat and phone, seed 003 ②イ(ウ)).
     routes: list[RouteId] = ["chat", "phone", "face_to_face", "email"]
+    retention: Retention
 
     @model_validator(mode="after")
     def _hours_texts_name_known_facts(self) -> Tenant:

@@ -23,7 +23,7 @@ async def create_user_cli(settings: Settings, args: argparse.Namespace) -> int:
     except UnknownTenant:
         print(f"error: unknown tenant {args.tenant!r} (known: {', '.join(tenants.ids())})")
         return 2
-    password = os.environ.get("FRONTDOOR_NEW_USER_PASSWORD") or getpass.getpass("パスワード（10文字以上）: ")
+    password = os.environ.get("FRONTDOOR_NEW_USER_PASSWORD") or getpass.getpass("パスワード（12文字以上）: ")
     # It may be the first command run on a fresh data directory: schema and tenant rows first.
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     await upgrade_async(settings.resolved_database_url())

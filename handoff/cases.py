@@ -7,11 +7,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Conversation, ConversationMode
-from handoff.models import Case, CaseEvent, CaseNote, CaseStatus, Route
+from handoff.models import Case, CaseEvent, CaseNote, CaseStatus, Counselor, Route
 from handoff.urgency import Urgency
 
 OPEN_STATUSES = (CaseStatus.WAITING, CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS, CaseStatus.SCHEDULED)
@@ -19,6 +19,14 @@ OPEN_STATUSES = (CaseStatus.WAITING, CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS
 
 class CaseConflict(Exception):
     """The case changed under us (someone else took it, or it closed)."""
+
+
+class CaseInvalid(ValueError):
+    """The change is missing what the record needs (an outcome, a closing note)."""
+
+
+# What a closed case may record as its outcome; there is no default (issue 11).
+OUTCOMES = ("解決", "情報提供", "関係機関へ紹介", "継続支援", "緊急対応（119/110）", "連絡がとれない", "その他")
 
 
 def _event(session: AsyncSession, case_id: uuid.UUID, action: str, *, actor_id=None, at: datetime, **detail) -> None:  # noqa: ANN001
@@ -45,6 +53,7 @@ async def open_case_for(
     now: datetime,
     sla: timedelta | None,
     outside_hours: bool,
+    subject: str | None = None,
 ) -> tuple[Case, bool]:
     """The conversation's open case, raised to `urgency` if needed, or a new one. Returns (case, created)."""
     case = await open_case_of(session, conversation_id=conversation.id)
@@ -53,6 +62,7 @@ async def open_case_for(
             _event(session, case.id, "urgency_raised", at=now, old=case.urgency, new=str(urgency))
             case.urgency = str(urgency)
             case.kind = kind or case.kind
+            case.subject = subject or case.subject
             if case.status == CaseStatus.WAITING and sla is not None:
                 case.due_at = now + sla
         return case, False
@@ -61,6 +71,7 @@ async def open_case_for(
         conversation_id=conversation.id,
         urgency=str(urgency),
         kind=kind,
+        subject=subject,
         route=route,
         status=CaseStatus.WAITING,
         created_at=now,
@@ -91,7 +102,17 @@ async def get_case(session: AsyncSession, case_id: uuid.UUID) -> Case:
 
 
 async def take_over(session: AsyncSession, *, case_id: uuid.UUID, counselor_id: uuid.UUID, now: datetime) -> Case:
-    """A counselor accepts the case and holds the chat: the bot goes silent at once."""
+    """A counselor accepts the case and holds the chat: the bot goes silent at once.
+    A counselor at their cap of concurrent live chats (set by a supervisor) is refused."""
+    cap = await session.scalar(select(Counselor.max_live_chats).where(Counselor.id == counselor_id))
+    if cap is not None:
+        held = await session.scalar(
+            select(func.count()).select_from(Case).where(
+                Case.assignee_id == counselor_id, Case.status == CaseStatus.IN_PROGRESS, Case.id != case_id
+            )
+        )
+        if held >= cap:
+            raise CaseConflict(f"同時に担当できるチャットは{cap}件までです。ほかの会話を終えてから引き継いでください。")
     won = await _cas(
         session,
         case_id,
@@ -175,6 +196,13 @@ async def schedule(
 async def close(
     session: AsyncSession, *, case_id: uuid.UUID, counselor_id: uuid.UUID, outcome: str, note: str, now: datetime
 ) -> Case:
+    """Close with a chosen outcome; urgent and emergency cases also need a closing note, so
+    the record says what was done for someone at risk."""
+    if outcome not in OUTCOMES:
+        raise CaseInvalid("対応の結果を選んでください。")
+    current = await get_case(session, case_id)
+    if current.urgency in (Urgency.URGENT, Urgency.EMERGENCY) and not note.strip():
+        raise CaseInvalid("緊急・至急の案件は、終了の前に対応の記録を書いてください。")
     if not await _cas(session, case_id, OPEN_STATUSES, status=CaseStatus.CLOSED, closed_at=now, outcome=outcome, closing_note=note):
         raise CaseConflict("この案件はすでに終了しています。")
     case = await get_case(session, case_id)

@@ -22,9 +22,11 @@ from bot import check_ins
 from frontdoor.deps import RuntimeDep, SessionDep
 from handoff import accounts, audit, live
 from handoff import cases as case_service
-from handoff.auth import COOKIE, MAX_AGE_S, CaseWorker, issue_cookie
+from handoff.auth import COOKIE, CaseWorker, issue_cookie, max_age_s
 from handoff.canned import canned_for
 from handoff.models import Case, CaseStatus, Counselor, Role, Route
+from handoff.history import describe as describe_event
+from handoff.queue_view import describe_cases
 from handoff.queues import live_queue
 from workers.reports import periods as report_periods
 from workers.reports import queries as report_queries
@@ -37,7 +39,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 URGENCY_JA = {"emergency": "緊急", "urgent": "至急", "none": "通常"}
 STATUS_JA = {"waiting": "待機中", "assigned": "担当決定", "in_progress": "対応中", "scheduled": "予約済み", "closed": "終了"}
 ROUTE_JA = {"chat": "チャット", "phone": "電話", "face_to_face": "面談", "email": "メール"}
-OUTCOMES = ["解決", "情報提供", "関係機関へ紹介", "継続支援", "緊急対応（119/110）", "連絡がとれない", "その他"]
+OUTCOMES = case_service.OUTCOMES
 KIND_JA = {
     "overdose": "薬の飲みすぎ", "self_harm": "自傷・死にたい気持ち", "fire": "火事・煙・ガス", "violence": "暴力・危険",
     "medical": "急病・けが", "missing_person": "行方不明", "abuse_dv": "虐待・DV", "basic_needs": "食事・お金・住まい",
@@ -50,7 +52,18 @@ templates.env.globals.update(
 
 
 def _page(request: Request, name: str, staff: Counselor | None, **context) -> HTMLResponse:  # noqa: ANN003
-    return templates.TemplateResponse(request, name, {"staff": staff, **context})
+    # Every console page carries the idle-lock time (Setagaya 別紙1-1 §14) for lock.js.
+    settings = request.app.state.runtime.settings
+    return templates.TemplateResponse(
+        request, name, {"staff": staff, "idle_lock_ms": int(settings.idle_lock_minutes * 60_000), **context}
+    )
+
+
+def client_ip(request: Request) -> str | None:
+    """Where a request came from, for the audit log. Behind a load balancer uvicorn's
+    --proxy-headers (trusted proxies only) puts the real address here; a client-sent
+    X-Forwarded-For is never believed on its own."""
+    return request.client.host if request.client else None
 
 
 async def _case_for(session, staff: Counselor, case_id: uuid.UUID) -> Case:  # noqa: ANN001
@@ -58,6 +71,10 @@ async def _case_for(session, staff: Counselor, case_id: uuid.UUID) -> Case:  # n
     if case is None or case.tenant_id != staff.tenant_id:
         raise HTTPException(status_code=404, detail="この案件は見つかりません。")
     return case
+
+
+def _tenant_name(request: Request, staff: Counselor) -> str:
+    return request.app.state.runtime.tenants.get(staff.tenant_id).name
 
 
 def _telegram(runtime):  # noqa: ANN001, ANN202
@@ -84,10 +101,15 @@ async def login(
     staff = await accounts.authenticate(session, login=login.strip(), password=password)
     if staff is None:
         return _page(request, "login.html", None, next=next, error="ログインIDかパスワードが違います。")
-    await audit.record(session, staff=staff, action="login")
-    target = "/dashboard/" if staff.role == Role.MANAGER and next == "/console/" else (next if next.startswith("/") else "/console/")
+    await audit.record(session, staff=staff, action="login", ip=client_ip(request))
+    if staff.must_change_password:
+        target = "/console/password"
+    elif staff.role == Role.MANAGER and next == "/console/":
+        target = "/dashboard/"
+    else:
+        target = next if next.startswith("/") else "/console/"
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(COOKIE, issue_cookie(runtime.settings.secret_key, staff), max_age=MAX_AGE_S, httponly=True, samesite="lax")
+    response.set_cookie(COOKIE, issue_cookie(runtime.settings.secret_key, staff), max_age=max_age_s(runtime.settings), httponly=True, samesite="lax")
     return response
 
 
@@ -109,15 +131,15 @@ async def static(name: str) -> FileResponse:
 @router.get("/", response_class=HTMLResponse)
 async def queue_page(request: Request, staff: CaseWorker, session: SessionDep) -> HTMLResponse:
     """The live queue: urgency first, then waiting time."""
-    rows = await live_queue(session, tenant_id=staff.tenant_id)
+    rows = await describe_cases(session, await live_queue(session, tenant_id=staff.tenant_id))
     waiting = await check_ins.pending(session, tenant_id=staff.tenant_id)
-    return _page(request, "queue.html", staff, cases=rows, check_ins=waiting, now=utc_now())
+    return _page(request, "queue.html", staff, rows=rows, check_ins=waiting, now=utc_now(), tenant_name=_tenant_name(request, staff))
 
 
 @router.get("/queue/rows", response_class=HTMLResponse)
 async def queue_rows(request: Request, staff: CaseWorker, session: SessionDep) -> HTMLResponse:
-    rows = await live_queue(session, tenant_id=staff.tenant_id)
-    return _page(request, "_queue_rows.html", staff, cases=rows, now=utc_now())
+    rows = await describe_cases(session, await live_queue(session, tenant_id=staff.tenant_id))
+    return _page(request, "_queue_rows.html", staff, rows=rows, now=utc_now(), tenant_name=_tenant_name(request, staff))
 
 
 @router.get("/check-ins/rows", response_class=HTMLResponse)
@@ -131,7 +153,7 @@ async def check_in_rows(request: Request, staff: CaseWorker, session: SessionDep
 async def case_page(request: Request, case_id: uuid.UUID, staff: CaseWorker, session: SessionDep) -> HTMLResponse:
     """One case with the whole conversation (the view is audited)."""
     case = await _case_for(session, staff, case_id)
-    await audit.record(session, staff=staff, action="view_case", conversation_id=case.conversation_id, case_id=case.id)
+    await audit.record(session, staff=staff, action="view_case", conversation_id=case.conversation_id, case_id=case.id, ip=client_ip(request))
     conversation = await session.get(Conversation, case.conversation_id)
     context = {
         "case": case,
@@ -140,10 +162,11 @@ async def case_page(request: Request, case_id: uuid.UUID, staff: CaseWorker, ses
         "undelivered": await deliveries.undelivered_ids(session, conversation_id=case.conversation_id),
         "notes": await case_service.notes_for(session, case.id),
         "events": await case_service.events_for(session, case.id),
+        "describe_event": describe_event,
         "colleagues": [c for c in await accounts.colleagues(session, tenant_id=staff.tenant_id) if c.id != staff.id],
         "canned": canned_for(staff.tenant_id, counselor_name=staff.display_name.split()[0]),
         "outcomes": OUTCOMES,
-        "names": {c.id: c.display_name for c in await accounts.colleagues(session, tenant_id=staff.tenant_id)},
+        "names": {c.id: c.display_name for c in await accounts.list_accounts(session, tenant_id=staff.tenant_id)},
         "holds_chat": case.status == CaseStatus.IN_PROGRESS and case.assignee_id == staff.id,
     }
     return _page(request, "case.html", staff, **context)
@@ -245,13 +268,16 @@ async def close(
     staff: CaseWorker,
     session: SessionDep,
     runtime: RuntimeDep,
-    outcome: Annotated[str, Form()],
+    outcome: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
     case = await _case_for(session, staff, case_id)
     held = case.status == CaseStatus.IN_PROGRESS
     try:
         case = await case_service.close(session, case_id=case.id, counselor_id=staff.id, outcome=outcome[:64], note=note[:4000], now=utc_now())
+    except case_service.CaseInvalid as exc:
+        await session.rollback()
+        raise HTTPException(status_code=400, detail=str(exc)) from None
     except case_service.CaseConflict as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
     await session.commit()
@@ -330,7 +356,7 @@ async def conversation_page(request: Request, conversation_id: uuid.UUID, staff:
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None or conversation.tenant_id != staff.tenant_id:
         raise HTTPException(status_code=404, detail="この会話は見つかりません。")
-    await audit.record(session, staff=staff, action="view_conversation", conversation_id=conversation_id)
+    await audit.record(session, staff=staff, action="view_conversation", conversation_id=conversation_id, ip=client_ip(request))
     messages = await conv_service.history(session, conversation_id=conversation_id)
     undelivered = await deliveries.undelivered_ids(session, conversation_id=conversation_id)
     return _page(request, "conversation.html", staff, conversation=conversation, messages=messages, undelivered=undelivered)

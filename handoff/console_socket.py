@@ -13,20 +13,42 @@ from bot import conversations as conv_service
 from bot.engine import message_event
 from frontdoor.deps import RuntimeDep
 from handoff import audit
-from handoff.auth import LoginRequired, current_staff
+from handoff.auth import ConsoleLocked, LoginRequired, PasswordChangeRequired, current_staff, staff_even_if_locked
 from handoff.models import Case, Role
 from handoff.relay import console_channel, conversation_channel
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 
-async def _staff(websocket: WebSocket, runtime):  # noqa: ANN001, ANN202
+SIGN_IN_AGAIN = 4401  # the browser goes to the sign-in page
+LOCKED = 4423  # the browser keeps the page and reconnects after unlocking
+RECHECK_S = 10.0
+
+
+async def _staff(websocket: WebSocket, runtime, *, even_if_locked: bool = False):  # noqa: ANN001, ANN202
+    """The alert feed keeps running while the console is locked (ids and urgency only, so a
+    counselor away from the desk still hears an emergency); conversation text does not.
+    Returns the account, or the close code that says why not."""
+    check = staff_even_if_locked if even_if_locked else current_staff
     async with runtime.sessions() as session:
         try:
-            staff = await current_staff(websocket, runtime, session)
-        except LoginRequired:
-            return None
-    return staff if staff.role in (Role.COUNSELOR, Role.SUPERVISOR) else None
+            staff = await check(websocket, runtime, session)
+        except ConsoleLocked:
+            return LOCKED
+        except (LoginRequired, PasswordChangeRequired):
+            return SIGN_IN_AGAIN
+    return staff if staff.role in (Role.COUNSELOR, Role.SUPERVISOR) else SIGN_IN_AGAIN
+
+
+async def _guard(websocket: WebSocket, runtime, *, even_if_locked: bool = False) -> None:  # noqa: ANN001
+    """An open socket is checked again every few seconds: a disabled or reset account, an
+    expired shift or a locked console stops receiving within RECHECK_S."""
+    while True:
+        await asyncio.sleep(RECHECK_S)
+        staff = await _staff(websocket, runtime, even_if_locked=even_if_locked)
+        if isinstance(staff, int):
+            await websocket.close(code=staff)
+            return
 
 
 async def _pump(websocket: WebSocket, runtime, channel: str, ready: asyncio.Event | None = None) -> None:  # noqa: ANN001
@@ -42,13 +64,13 @@ async def _pump(websocket: WebSocket, runtime, channel: str, ready: asyncio.Even
         await pubsub.aclose()
 
 
-async def _serve(websocket: WebSocket, pump: asyncio.Task) -> None:
-    """Run until the browser goes away."""
+async def _serve(websocket: WebSocket, pump: asyncio.Task, guard: asyncio.Task) -> None:
+    """Run until the browser goes away or the account may no longer see this."""
     try:
         while True:
             receive = asyncio.create_task(websocket.receive_text())
-            done, _ = await asyncio.wait({receive, pump}, return_when=asyncio.FIRST_COMPLETED)
-            if pump in done:
+            done, _ = await asyncio.wait({receive, pump, guard}, return_when=asyncio.FIRST_COMPLETED)
+            if pump in done or guard in done:
                 receive.cancel()
                 break
             receive.result()
@@ -56,24 +78,26 @@ async def _serve(websocket: WebSocket, pump: asyncio.Task) -> None:
         pass
     finally:
         pump.cancel()
+        guard.cancel()
 
 
 @router.websocket("/ws")
 async def queue_socket(websocket: WebSocket, runtime: RuntimeDep) -> None:
-    staff = await _staff(websocket, runtime)
+    staff = await _staff(websocket, runtime, even_if_locked=True)
     await websocket.accept()
-    if staff is None:
-        await websocket.close(code=4401)
+    if isinstance(staff, int):
+        await websocket.close(code=staff)
         return
-    await _serve(websocket, asyncio.create_task(_pump(websocket, runtime, console_channel(staff.tenant_id))))
+    pump = asyncio.create_task(_pump(websocket, runtime, console_channel(staff.tenant_id)))
+    await _serve(websocket, pump, asyncio.create_task(_guard(websocket, runtime, even_if_locked=True)))
 
 
 @router.websocket("/ws/cases/{case_id}")
 async def case_socket(websocket: WebSocket, case_id: uuid.UUID, runtime: RuntimeDep) -> None:
     staff = await _staff(websocket, runtime)
     await websocket.accept()
-    if staff is None:
-        await websocket.close(code=4401)
+    if isinstance(staff, int):
+        await websocket.close(code=staff)
         return
     async with runtime.sessions() as session:
         case = await session.get(Case, case_id)
@@ -89,4 +113,4 @@ async def case_socket(websocket: WebSocket, case_id: uuid.UUID, runtime: Runtime
     async with runtime.sessions() as session:
         for message in await conv_service.history(session, conversation_id=conversation_id, after_id=last_id):
             await websocket.send_text(json.dumps(message_event(message), ensure_ascii=False, default=str))
-    await _serve(websocket, pump)
+    await _serve(websocket, pump, asyncio.create_task(_guard(websocket, runtime)))

@@ -104,6 +104,7 @@ async def on_flagged(
         conversation=conversation,
         urgency=level,
         kind=assessment.kind,
+        subject=assessment.subject,
         route=Route.CHAT,
         now=now,
         sla=sla,

@@ -49,6 +49,14 @@ class Counselor(Base):
     on_call: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # Kashiwa 002 §10(2)オ: unneeded IDs are disabled; sessions issued before this moment are refused.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # After a reset by a supervisor the next sign-in must choose a new password.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Concurrent live chats this counselor may hold; None means no cap (issue 11).
+    max_live_chats: Mapped[int | None] = mapped_column(Integer)
 
 
 class Case(Base):
@@ -62,6 +70,8 @@ class Case(Base):
     conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversation.id"), index=True)
     urgency: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str | None] = mapped_column(String(32))
+    # Who is at risk, from triage: self | other | unknown (the queue's 「自傷・本人」).
+    subject: Mapped[str | None] = mapped_column(String(16))
     route: Mapped[Route] = mapped_column(str_enum(Route), default=Route.CHAT)
     status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus), default=CaseStatus.WAITING)
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counselor.id"))
@@ -109,12 +119,30 @@ class CaseNote(Base):
 
 
 class AuditLog(Base):
-    """Who saw what (Kashiwa 002 §9(3), Setagaya 別紙1-1): every view of a conversation."""
+    """Who saw or changed what, when, from where (Kashiwa 002 §9(3), Setagaya 別紙1-1).
+    Append-only: database triggers refuse UPDATE, and DELETE outside a retention permit."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_tenant_at", "tenant_id", "at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    counselor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("counselor.id"), index=True)
+    # None for actions from the command line (the target says "cli").
+    counselor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counselor.id"), index=True)
     action: Mapped[str] = mapped_column(String(32))
     conversation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    tenant_id: Mapped[str | None] = mapped_column(String(32))
+    # What else was seen or changed (a request id, an account login), never resident text.
+    target: Mapped[str | None] = mapped_column(String(100))
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditPurgePermit(Base):
+    """The one way audit rows may be deleted: the retention job writes a permit (tenant, the
+    cut-off) in the same transaction as its DELETE and removes it afterwards; the trigger
+    refuses any other delete (Setagaya 別紙1-1 §29: erasure is recorded, never ad hoc)."""
+
+    __tablename__ = "audit_purge_permit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    before: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -26,6 +26,8 @@ def create_celery(settings: Settings, *, redis_url: str | None = None) -> Celery
             "close-idle-conversations": {"task": "frontdoor.close_idle_conversations", "schedule": 60.0},
             "check-sla": {"task": "frontdoor.check_sla", "schedule": 20.0},
             # Reports are due by the 10th (Kashiwa 002 §8(4)); generate last month's on the 1st, 01:00 JST.
+            # Retention periods per tenant file (issue 11; Setagaya 別紙1-1 §29).
+            "erase-expired": {"task": "frontdoor.erase_expired", "schedule": crontab(minute=30, hour=3)},
             "monthly-reports": {"task": "frontdoor.generate_monthly_reports", "schedule": crontab(minute=0, hour=1, day_of_month=1)},
         },
     )

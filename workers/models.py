@@ -29,3 +29,18 @@ class GeneratedReport(Base):
     # A counselor id (manager who asked) or "beat" / "cli".
     generated_by: Mapped[str] = mapped_column(String(64))
     generated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class ErasureRecord(Base):
+    """One erasure of personal data past its retention period or at the end of a contract
+    (Setagaya 別紙1-1 §29: 消去又は廃棄した日時、担当者及び処理内容を区に報告; Kashiwa 002 §9(7))."""
+
+    __tablename__ = "erasure_record"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)  # 日時
+    actor: Mapped[str] = mapped_column(String(100))  # 担当者: a login, or "system"
+    target: Mapped[str] = mapped_column(String(32))  # 対象: conversations | messages | cases | requests | audit
+    count: Mapped[int] = mapped_column(Integer)  # 件数
+    action: Mapped[str] = mapped_column(String(200))  # 処理内容, in Japanese
+    before: Mapped[datetime] = mapped_column(UTCDateTime)  # everything older than this was treated

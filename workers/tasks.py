@@ -83,3 +83,26 @@ def generate_report(self, tenant: str, month: str, generated_by: str = "beat") -
         return [d.report.checksum for d in done]
 
     return run_with_session(settings, work)
+
+
+# --- Retention (issue 11; Setagaya 別紙1-1 §29) ------------------------------------------
+
+
+@shared_task(bind=True, name="frontdoor.erase_expired", time_limit=1800, expires=12 * 3600)
+def erase_expired(self, now: str | None = None) -> int:  # noqa: ANN001
+    """Beat, daily at 03:30 JST: erase what is past each tenant's retention period and record
+    it; a second run finds nothing left to erase and records nothing. `now` (ISO 8601) is for
+    re-running a missed day and for tests; beat leaves it to the clock."""
+    from datetime import datetime
+
+    from frontdoor.tenants import load_tenants
+    from workers import retention
+
+    settings = _settings(self)
+    tenants = load_tenants(settings.tenants_dir).all()
+
+    async def work(session) -> int:  # noqa: ANN001
+        moment = datetime.fromisoformat(now) if now else utc_now()
+        return len(await retention.erase_expired(session, tenants=tenants, now=moment))
+
+    return run_with_session(settings, work)

@@ -18,28 +18,12 @@ var FrontdoorConsole = (function () {
     open();
   }
 
-  function beep() {
-    try {
-      var ctx = new (window.AudioContext || window.webkitAudioContext)();
-      [0, 0.35].forEach(function (t) {
-        var osc = ctx.createOscillator(), gain = ctx.createGain();
-        osc.frequency.value = 880; osc.connect(gain); gain.connect(ctx.destination);
-        gain.gain.value = 0.2; osc.start(ctx.currentTime + t); osc.stop(ctx.currentTime + t + 0.2);
-      });
-    } catch (e) {}
-  }
-
   function queue() {
-    var body = document.getElementById("queue-rows"), alertBox = document.getElementById("alert");
-    function known() { return Array.prototype.map.call(body.querySelectorAll("tr[data-case]"), function (r) { return r.getAttribute("data-case"); }); }
+    // Banner, sounds and the tab title live in alerts.js, on every console page (issue 11).
+    var body = document.getElementById("queue-rows");
     function refresh() {
-      var before = known();
-      fetch("/console/queue/rows", { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
-        body.innerHTML = html;  // server-rendered and escaped by Jinja
-        var fresh = Array.prototype.filter.call(body.querySelectorAll("tr[data-urgency='emergency'][data-status='waiting']"), function (r) {
-          return before.indexOf(r.getAttribute("data-case")) < 0;
-        });
-        if (fresh.length) { alertBox.hidden = false; beep(); document.title = "【緊急】受付一覧"; }
+      fetch("/console/queue/rows", { credentials: "same-origin" }).then(function (r) { return r.ok ? r.text() : null; }).then(function (html) {
+        if (html !== null) body.innerHTML = html;  // server-rendered and escaped by Jinja
       });
       // 要確認: check-ins waiting for an answer, listed without an alarm (issue 14 §2).
       var checkIns = document.getElementById("check-in-rows");
@@ -49,11 +33,14 @@ var FrontdoorConsole = (function () {
         });
       }
     }
-    socket(function () { return "/console/ws"; }, function (ev) {
-      if (ev.type === "escalation") { alertBox.hidden = false; alertBox.textContent = ev.message; beep(); }
-      refresh();
+    socket(function () { return "/console/ws"; }, refresh);
+    // One key opens the top case (issue 11), unless typing in a field.
+    document.addEventListener("keydown", function (ev) {
+      if ((ev.key !== "o" && ev.key !== "O") || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      if (/^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement && document.activeElement.tagName)) return;
+      var top = body.querySelector("tr[data-case] a.button");
+      if (top) location.href = top.getAttribute("href");
     });
-    document.addEventListener("click", function () { alertBox.hidden = true; document.title = "受付一覧"; });
   }
 
   function caseView(caseId) {
@@ -84,5 +71,5 @@ var FrontdoorConsole = (function () {
     area.addEventListener("keydown", function (ev) { if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) form.requestSubmit(); });
   }
 
-  return { queue: queue, caseView: caseView };
+  return { queue: queue, caseView: caseView, socket: socket };
 })();
