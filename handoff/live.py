@@ -70,3 +70,12 @@ async def post(
         except Exception:
             log.warning("telegram delivery failed for %s", conversation.id, exc_info=True)
     return message
+
+
+async def notify_consoles(relay: Relay, tenant_id: str, event: dict) -> None:
+    """Tell the tenant's open consoles; with Redis down the change is committed anyway and
+    the consoles reload their rows when their relay comes back (issue 12)."""
+    try:
+        await relay.to_console(tenant_id, event)
+    except Exception:  # noqa: BLE001
+        log.warning("console notice %s failed for %s", event.get("type"), event.get("case_id"), exc_info=True)

@@ -7,38 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 import websockets
 from sqlalchemy import select
 
 from bot.models import Message
-from frontdoor.redis_server import RedisHandle, RedisProcess, redis_binary
 from handoff.models import Case
 from tests.bot.wsclient import ChatClient
-from tests.conftest import LiveServer
 from tests.handoff.staff import console_client, make_staff
 
 pytestmark = pytest.mark.asyncio
 
 REPLIES = ["相談員の田中です。", "いまお家にいますか？", "近くにどなたかいますか？", "すぐ折り返しお電話しますね。"]
-
-
-@pytest.fixture
-def own_redis():  # noqa: ANN201
-    redis = RedisProcess(Path(tempfile.mkdtemp(prefix="fd-relay-")), binary=redis_binary(prefer_system=True)).start()
-    yield redis
-    redis.stop(kill=True)
-
-
-@pytest.fixture
-def server_on_own_redis(settings, decider, own_redis):  # noqa: ANN001, ANN201
-    server = LiveServer(settings.model_copy(update={"redis_url": own_redis.url}), decider, RedisHandle(url=own_redis.url)).start()
-    yield server
-    server.stop()
 
 
 async def _counselor_lines(next_message, count: int) -> list[str]:  # noqa: ANN001
