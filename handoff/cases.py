@@ -55,6 +55,8 @@ async def open_case_for(
             case.kind = kind or case.kind
             if case.status in UNACCEPTED_STATUSES and case.first_human_contact_at is None and sla is not None:
                 case.due_at = min(case.due_at, now + sla) if case.due_at else now + sla
+                if case.next_escalation_at is not None:  # escalated already: the next one comes sooner
+                    case.next_escalation_at = min(case.next_escalation_at, now + sla)
         return case, False
     case = Case(
         tenant_id=conversation.tenant_id,

@@ -104,8 +104,10 @@ async def case_socket(websocket: WebSocket, case_id: uuid.UUID, runtime: Runtime
             return
         await audit.record(session, staff=staff, action="live_view", conversation_id=case.conversation_id, case_id=case.id)
         conversation_id = case.conversation_id
+        # An `after` beyond the newest message means "everything so far": live ones still come.
+        newest = await conv_service.last_message_id(session, conversation_id=conversation_id)
     last_id = int(websocket.query_params.get("after", "0") or 0)
-    sent = {"last": last_id}
+    sent = {"last": min(last_id, newest)}
     lock = asyncio.Lock()
 
     async def send(event: dict) -> None:
