@@ -62,7 +62,7 @@ async def follow(
     catch_up: Callable[[], Awaitable[None]],
     deliver: Callable[[str], Awaitable[None]],
     retry_s: float = 0.2,
-    retry_max_s: float = 2.0,
+    retry_max_s: float = 5.0,
 ) -> None:
     """Deliver the channel's raw events until cancelled. Each time the subscription starts
     or comes back after Redis went away, `catch_up` runs first (read the database after the
