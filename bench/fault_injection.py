@@ -129,6 +129,7 @@ class Resident:
         self.last_id = 0
         self.outbox: collections.deque = collections.deque()
         self.awaiting: dict[int, float] = {}  # ack id → when its message was first sent
+        self.newest_bot = 0  # a reply can arrive before its ack (caught up on a new socket)
         self.first_sent: dict[str, float] = {}
 
     def phase(self) -> str:
@@ -148,6 +149,7 @@ class Resident:
         if event.get("type") == "message":
             self.last_id = max(self.last_id, event["id"])
             if event.get("author") == "bot":
+                self.newest_bot = max(self.newest_bot, event["id"])
                 for ack_id in [a for a in self.awaiting if a < event["id"]]:
                     sent_at = self.awaiting.pop(ack_id)
                     self.stats.answered += 1
@@ -177,7 +179,12 @@ class Resident:
                     if event.get("type") == "ack" and event.get("client_id") == client_id:
                         self.outbox.popleft()
                         self.stats.acked += 1
-                        self.awaiting[event["id"]] = self.first_sent.pop(client_id)
+                        sent_at = self.first_sent.pop(client_id)
+                        if self.newest_bot > event["id"]:
+                            self.stats.answered += 1
+                            self.stats.reply_s[self.phase()].append(time.monotonic() - sent_at)
+                        else:
+                            self.awaiting[event["id"]] = sent_at
                         break
                     if event.get("type") == "error":
                         self.stats.errors[event.get("code")] += 1
