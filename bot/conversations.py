@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -218,6 +218,10 @@ async def history(session: AsyncSession, *, conversation_id: uuid.UUID, after_id
         .order_by(Message.id)
     )
     return list(rows)
+
+
+async def last_message_id(session: AsyncSession, *, conversation_id: uuid.UUID) -> int:
+    return await session.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation_id)) or 0
 
 
 RISK_WINDOW = timedelta(hours=2)  # earlier turns no longer add to the conversation's risk

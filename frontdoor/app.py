@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException
@@ -15,6 +16,8 @@ from bot.line.channel import LineChannel
 from bot.line.routes import router as line_router
 from bot.telegram.setup import TelegramChannel, webhook_router
 from bot.web.routes import router as web_router
+from frontdoor import health
+from frontdoor.clock import utc_now
 from frontdoor.runtime import Runtime, build_runtime
 from frontdoor.settings import Settings
 from handoff.auth import ConsoleLocked, LoginRequired, PasswordChangeRequired
@@ -91,8 +94,14 @@ def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | N
         return JSONResponse({"detail": "離席ロック中です。パスワードを入力してください。"}, status_code=423)
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict:
-        return {"ok": True}
+    async def healthz(request: Request) -> JSONResponse:
+        """Each part reported; 503 when one is down (SLA timers need Redis and the worker)."""
+        rt: Runtime = request.app.state.runtime
+        stale = timedelta(seconds=rt.settings.worker_heartbeat_stale_seconds)
+        report = await health.check(rt.sessions, rt.redis, now=utc_now(), stale_after=stale)
+        if not report["ok"]:
+            report["message"] = "システムの一部が停止しています。"
+        return JSONResponse(report, status_code=200 if report["ok"] else 503, headers={"Cache-Control": "no-store"})
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index(request: Request) -> HTMLResponse:

@@ -1,4 +1,4 @@
-"""Core tables: tenants and their channels. Domain tables live in bot/, handoff/, knowledge/, workers/."""
+"""Core tables: tenants, their channels and heartbeats. Domain tables live in bot/, handoff/, knowledge/, workers/."""
 
 from __future__ import annotations
 
@@ -33,3 +33,12 @@ class Channel(Base):
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"), index=True)
     kind: Mapped[ChannelKind] = mapped_column(str_enum(ChannelKind))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class Heartbeat(Base):
+    """The last time a background part proved it was alive (`worker`: a beat-scheduled task
+    the worker ran). `/healthz` and the console's banner read it: without it SLA timers stop."""
+
+    __tablename__ = "heartbeat"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     notify_smtp_port: int = 25
     notify_smtp_sender: str = "frontdoor@localhost"
     notify_webhook_url: str = ""
+    # A notifier that failed (or reached no one) is retried after this, doubling up to the cap.
+    notify_retry_seconds: int = 20
+    notify_retry_max_seconds: int = 300
+    # The worker proves it is alive every beat tick; older than this, /healthz says it is down.
+    worker_heartbeat_stale_seconds: int = 90
 
     demo_data: bool = True
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Conversation, ConversationMode
@@ -63,8 +63,10 @@ async def open_case_for(
             case.urgency = str(urgency)
             case.kind = kind or case.kind
             case.subject = subject or case.subject
-            if case.status == CaseStatus.WAITING and sla is not None:
-                case.due_at = now + sla
+            if case.status in UNACCEPTED_STATUSES and case.first_human_contact_at is None and sla is not None:
+                case.due_at = min(case.due_at, now + sla) if case.due_at else now + sla
+                if case.next_escalation_at is not None:  # escalated already: the next one comes sooner
+                    case.next_escalation_at = min(case.next_escalation_at, now + sla)
         return case, False
     case = Case(
         tenant_id=conversation.tenant_id,
@@ -253,11 +255,38 @@ async def record_contact_details(
     _event(session, case.id, "details_given", at=now, route=str(case.route), phone=bool(phone), email=bool(email))
 
 
-async def mark_escalated(session: AsyncSession, *, case_id: uuid.UUID, now: datetime) -> bool:
-    """Compare-and-set: an unaccepted case is escalated once, however often the timer fires."""
-    won = await _cas(session, case_id, (CaseStatus.WAITING,), Case.escalated_at.is_(None), escalated_at=now)
+# A case is under the SLA until a person accepts it: waiting, or assigned / transferred to
+# someone who has not yet talked to the resident (issue 12).
+UNACCEPTED_STATUSES = (CaseStatus.WAITING, CaseStatus.ASSIGNED)
+
+
+def unaccepted_clause():  # noqa: ANN201
+    return and_(Case.status.in_(UNACCEPTED_STATUSES), Case.first_human_contact_at.is_(None))
+
+
+async def claim_escalation(
+    session: AsyncSession, *, case_id: uuid.UUID, seen_level: int, now: datetime, next_at: datetime
+) -> bool:
+    """Compare-and-set on the escalation level: each level is claimed once, however often
+    the timer fires, and only while the case is still unaccepted and due."""
+    result = await session.execute(
+        update(Case)
+        .where(
+            Case.id == case_id,
+            unaccepted_clause(),
+            Case.escalation_level == seen_level,
+            Case.due_at <= now,
+            or_(Case.next_escalation_at.is_(None), Case.next_escalation_at <= now),
+        )
+        .values(
+            escalation_level=seen_level + 1,
+            escalated_at=func.coalesce(Case.escalated_at, now),
+            next_escalation_at=next_at,
+        )
+    )
+    won = result.rowcount == 1
     if won:
-        _event(session, case_id, "escalated", at=now)
+        _event(session, case_id, "escalated", at=now, level=seen_level + 1)
     return won
 
 

@@ -173,7 +173,7 @@ async def case_page(request: Request, case_id: uuid.UUID, staff: CaseWorker, ses
 
 
 async def _after(runtime, case: Case, event: str) -> None:  # noqa: ANN001
-    await runtime.relay.to_console(case.tenant_id, {"type": event, "case_id": str(case.id)})
+    await live.notify_consoles(runtime.relay, case.tenant_id, {"type": event, "case_id": str(case.id)})
 
 
 @router.post("/cases/{case_id}/take-over")

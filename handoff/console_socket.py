@@ -12,10 +12,10 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from bot import conversations as conv_service
 from bot.engine import message_event
 from frontdoor.deps import RuntimeDep
-from handoff import audit
+from handoff import audit, presence
 from handoff.auth import ConsoleLocked, LoginRequired, PasswordChangeRequired, current_staff, staff_even_if_locked
 from handoff.models import Case, Role
-from handoff.relay import console_channel, conversation_channel
+from handoff.relay import console_channel, conversation_channel, follow
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -51,17 +51,35 @@ async def _guard(websocket: WebSocket, runtime, *, even_if_locked: bool = False)
             return
 
 
-async def _pump(websocket: WebSocket, runtime, channel: str, ready: asyncio.Event | None = None) -> None:  # noqa: ANN001
-    pubsub = runtime.redis.pubsub()
-    await pubsub.subscribe(channel)
-    if ready is not None:
-        ready.set()
+async def _pump_queue(websocket: WebSocket, runtime, tenant_id: str) -> None:  # noqa: ANN001
+    """Forward the tenant's queue events; each time the subscription comes back after Redis
+    went away, tell the page to reload its rows, which come from the database."""
+    started = False
+
+    async def resync() -> None:
+        nonlocal started
+        if started:
+            await websocket.send_text(json.dumps({"type": "resync"}))
+        started = True
+
+    await follow(runtime.redis, console_channel(tenant_id), catch_up=resync, deliver=websocket.send_text)
+
+
+async def _stay_online(runtime, staff) -> None:  # noqa: ANN001
+    """Presence while the queue page is open: escalations count as reached only then."""
+    member = presence.connection_member(staff.id)
     try:
-        async for item in pubsub.listen():
-            if item.get("type") == "message":
-                await websocket.send_text(item["data"])
+        while True:
+            try:
+                await presence.mark_online(runtime.redis, staff.tenant_id, member)
+            except Exception:  # noqa: BLE001  # Redis down: no presence, escalations keep retrying
+                pass
+            await asyncio.sleep(presence.TTL_SECONDS / 3)
     finally:
-        await pubsub.aclose()
+        try:
+            await presence.mark_offline(runtime.redis, staff.tenant_id, member)
+        except Exception:  # noqa: BLE001
+            pass
 
 
 async def _serve(websocket: WebSocket, pump: asyncio.Task, guard: asyncio.Task) -> None:
@@ -88,8 +106,15 @@ async def queue_socket(websocket: WebSocket, runtime: RuntimeDep) -> None:
     if isinstance(staff, int):
         await websocket.close(code=staff)
         return
-    pump = asyncio.create_task(_pump(websocket, runtime, console_channel(staff.tenant_id)))
-    await _serve(websocket, pump, asyncio.create_task(_guard(websocket, runtime, even_if_locked=True)))
+    online = asyncio.create_task(_stay_online(runtime, staff))
+    try:
+        await _serve(
+            websocket,
+            asyncio.create_task(_pump_queue(websocket, runtime, staff.tenant_id)),
+            asyncio.create_task(_guard(websocket, runtime, even_if_locked=True)),
+        )
+    finally:
+        online.cancel()
 
 
 @router.websocket("/ws/cases/{case_id}")
@@ -106,11 +131,28 @@ async def case_socket(websocket: WebSocket, case_id: uuid.UUID, runtime: Runtime
             return
         await audit.record(session, staff=staff, action="live_view", conversation_id=case.conversation_id, case_id=case.id)
         conversation_id = case.conversation_id
+        # An `after` beyond the newest message means "everything so far": live ones still come.
+        newest = await conv_service.last_message_id(session, conversation_id=conversation_id)
     last_id = int(websocket.query_params.get("after", "0") or 0)
-    ready = asyncio.Event()
-    pump = asyncio.create_task(_pump(websocket, runtime, conversation_channel(conversation_id), ready))
-    await asyncio.wait_for(ready.wait(), timeout=5)
-    async with runtime.sessions() as session:
-        for message in await conv_service.history(session, conversation_id=conversation_id, after_id=last_id):
-            await websocket.send_text(json.dumps(message_event(message), ensure_ascii=False, default=str))
+    sent = {"last": min(last_id, newest)}
+    lock = asyncio.Lock()
+
+    async def send(event: dict) -> None:
+        """Ids only go up: a message caught up from the database is never sent twice."""
+        async with lock:
+            if event.get("type") == "message":
+                if event["id"] <= sent["last"]:
+                    return
+                sent["last"] = event["id"]
+            await websocket.send_text(json.dumps(event, ensure_ascii=False, default=str))
+
+    async def catch_up() -> None:
+        async with runtime.sessions() as session:
+            for message in await conv_service.history(session, conversation_id=conversation_id, after_id=sent["last"]):
+                await send(message_event(message))
+
+    async def deliver(data: str) -> None:
+        await send(json.loads(data))
+
+    pump = asyncio.create_task(follow(runtime.redis, conversation_channel(conversation_id), catch_up=catch_up, deliver=deliver))
     await _serve(websocket, pump, asyncio.create_task(_guard(websocket, runtime)))

@@ -73,3 +73,12 @@ async def post(
     if kind == ChannelKind.LINE and line is not None and address:
         await line.send_text(address, text, message_id=message.id)  # pushed in the background, recorded
     return message
+
+
+async def notify_consoles(relay: Relay, tenant_id: str, event: dict) -> None:
+    """Tell the tenant's open consoles; with Redis down the change is committed anyway and
+    the consoles reload their rows when their relay comes back (issue 12)."""
+    try:
+        await relay.to_console(tenant_id, event)
+    except Exception:  # noqa: BLE001
+        log.warning("console notice %s failed for %s", event.get("type"), event.get("case_id"), exc_info=True)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdoor.clock import utc_now
@@ -82,7 +82,11 @@ class Case(Base):
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     in_progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # First escalation; `escalation_level` counts them (1 = on call, 2+ = supervisors too) and
+    # `next_escalation_at` is when an still-unaccepted case is escalated again.
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_human_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Phone callback / appointment details the resident gave (personal data: console only).
@@ -146,3 +150,33 @@ class AuditPurgePermit(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[str] = mapped_column(String(32))
     before: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    SUPERSEDED = "superseded"  # a later escalation level took over
+    CANCELLED = "cancelled"  # a counselor accepted the case first
+
+
+class EscalationDelivery(Base):
+    """The escalation outbox: one row per (case, level, notifier), written in the same
+    transaction that claims the escalation, so a worker dying after the claim cannot lose
+    the notification; retried with back-off until sent, superseded or the case is accepted."""
+
+    __tablename__ = "escalation_delivery"
+    __table_args__ = (
+        UniqueConstraint("case_id", "level", "notifier", name="uq_escalation_delivery_key"),
+        Index("ix_escalation_delivery_due", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("handoff_case.id"), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    notifier: Mapped[str] = mapped_column(String(16))
+    status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The failure's kind only (exception class or "no_one_online"): never a message text.
+    last_error: Mapped[str | None] = mapped_column(String(64))

@@ -1,9 +1,11 @@
-"""Escalation notifiers: the console always, plus e-mail (SMTP) or a webhook when configured."""
+"""Escalation notifiers: the console always, plus e-mail (SMTP) or a webhook when configured.
+
+A notifier raises when its message did not reach anyone; the escalation outbox
+(`handoff/escalation.py`) then retries it with back-off."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -11,9 +13,8 @@ from typing import Protocol
 
 import httpx
 
+from handoff import presence
 from handoff.relay import Relay
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -23,14 +24,21 @@ class Escalation:
     urgency: str
     waited_minutes: int
     recipients: tuple[str, ...]  # e-mail addresses of the on-call staff / supervisors
+    level: int = 1  # 1: the on-call staff; 2 and later: repeated, supervisors included
+    staff_ids: tuple[str, ...] = ()  # counselor ids this level is meant for (console presence)
 
     def subject(self) -> str:
         level = "緊急" if self.urgency == "emergency" else "至急"
-        return f"【{level}】未対応の相談が{self.waited_minutes}分待っています"
+        again = "・再通知" if self.level > 1 else ""
+        return f"【{level}{again}】未対応の相談が{self.waited_minutes}分待っています"
 
     def body(self, console_url: str) -> str:
         # No resident text or personal data: the console shows the case after sign-in.
         return f"{self.subject()}\n相談員コンソールで確認してください。\n{console_url}/console/cases/{self.case_id}\n"
+
+
+class NotReached(Exception):
+    """Sent, but no one it was meant for could see it (e.g. no on-call counselor online)."""
 
 
 class Notifier(Protocol):
@@ -46,10 +54,14 @@ class ConsoleNotifier:
         self.relay = relay
 
     async def notify(self, escalation: Escalation) -> None:
+        """Reached only if one of the staff this level is for has the console open."""
         await self.relay.to_console(
             escalation.tenant_id,
             {"type": "escalation", "case_id": escalation.case_id, "urgency": escalation.urgency, "message": escalation.subject()},
         )
+        online = await presence.online_staff(self.relay.redis, escalation.tenant_id)
+        if not online.intersection(escalation.staff_ids):
+            raise NotReached("no_one_online")
 
 
 class SmtpNotifier:
@@ -68,8 +80,9 @@ class SmtpNotifier:
             smtp.send_message(message)
 
     async def notify(self, escalation: Escalation) -> None:
-        if escalation.recipients:
-            await asyncio.to_thread(self._send, escalation)
+        if not escalation.recipients:
+            raise NotReached("no_address")
+        await asyncio.to_thread(self._send, escalation)
 
 
 class WebhookNotifier:
@@ -91,15 +104,3 @@ class WebhookNotifier:
                 },
             )
             response.raise_for_status()
-
-
-async def notify_all(notifiers: list[Notifier], escalation: Escalation) -> list[str]:
-    """Every notifier is tried; one failing does not stop the others. Returns who was reached."""
-    reached = []
-    for notifier in notifiers:
-        try:
-            await notifier.notify(escalation)
-            reached.append(notifier.name)
-        except Exception:
-            log.warning("escalation notifier %s failed for case %s", notifier.name, escalation.case_id, exc_info=True)
-    return reached

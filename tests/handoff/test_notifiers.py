@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
 
 from tests.conftest import free_port
-from handoff.notify import Escalation, SmtpNotifier, WebhookNotifier, notify_all
+from handoff.notify import Escalation, NotReached, SmtpNotifier, WebhookNotifier
 
 pytestmark = pytest.mark.asyncio
 
@@ -32,7 +33,7 @@ async def test_smtp_notifier_sends_a_japanese_mail_without_resident_text():
     controller.start()
     try:
         notifier = SmtpNotifier("127.0.0.1", port, "frontdoor@example.invalid", "http://console.test")
-        assert await notify_all([notifier], ESCALATION) == ["email"]
+        await notifier.notify(ESCALATION)
     finally:
         controller.stop()
     assert len(inbox.messages) == 1
@@ -45,7 +46,13 @@ async def test_smtp_notifier_sends_a_japanese_mail_without_resident_text():
     assert "http://console.test/console/cases/0f8d6d2e-1111-4222-8333-944455556666" in body
 
 
-async def test_webhook_notifier_posts_json_and_a_failing_notifier_does_not_stop_others():
+async def test_smtp_notifier_without_addresses_reports_it_reached_no_one():
+    notifier = SmtpNotifier("127.0.0.1", 9, "frontdoor@example.invalid", "http://console.test")
+    with pytest.raises(NotReached):
+        await notifier.notify(Escalation("kashiwa", ESCALATION.case_id, "urgent", 16, ()))
+
+
+async def test_webhook_notifier_posts_json_and_an_unreachable_hook_raises():
     received: list[dict] = []
 
     async def hook(request: web.Request) -> web.Response:
@@ -62,9 +69,10 @@ async def test_webhook_notifier_posts_json_and_a_failing_notifier_does_not_stop_
     try:
         broken = WebhookNotifier("http://127.0.0.1:9/unreachable", "http://console.test")
         good = WebhookNotifier(f"http://127.0.0.1:{port}/hook", "http://console.test")
-        reached = await notify_all([broken, good], ESCALATION)
+        with pytest.raises(httpx.HTTPError):
+            await broken.notify(ESCALATION)
+        await good.notify(ESCALATION)
     finally:
         await runner.cleanup()
-    assert reached == ["webhook"]
     assert received[0]["urgency"] == "emergency" and received[0]["waited_minutes"] == 3
     await asyncio.sleep(0)
