@@ -66,19 +66,27 @@ async def mark_sent(session: AsyncSession, *, delivery_ids: list[int], via: str,
     return result.rowcount
 
 
-async def mark_failed(session: AsyncSession, *, delivery_ids: list[int], error: str, now: datetime) -> int:
-    """Compare-and-set: pending → failed, with an event row per conversation for the audit."""
-    result = await session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.FAILED, failed_at=now, last_error=error[:64])
-    )
-    rows = await session.execute(
-        select(Message.conversation_id, Message.id).join(Delivery, Delivery.message_id == Message.id).where(Delivery.id.in_(delivery_ids))
-    )
-    for conversation_id, message_id in rows:
-        session.add(ConversationEvent(conversation_id=conversation_id, action="delivery_failed", detail={"message_id": message_id, "error": error[:64]}, at=now))
-    return result.rowcount
+async def mark_failed(session: AsyncSession, *, delivery_ids: list[int], error: str, now: datetime) -> list[tuple[uuid.UUID, int]]:
+    """Compare-and-set: pending → failed, with an event row per message for the audit.
+    Returns the (conversation id, message id) pairs that changed, for the live console."""
+    rows = (
+        await session.execute(
+            select(Message.conversation_id, Message.id, Delivery.id)
+            .join(Delivery, Delivery.message_id == Message.id)
+            .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.PENDING)
+        )
+    ).all()
+    changed = []
+    for conversation_id, message_id, delivery_id in rows:
+        result = await session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.FAILED, failed_at=now, last_error=error[:64])
+        )
+        if result.rowcount == 1:
+            session.add(ConversationEvent(conversation_id=conversation_id, action="delivery_failed", detail={"message_id": message_id, "error": error[:64]}, at=now))
+            changed.append((conversation_id, message_id))
+    return changed
 
 
 STUCK_AFTER = timedelta(minutes=5)  # a pending delivery this old was cut off (the process stopped)

@@ -255,10 +255,16 @@ class LineChannel:
 
     async def _record_failed(self, delivery_ids: list[int], error: str) -> None:
         log.error("LINE delivery failed (%s) for %d stored message(s)", error, len(delivery_ids))
-        if delivery_ids:
-            async with self.runtime.sessions() as session:
-                await deliveries.mark_failed(session, delivery_ids=delivery_ids, error=error, now=utc_now())
-                await session.commit()
+        if not delivery_ids:
+            return
+        async with self.runtime.sessions() as session:
+            failed = await deliveries.mark_failed(session, delivery_ids=delivery_ids, error=error, now=utc_now())
+            await session.commit()
+        try:  # a counselor watching the case sees 「未送信」 at once (ids only, no text)
+            for conversation_id, message_id in failed:
+                await self.runtime.relay.to_conversation(conversation_id, {"type": "undelivered", "id": message_id})
+        except Exception:
+            log.warning("relay publish failed for an undelivered LINE message", exc_info=True)
 
 
 class _ReplyTo:

@@ -47,6 +47,7 @@ var FrontdoorConsole = (function () {
     var list = document.getElementById("messages");
     function lastId() { var items = list.querySelectorAll("li[data-id]"); return items.length ? items[items.length - 1].getAttribute("data-id") : 0; }
     function add(m) {
+      if (m.type === "undelivered") { markUndelivered(list.querySelector('li[data-id="' + m.id + '"]')); return; }
       if (m.type !== "message" || list.querySelector('li[data-id="' + m.id + '"]')) return;
       var li = document.createElement("li");
       li.className = "m-" + m.author; li.setAttribute("data-id", m.id);
@@ -54,6 +55,12 @@ var FrontdoorConsole = (function () {
       var text = document.createElement("span"); text.className = "text"; text.textContent = m.text;
       li.appendChild(who); li.appendChild(text); list.appendChild(li);
       list.scrollTop = list.scrollHeight;
+    }
+    function markUndelivered(li) {
+      if (!li || li.querySelector(".undelivered")) return;
+      var note = document.createElement("span"); note.className = "undelivered";
+      note.textContent = "未送信（相談者のLINEに届いていません。送り直すか、電話などで連絡してください）";
+      li.appendChild(note);
     }
     list.scrollTop = list.scrollHeight;
     socket(function () { return "/console/ws/cases/" + caseId + "?after=" + lastId(); }, add);

@@ -5,8 +5,10 @@ goes out by push, the bot stays silent meanwhile; a push LINE refuses shows as �
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
+import websockets
 from sqlalchemy import select
 
 from bot import check_ins
@@ -68,9 +70,21 @@ async def test_urgent_line_message_is_taken_over_and_relayed_by_push(line_server
     page = await console.get(f"/console/cases/{case_id}")
     assert "はい、さっきけいさつに電話しました" in page.text and "未送信" not in page.text
 
-    # LINE refuses every try (quota): the message stays stored and the console says so.
+    # LINE refuses every try (quota): the message stays stored and the console says so,
+    # live on the case page (an id, no text) and on every later load.
+    case_ws = await websockets.connect(
+        f"{line_server.ws_url}/console/ws/cases/{case_id}?after=999999999",
+        additional_headers={"Cookie": f"frontdoor_staff={console.cookies['frontdoor_staff']}"},
+    )
+    await asyncio.sleep(0.2)
     fake_line.push_failures = [429] * 10
-    await console.post(f"/console/cases/{case_id}/messages", data={"text": "これから警察の方と一緒にうかがいます"})
+    sent = await console.post(f"/console/cases/{case_id}/messages", data={"text": "これから警察の方と一緒にうかがいます"})
+    while True:
+        seen = json.loads(await asyncio.wait_for(case_ws.recv(), timeout=15))
+        if seen["type"] == "undelivered":
+            break
+    assert seen == {"type": "undelivered", "id": sent.json()["id"]}
+    await case_ws.close()
     for _ in range(100):
         page = await console.get(f"/console/cases/{case_id}")
         if "未送信" in page.text:
