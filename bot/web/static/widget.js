@@ -87,8 +87,9 @@
     scroll();
   }
 
-  function showPending(text) {
+  function showPending(text, clientId) {
     var box = el("div", "fd-msg fd-resident fd-pending", text);
+    box.setAttribute("data-client", clientId);
     box.style.opacity = "0.6";
     log.appendChild(box); scroll();
   }
@@ -100,13 +101,30 @@
   function queue(item) {
     item.client_id = uid();
     outbox.push(item); store.set("outbox", outbox);
-    showPending(item.type === "action" ? item.label : item.text);
+    showPending(item.type === "action" ? item.label : item.text, item.client_id);
     flush();
   }
 
+  // Each message is sent on its own and retried on its own with back-off until the server
+  // says it is stored; only a message the server refuses for good leaves the outbox, and
+  // then its text is shown back to the resident (never silently dropped, issue 12).
+  var inflight = {};
   function flush() {
     if (!ws || ws.readyState !== 1 || !ws.ready) return;
-    outbox.forEach(function (item) { ws.send(JSON.stringify(item)); });
+    var now = Date.now();
+    outbox.forEach(function (item) {
+      if (inflight[item.client_id] || (item.next_at || 0) > now) return;
+      inflight[item.client_id] = true;
+      ws.send(JSON.stringify({ type: item.type, client_id: item.client_id, text: item.text, action: item.action, label: item.label }));
+    });
+  }
+
+  function retryLater(item, code) {
+    item.tries = (item.tries || 0) + 1;
+    var delay = code === "rate_limited" ? 60000 : Math.min(60000, 1000 * Math.pow(2, item.tries));
+    item.next_at = Date.now() + delay;
+    store.set("outbox", outbox);
+    setTimeout(flush, delay + 50);
   }
 
   function setStatus(text, offline) { status.textContent = text; status.classList.toggle("fd-offline", !!offline); }
@@ -117,12 +135,13 @@
     open();
   }
 
+  function hello(socket) {
+    socket.send(JSON.stringify({ type: "hello", session: store.get("session", null), last_id: lastId }));
+  }
+
   function open() {
     ws = new WebSocket(wsUrl);
-    ws.onopen = function () {
-      retry = 0;
-      ws.send(JSON.stringify({ type: "hello", session: store.get("session", null), last_id: lastId }));
-    };
+    ws.onopen = function () { retry = 0; inflight = {}; hello(ws); };
     ws.onmessage = function (ev) {
       var m; try { m = JSON.parse(ev.data); } catch (e) { return; }
       if (m.type === "welcome") {
@@ -130,21 +149,32 @@
         setStatus("つながっています。24時間受け付けています。");
         flush();
       } else if (m.type === "ack") {
+        delete inflight[m.client_id];
+        var done = log.querySelector('.fd-pending[data-client="' + m.client_id + '"]'); if (done) done.classList.add("fd-stored");
         outbox = outbox.filter(function (i) { return i.client_id !== m.client_id; }); store.set("outbox", outbox);
       } else if (m.type === "message") {
         showMessage(m);
       } else if (m.type === "error") {
-        if (m.client_id) {
-          var failed = outbox.filter(function (i) { return i.client_id === m.client_id; })[0];
-          outbox = outbox.filter(function (i) { return i.client_id !== m.client_id; }); store.set("outbox", outbox);
-          var pending = log.querySelector(".fd-pending"); if (pending) pending.remove();
-          if (failed && failed.text && !input.value) input.value = failed.text;  // nothing typed is lost
+        var failed = m.client_id ? outbox.filter(function (i) { return i.client_id === m.client_id; })[0] : null;
+        if (failed) {
+          delete inflight[failed.client_id];
+          if (m.retry) {
+            retryLater(failed, m.code);
+          } else {
+            outbox = outbox.filter(function (i) { return i !== failed; }); store.set("outbox", outbox);
+            var pending = log.querySelector('.fd-pending[data-client="' + failed.client_id + '"]'); if (pending) pending.remove();
+            var shown = failed.type === "action" ? failed.label : failed.text;
+            if (shown) showError("送れなかったメッセージ：" + shown);
+            if (failed.text && !input.value) input.value = failed.text;  // nothing typed is lost
+          }
+        } else if (!ws.ready && m.code === "rate_limited") {
+          var again = ws; setTimeout(function () { if (ws === again && again.readyState === 1) hello(again); }, 60000);
         }
         showError(m.message);
       }
     };
     ws.onclose = function () {
-      ws = null;
+      ws = null; inflight = {};
       setStatus("接続が切れました。自動でつなぎ直します…", true);
       var delay = Math.min(10000, 500 * Math.pow(2, retry++));
       setTimeout(open, delay);
