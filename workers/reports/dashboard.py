@@ -22,6 +22,8 @@ from sqlalchemy import select
 
 from frontdoor.clock import to_jst, utc_now
 from frontdoor.deps import RuntimeDep, SessionDep
+from frontdoor.redact import mask_async
+from handoff import audit
 from handoff.auth import Manager
 from handoff.models import Counselor, Role
 from workers.reports import dashboard_data, queries, storage, svg
@@ -62,6 +64,11 @@ async def dashboard(request: Request, staff: Manager, session: SessionDep, runti
     period = _month(month)
     tenant = runtime.tenants.get(staff.tenant_id)
     data = await dashboard_data.collect(session, tenant_id=tenant.id, month=period)
+    # 「答えられなかった質問」: masked again on display (rows recorded before masking existed),
+    # and the view is audited (issue 12).
+    masker = runtime.conversation_engine.masker
+    data.gaps = [(await mask_async(masker, text), n) for text, n in data.gaps]
+    await audit.record(session, staff=staff, action="view_dashboard")
     drill = Drill(staff, period)
     charts = {
         "categories": svg.bar_chart([(c, n, drill(category=c)) for c, n in data.categories], label="相談区分別の件数"),
@@ -116,6 +123,7 @@ async def download_report(month: str, fmt: str, staff: Manager, session: Session
     period, tenant = _month(month), runtime.tenants.get(staff.tenant_id)
     if fmt not in storage.formats_for(tenant):
         raise HTTPException(status_code=404, detail="この形式の報告書はありません。")
+    await audit.record(session, staff=staff, action=f"download_report:{period}.{fmt}"[:32])
     row = await storage.stored(session, tenant=tenant, month=period, fmt=fmt)
     content = storage.read(runtime.settings, row) if row else None
     if content is None:
@@ -140,6 +148,7 @@ async def export_conversations(month: str, staff: Manager, session: SessionDep) 
     """One row per conversation for offline analysis: no text, no personal data."""
     period = _month(month)
     scope = queries.Scope.month(staff.tenant_id, period)
+    await audit.record(session, staff=staff, action=f"export_csv:{period}")
 
     async def lines() -> AsyncIterator[bytes]:
         yield "\ufeff".encode()
