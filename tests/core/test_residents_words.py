@@ -98,3 +98,42 @@ async def test_a_failed_insert_leaves_no_resident_words_in_the_log(runtime, capl
     text = caplog.text + "".join(r.exc_text or "" for r in caplog.records)
     assert "message could not be stored" in text
     assert "山田太郎" not in text and "1234-5678" not in text and "5678" not in text
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/","見る")', "+1+1", "-2+3", "@SUM(A1)", "\t=1+1"]
+
+
+async def test_no_workbook_cell_or_csv_field_is_a_formula(runtime, session):  # noqa: ANN001
+    import csv
+    import io
+
+    import openpyxl
+
+    from tests.workers.test_reports import add_conversation, jst
+    from workers.reports import storage
+    from workers.reports.periods import Month
+
+    for i, evil in enumerate(FORMULAS):
+        await add_conversation(
+            session, tenant="setagaya", start_jst=jst(2018, 5, 2 + i, 10), category="相談", text=evil,
+            case={"urgency": "none", "route": "phone", "status": "closed", "outcome": evil[:60], "closing_note": evil},
+        )
+        await add_conversation(
+            session, tenant="kashiwa", start_jst=jst(2018, 5, 2 + i, 10), category="苦情", topic="kashiwa.complaint", text=evil,
+            case={"urgency": "none", "route": "phone", "status": "closed", "outcome": evil[:60], "closing_note": evil},
+        )
+    content = await storage.build(session, tenant=runtime.tenants.get("setagaya"), month=Month(2018, 5), fmt="xlsx")
+    wb = openpyxl.load_workbook(io.BytesIO(content))
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [c.value for c in cells if c.data_type == "f"]
+    assert any(str(c.value).startswith("'") for c in cells)
+    kashiwa = runtime.tenants.get("kashiwa")
+    for fmt in storage.formats_for(kashiwa):
+        built = await storage.build(session, tenant=kashiwa, month=Month(2018, 5), fmt=fmt)
+        if fmt == "csv":
+            fields = [f for row in csv.reader(io.StringIO(built.decode("utf-8-sig"))) for f in row]
+        else:
+            wb = openpyxl.load_workbook(io.BytesIO(built))
+            assert not [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]
+            fields = [str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+        assert not [f for f in fields if f[:1] in ("=", "+", "@", "\t") or (f.startswith("-") and f[1:2].isdigit())]

@@ -26,7 +26,7 @@ from frontdoor.redact import mask_async
 from handoff import audit
 from handoff.auth import Manager
 from handoff.models import Counselor, Role
-from workers.reports import dashboard_data, queries, storage, svg
+from workers.reports import dashboard_data, queries, storage, svg, xlsx
 from workers.reports.periods import Month
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -156,7 +156,7 @@ async def export_conversations(month: str, staff: Manager, session: SessionDep) 
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(queries.EXPORT_COLUMNS)
         async for row in queries.export_rows(session, scope):
-            writer.writerow(["" if v is None else _plain(v) for v in row])
+            writer.writerow(xlsx.safe_row("" if v is None else _plain(v) for v in row))
             if buffer.tell() > 64_000:
                 yield buffer.getvalue().encode()
                 buffer.seek(0)

@@ -169,5 +169,5 @@ def render_csv(data: KashiwaMonthly) -> bytes:
         writer.writerow([])
         writer.writerow([heading])
         writer.writerow(headers)
-        writer.writerows(rows)
+        writer.writerows(xlsx.safe_row(r) for r in rows)  # no field is ever a formula (issue 12)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
