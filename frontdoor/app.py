@@ -15,6 +15,7 @@ from bot.telegram.setup import TelegramChannel, webhook_router
 from bot.web.routes import router as web_router
 from frontdoor.runtime import Runtime, build_runtime
 from frontdoor.settings import Settings
+from frontdoor.web_security import WebSecurity
 from handoff.auth import LoginRequired
 from handoff.console import router as console_router
 from handoff.console_socket import router as console_socket_router
@@ -52,6 +53,7 @@ def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | N
             await rt.aclose()
 
     app = FastAPI(title="Frontdoor", version="0.1.0", lifespan=lifespan, description="福祉相談チャットの窓口 API")
+    app.add_middleware(WebSecurity, secret_key=settings.secret_key, public_base_url=settings.public_base_url)
     app.include_router(web_router)
     app.include_router(webhook_router)
     app.include_router(console_router)

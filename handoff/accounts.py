@@ -7,7 +7,9 @@ import uuid
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import Counselor, Role
@@ -72,3 +74,8 @@ async def colleagues(session: AsyncSession, *, tenant_id: str) -> list[Counselor
             .order_by(Counselor.display_name)
         )
     )
+
+
+async def end_sessions(session: AsyncSession, *, counselor_id: uuid.UUID, now: datetime) -> None:
+    """Logout: every session cookie issued until now stops working."""
+    await session.execute(update(Counselor).where(Counselor.id == counselor_id).values(sessions_valid_after=now))

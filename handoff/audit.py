@@ -18,8 +18,9 @@ async def record(
     action: str,
     conversation_id: uuid.UUID | None = None,
     case_id: uuid.UUID | None = None,
+    detail: str | None = None,
 ) -> None:
-    session.add(AuditLog(counselor_id=staff.id, action=action, conversation_id=conversation_id, case_id=case_id, at=utc_now()))
+    session.add(AuditLog(counselor_id=staff.id, action=action, conversation_id=conversation_id, case_id=case_id, detail=detail, at=utc_now()))
     await session.commit()
 
 

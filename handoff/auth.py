@@ -3,6 +3,7 @@ checked on every request against the account (a disabled account is out at once)
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Annotated
 
@@ -23,7 +24,14 @@ def _serializer(secret: str) -> URLSafeTimedSerializer:
 
 
 def issue_cookie(secret: str, counselor: Counselor) -> str:
-    return _serializer(secret).dumps({"id": str(counselor.id)})
+    return _serializer(secret).dumps({"id": str(counselor.id), "iat": time.time()})
+
+
+def cookie_counselor_id(secret: str, token: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(_serializer(secret).loads(token, max_age=MAX_AGE_S)["id"])
+    except (BadSignature, SignatureExpired, KeyError, ValueError, TypeError):
+        return None
 
 
 class LoginRequired(Exception):
@@ -37,9 +45,13 @@ async def current_staff(request: HTTPConnection, runtime: RuntimeDep, session: S
     try:
         data = _serializer(runtime.settings.secret_key).loads(token, max_age=MAX_AGE_S)
         counselor = await accounts.get_counselor(session, uuid.UUID(data["id"]))
-    except (BadSignature, SignatureExpired, KeyError, ValueError):
+        issued = float(data.get("iat", 0))
+    except (BadSignature, SignatureExpired, KeyError, ValueError, TypeError):
         counselor = None
     if counselor is None:
+        raise LoginRequired()
+    # A cookie from before the last logout no longer signs anyone in (issue 12).
+    if counselor.sessions_valid_after is not None and issued <= counselor.sessions_valid_after.timestamp():
         raise LoginRequired()
     return counselor
 

@@ -82,7 +82,12 @@ async def case_socket(websocket: WebSocket, case_id: uuid.UUID, runtime: Runtime
             return
         await audit.record(session, staff=staff, action="live_view", conversation_id=case.conversation_id, case_id=case.id)
         conversation_id = case.conversation_id
-    last_id = int(websocket.query_params.get("after", "0") or 0)
+    after = websocket.query_params.get("after", "0") or "0"
+    if not after.isascii() or not after.isdigit():
+        await websocket.send_json({"type": "error", "message": "接続の指定が正しくありません。ページを読み込み直してください。"})
+        await websocket.close(code=4400)
+        return
+    last_id = int(after)
     ready = asyncio.Event()
     pump = asyncio.create_task(_pump(websocket, runtime, conversation_channel(conversation_id), ready))
     await asyncio.wait_for(ready.wait(), timeout=5)

@@ -49,6 +49,8 @@ class Counselor(Base):
     on_call: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # Session cookies issued before this are void: logging out ends the session (issue 12).
+    sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Case(Base):
@@ -113,8 +115,22 @@ class AuditLog(Base):
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    counselor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("counselor.id"), index=True)
+    # None for a failed login with an unknown login name.
+    counselor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counselor.id"), index=True)
     action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(String(200))  # e.g. the source address of a login
     conversation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class LoginFailure(Base):
+    """Failed sign-ins, counted per account and per source address (keys are keyed hashes,
+    fixed length, whatever was typed). The database is the count: it works with Redis down."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_account", "account_key", "at"), Index("ix_login_failure_address", "address_key", "at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_key: Mapped[str] = mapped_column(String(32))
+    address_key: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
