@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     web_messages_per_minute: int = 30
     web_messages_per_address_per_minute: int = 120
     web_new_sessions_per_address_per_minute: int = 20
+    # Shared devices: a widget unused this long opens fresh (the conversation stays with counselors).
+    widget_forget_after_minutes: int = 60
 
     telegram_bot_token: str = ""
     telegram_tenant: str = "kashiwa"

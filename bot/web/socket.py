@@ -5,6 +5,7 @@ Protocol (JSON text frames):
   server → {"type": "welcome", "session": str, "history": [message...]}
   client → {"type": "message", "client_id": str, "text": str}
            {"type": "action", "client_id": str, "action": str, "label": str}
+           {"type": "end"}  (「相談を終える」: server → {"type": "ended"})
   server → {"type": "ack", "client_id": str, "id": int}   (after the message is stored)
            {"type": "message", "id": int, "author": ..., "text": ..., "buttons": [...]}
            {"type": "error", "code": str, "message": str}  (Japanese, for the resident)
@@ -111,6 +112,8 @@ class ResidentSocket:
             await self._hello(payload)
         elif kind in ("message", "action"):
             await self._message(payload)
+        elif kind == "end":
+            await self._end()
         elif kind == "ping":
             await self.ws.send_json({"type": "pong"})
         else:
@@ -132,6 +135,17 @@ class ResidentSocket:
         conversation_id = await self._open_conversation_id()
         if conversation_id is not None:
             await self._follow(conversation_id)
+
+    async def _end(self) -> None:
+        """「相談を終える」: close the conversation and stop following it on this socket; the
+        widget forgets the session on the device."""
+        if self.conversation_id is not None:
+            async with self.runtime.sessions() as session:
+                await conv_service.end_by_resident(session, conversation_id=self.conversation_id)
+        if self._forwarder:
+            self._forwarder.cancel()
+        self.session_token = self.conversation_id = self._forwarder = None
+        await self.ws.send_json({"type": "ended"})
 
     async def _known_session(self, token: str | None) -> bool:
         """A returning resident (their session has written before) is not a new session."""
