@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import uuid
 
-import httpx
 import pytest
 from sqlalchemy import select
 

@@ -19,7 +19,7 @@ from sqlalchemy import Integer, and_, case, cast, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.models import Author, Conversation, Message
+from bot.models import Conversation, Message
 from frontdoor.models import Channel
 from handoff.models import Case
 from knowledge.gaps import KnowledgeGap
