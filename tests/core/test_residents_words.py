@@ -18,7 +18,6 @@ from handoff.models import AuditLog, Role
 from knowledge.gaps import KnowledgeGap, record_gap
 from tests.workers.test_dashboard import client_for
 
-pytestmark = pytest.mark.asyncio
 
 MASKER = Masker()
 

@@ -145,3 +145,17 @@ async def test_manager_report_downloads_are_audited(live_server, session):  # no
         assert (await client.get("/dashboard/reports/2021-06.xlsx")).status_code == 200
     rows = list(await session.scalars(select(AuditLog).where(AuditLog.counselor_id == manager.id)))
     assert {(r.action, r.detail) for r in rows} >= {("export_csv", "2021-06"), ("download_report", "2021-06.xlsx")}
+
+
+async def test_staff_cookie_is_secure_when_served_over_https(settings, decider, redis_handle, session):  # noqa: ANN001
+    from tests.conftest import LiveServer
+
+    server = LiveServer(settings.model_copy(update={"public_base_url": "https://frontdoor.example"}), decider, redis_handle).start()
+    try:
+        staff = await make_staff(session, tenant_id="kashiwa")
+        async with httpx.AsyncClient(base_url=server.base_url) as http:
+            login = await http.post("/console/login", data={"login": staff.login, "password": PASSWORD})
+        cookie = login.headers["set-cookie"].lower()
+        assert login.status_code == 303 and "secure" in cookie and "httponly" in cookie
+    finally:
+        server.stop()
