@@ -20,7 +20,9 @@ import json
 import logging
 import re
 import secrets
+import time
 import uuid
+from collections import deque
 
 from fastapi import WebSocket, WebSocketDisconnect
 from sqlalchemy import select
@@ -51,9 +53,9 @@ class ResidentSocket:
         self.ws = websocket
         self.runtime = runtime
         self.tenant_id = tenant_id
-        # The limits count per connection and per source address as well as per session, so a
-        # new `hello` with a new session resets nothing (issue 12).
-        self.connection_key = uuid.uuid4().hex
+        # The limits count per connection (here, exactly) and per source address as well as per
+        # session (Redis), so a new `hello` with a new session resets nothing (issue 12).
+        self._recent: deque[float] = deque()  # this connection's message times, a true sliding minute
         self.address = websocket.client.host if websocket.client else "unknown"
         self.session_token: str | None = None
         self.conversation_id: uuid.UUID | None = None
@@ -158,10 +160,14 @@ class ResidentSocket:
     async def _allowed(self) -> bool:
         settings, redis = self.runtime.settings, self.runtime.redis
         per_session = settings.web_messages_per_minute
-        return (
-            await ratelimit.allow(redis, f"web:{self.session_token}", limit=per_session, window_s=60)
-            and await ratelimit.allow(redis, f"webconn:{self.connection_key}", limit=per_session, window_s=60)
-            and await ratelimit.allow(redis, f"webaddr:{self.address}", limit=settings.web_messages_per_address_per_minute, window_s=60)
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] > 60:
+            self._recent.popleft()
+        if len(self._recent) >= per_session:
+            return False
+        self._recent.append(now)
+        return await ratelimit.allow(redis, f"web:{self.session_token}", limit=per_session, window_s=60) and await ratelimit.allow(
+            redis, f"webaddr:{self.address}", limit=settings.web_messages_per_address_per_minute, window_s=60
         )
 
     async def _open_conversation_id(self) -> uuid.UUID | None:
