@@ -253,6 +253,18 @@ def note_risk(message: Message, risk: float) -> None:
     message.meta = {**(message.meta or {}), "risk": round(risk, 4)}
 
 
+async def end_by_resident(session: AsyncSession, *, conversation_id: uuid.UUID) -> bool:
+    """「相談を終える」 on a shared device. A conversation the bot is handling closes now; one a
+    counselor holds stays open with them (they close the case). True if this call closed it."""
+    conversation = await session.get(Conversation, conversation_id, populate_existing=True)
+    closed = False
+    if conversation is not None and conversation.status == ConversationStatus.OPEN and conversation.mode == ConversationMode.BOT:
+        _close(conversation)
+        closed = True
+    await session.commit()
+    return closed
+
+
 async def close_idle_conversations(session: AsyncSession, *, now: datetime, idle_after: timedelta) -> int:
     """Close bot-mode conversations quiet for longer than `idle_after`; safe to run twice."""
     cutoff = now - idle_after

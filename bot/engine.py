@@ -21,6 +21,7 @@ from bot import conversations as conv_service
 from bot.decide import Decider, Decision
 from bot.models import Author, CheckInStatus, Conversation, ConversationMode, Message
 from bot.validation import clean_text
+from frontdoor.redact import Masker
 from frontdoor.clock import utc_now
 from frontdoor.models import ChannelKind
 from frontdoor.settings import Settings
@@ -134,6 +135,7 @@ class ConversationEngine:
         self.relay = relay
         self.policy = policy
         self.llm = llm
+        self.masker = Masker()  # loads its dictionary on first use, off the event loop
 
     async def handle_inbound(self, session: AsyncSession, inbound: Inbound, *, now: datetime | None = None) -> Outcome:
         now = now or utc_now()
@@ -305,6 +307,7 @@ class ConversationEngine:
         if answer.kind in ("no_match", "clarify"):
             await gaps.record_gap(
                 session,
+                masker=self.masker,
                 tenant_id=conversation.tenant_id,
                 message_id=message.id,
                 conversation_id=conversation.id,

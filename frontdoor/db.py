@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
 
+from frontdoor import logscrub
 from frontdoor.clock import as_utc
 
 NAMING = {
@@ -48,7 +49,10 @@ def new_id() -> uuid.UUID:
 
 
 def create_engine(url: str, *, null_pool: bool = False) -> AsyncEngine:
-    kwargs: dict = {}
+    """Bound parameters never appear in errors or logs (residents' words, issue 12); every
+    process that opens the database also scrubs its log records (frontdoor.logscrub)."""
+    logscrub.install()
+    kwargs: dict = {"hide_parameters": True}
     if null_pool:
         kwargs["poolclass"] = NullPool
     if url.startswith("sqlite"):

@@ -7,6 +7,7 @@ import asyncio
 import time
 
 from frontdoor.db import create_engine, session_factory
+from frontdoor.redact import Masker
 from frontdoor.settings import Settings
 from frontdoor.tenants import load_tenants
 from knowledge import gaps
@@ -25,8 +26,10 @@ async def _gaps(settings: Settings, tenant: str | None, limit: int) -> int:
     if not rows:
         print("答えられなかった質問はまだありません。")
         return 0
+    # Masked again when printed: rows recorded before masking existed (issue 11, 12).
+    masker = Masker()
     for tenant_id, question, count in rows:
-        print(f"{count:5d}  {tenant_id:9s}  {question}")
+        print(f"{count:5d}  {tenant_id:9s}  {masker.mask(question)}")
     return 0
 
 

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     idle_close_minutes: int = 30
     # Web chat input limits: longer messages are refused with a clear error, not truncated.
     max_message_chars: int = 2000
+    # Web chat rate limits (issue 12): per session and per connection, per source address
+    # (a care facility's residents share one), and new sessions per address.
+    web_messages_per_minute: int = 30
+    web_messages_per_address_per_minute: int = 120
+    web_new_sessions_per_address_per_minute: int = 20
+    # Shared devices: a widget unused this long opens fresh (the conversation stays with counselors).
+    widget_forget_after_minutes: int = 60
 
     telegram_bot_token: str = ""
     telegram_tenant: str = "kashiwa"

@@ -147,6 +147,16 @@ class Tenant(BaseModel):
     # How a resident may choose to be reached (Setagaya: chat and phone, seed 003 ②イ(ウ)).
     routes: list[RouteId] = ["chat", "phone", "face_to_face", "email"]
     retention: Retention
+    # Homepages allowed to frame the chat widget (CSP frame-ancestors), e.g.
+    # ["https://www.city.kashiwa.lg.jp"]; Frontdoor's own origin (the demo page) always may.
+    widget_embed_origins: list[str] = []
+
+    @model_validator(mode="after")
+    def _embed_origins_are_origins(self) -> Tenant:
+        for origin in self.widget_embed_origins:
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]+)?", origin):
+                raise ValueError(f"widget_embed_origins: {origin!r} is not an origin like https://www.city.example.lg.jp")
+        return self
 
     @model_validator(mode="after")
     def _hours_texts_name_known_facts(self) -> Tenant:

@@ -207,3 +207,8 @@ async def verify_password(counselor: Counselor, password: str) -> bool:
         return _hasher.verify(counselor.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def end_sessions(session: AsyncSession, *, counselor_id: uuid.UUID, now: datetime) -> None:
+    """Logout: every session cookie issued until now stops working."""
+    await session.execute(update(Counselor).where(Counselor.id == counselor_id).values(sessions_valid_after=now))

@@ -46,6 +46,7 @@ async def record(
     case_id: uuid.UUID | None = None,
     target: str | None = None,
     ip: str | None = None,
+    detail: str | None = None,
 ) -> None:
     session.add(
         AuditLog(
@@ -56,6 +57,7 @@ async def record(
             case_id=case_id,
             target=target,
             ip=ip,
+            detail=detail,
             at=utc_now(),
         )
     )

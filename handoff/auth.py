@@ -38,6 +38,14 @@ def max_age_s(settings) -> int:  # noqa: ANN001
     return int(settings.session_hours * 3600)
 
 
+def cookie_counselor_id(secret: str, token: str, *, max_age: int) -> uuid.UUID | None:
+    """Whose cookie this is, if it is still valid (logout ends that account's sessions)."""
+    try:
+        return uuid.UUID(_serializer(secret).loads(token, max_age=max_age)["id"])
+    except (BadSignature, SignatureExpired, KeyError, ValueError, TypeError):
+        return None
+
+
 class LoginRequired(Exception):
     """Raised for HTML pages: the app redirects to the login page."""
 

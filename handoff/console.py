@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -16,13 +17,13 @@ from sqlalchemy import select
 from bot import conversations as conv_service
 from bot import deliveries
 from bot.models import Author, Conversation, ConversationStatus
-from frontdoor import ratelimit
 from frontdoor.clock import JST, to_jst, utc_now
 from bot import check_ins
 from frontdoor.deps import RuntimeDep, SessionDep
-from handoff import accounts, audit, live
+from frontdoor.web_security import install_template_globals
+from handoff import accounts, audit, live, login_guard
 from handoff import cases as case_service
-from handoff.auth import COOKIE, CaseWorker, issue_cookie, max_age_s
+from handoff.auth import COOKIE, CaseWorker, cookie_counselor_id, issue_cookie, max_age_s
 from handoff.canned import canned_for
 from handoff.models import Case, CaseStatus, Counselor, Role, Route
 from handoff.history import describe as describe_event
@@ -34,6 +35,7 @@ from workers.reports import queries as report_queries
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["jst"] = lambda value: to_jst(value).strftime("%m/%d %H:%M") if value else ""
+install_template_globals(templates.env, lambda request: request.app.state.runtime.settings.secret_key)
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 URGENCY_JA = {"emergency": "緊急", "urgent": "至急", "none": "通常"}
@@ -51,11 +53,11 @@ templates.env.globals.update(
 )
 
 
-def _page(request: Request, name: str, staff: Counselor | None, **context) -> HTMLResponse:  # noqa: ANN003
+def _page(request: Request, name: str, staff: Counselor | None, status_code: int = 200, **context) -> HTMLResponse:  # noqa: ANN003
     # Every console page carries the idle-lock time (Setagaya 別紙1-1 §14) for lock.js.
     settings = request.app.state.runtime.settings
     return templates.TemplateResponse(
-        request, name, {"staff": staff, "idle_lock_ms": int(settings.idle_lock_minutes * 60_000), **context}
+        request, name, {"staff": staff, "idle_lock_ms": int(settings.idle_lock_minutes * 60_000), **context}, status_code=status_code
     )
 
 
@@ -77,14 +79,31 @@ def _tenant_name(request: Request, staff: Counselor) -> str:
     return request.app.state.runtime.tenants.get(staff.tenant_id).name
 
 
+async def _holder_or_supervisor(session, staff: Counselor, case: Case) -> None:  # noqa: ANN001
+    """Only the counselor holding a case, or a supervisor, may hand it back or close it (issue 12)."""
+    if staff.role == Role.SUPERVISOR or case.assignee_id in (None, staff.id):
+        return
+    holder = await accounts.get_counselor(session, case.assignee_id)
+    name = holder.display_name if holder else "別の相談員"
+    raise HTTPException(status_code=403, detail=f"この案件は{name}さんが担当しています。担当者か責任者だけが操作できます。")
+
+
 def _telegram(runtime):  # noqa: ANN001, ANN202
     return runtime.extras.get("telegram")
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a path on this site: `//evil.example/…`, `/\\evil…` and full URLs go to the console (issue 12)."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")) or any(c in value for c in "\\\r\n\t\x00"):
+        return "/console/"
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else "/console/"
 
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, next: str = "/console/") -> HTMLResponse:
     """Sign-in with an individual account."""
-    return _page(request, "login.html", None, next=next if next.startswith("/") else "/console/", error=None)
+    return _page(request, "login.html", None, next=_safe_next(next), error=None)
 
 
 @router.post("/login")
@@ -96,27 +115,42 @@ async def login(
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/console/",
 ) -> Response:
-    if not await ratelimit.allow(runtime.redis, f"login:{login.strip().lower()}", limit=10, window_s=300):
-        return _page(request, "login.html", None, next=next, error="ログインの失敗が続いたため、5分ほど待ってからお試しください。")
-    staff = await accounts.authenticate(session, login=login.strip(), password=password)
+    """Failures are limited per account and per address, in the database, and audited."""
+    next, now = _safe_next(next), utc_now()
+    address = request.client.host if request.client else "unknown"
+    attempt = login_guard.attempt(runtime.settings.secret_key, login=login, address=address)
+    if await login_guard.blocked(session, attempt, now=now):
+        return _page(request, "login.html", None, next=next, error="ログインの失敗が続いたため、5分ほど待ってからお試しください。", status_code=429)
+    staff = None
+    if len(login) <= login_guard.MAX_LOGIN_CHARS and len(password) <= login_guard.MAX_PASSWORD_CHARS and "\x00" not in login + password:
+        staff = await accounts.authenticate(session, login=login.strip(), password=password)
     if staff is None:
-        return _page(request, "login.html", None, next=next, error="ログインIDかパスワードが違います。")
-    await audit.record(session, staff=staff, action="login", ip=client_ip(request))
+        await login_guard.failed(session, attempt, login=login, now=now)
+        return _page(request, "login.html", None, next=next, error="ログインIDかパスワードが違います。", status_code=401)
+    await audit.record(session, staff=staff, action="login", ip=client_ip(request), detail=f"address={address[:64]}")
     if staff.must_change_password:
         target = "/console/password"
     elif staff.role == Role.MANAGER and next == "/console/":
         target = "/dashboard/"
     else:
-        target = next if next.startswith("/") else "/console/"
+        target = next
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(COOKIE, issue_cookie(runtime.settings.secret_key, staff), max_age=max_age_s(runtime.settings), httponly=True, samesite="lax")
+    response.set_cookie(
+        COOKIE, issue_cookie(runtime.settings.secret_key, staff), max_age=max_age_s(runtime.settings), httponly=True, samesite="lax",
+        secure=runtime.settings.public_base_url.startswith("https://"),
+    )
     return response
 
 
 @router.post("/logout")
-async def logout() -> Response:
+async def logout(request: Request, runtime: RuntimeDep, session: SessionDep) -> Response:
+    """Ends the session on the server too: the old cookie no longer works (issue 12)."""
+    counselor_id = cookie_counselor_id(runtime.settings.secret_key, request.cookies.get(COOKIE, ""), max_age=max_age_s(runtime.settings))
+    if counselor_id is not None:
+        await accounts.end_sessions(session, counselor_id=counselor_id, now=utc_now())
+        await session.commit()
     response = RedirectResponse("/console/login", status_code=303)
-    response.delete_cookie(COOKIE)
+    response.delete_cookie(COOKIE, httponly=True, samesite="lax", secure=runtime.settings.public_base_url.startswith("https://"))
     return response
 
 
@@ -212,6 +246,7 @@ async def send_message(
 @router.post("/cases/{case_id}/hand-back")
 async def hand_back(case_id: uuid.UUID, staff: CaseWorker, session: SessionDep, runtime: RuntimeDep) -> Response:
     case = await _case_for(session, staff, case_id)
+    await _holder_or_supervisor(session, staff, case)
     case = await case_service.hand_back_to_bot(session, case_id=case.id, counselor_id=staff.id, now=utc_now())
     await session.commit()
     await live.post(session, relay=runtime.relay, telegram=_telegram(runtime), line=runtime.extras.get("line"), conversation_id=case.conversation_id, text=live.HANDED_BACK, author=Author.SYSTEM)
@@ -272,6 +307,7 @@ async def close(
     note: Annotated[str, Form()] = "",
 ) -> Response:
     case = await _case_for(session, staff, case_id)
+    await _holder_or_supervisor(session, staff, case)
     held = case.status == CaseStatus.IN_PROGRESS
     try:
         case = await case_service.close(session, case_id=case.id, counselor_id=staff.id, outcome=outcome[:64], note=note[:4000], now=utc_now())
@@ -340,8 +376,12 @@ async def conversations(
     if category:
         stmt = stmt.where(report_queries.CATEGORY == category)
     if urgency:
+        if urgency not in URGENCY_JA:
+            raise HTTPException(status_code=400, detail="緊急度の指定が正しくありません。")
         stmt = stmt.where(Conversation.urgency == urgency)
     if route:
+        if route not in ROUTE_JA:
+            raise HTTPException(status_code=400, detail="対応方法の指定が正しくありません。")
         stmt = stmt.where(Conversation.id.in_(select(Case.conversation_id).where(Case.route == route)))
     rows = list(await session.scalars(stmt.order_by(Conversation.started_at.desc()).limit(500)))
     case_ids = {

@@ -133,7 +133,12 @@ async def case_socket(websocket: WebSocket, case_id: uuid.UUID, runtime: Runtime
         conversation_id = case.conversation_id
         # An `after` beyond the newest message means "everything so far": live ones still come.
         newest = await conv_service.last_message_id(session, conversation_id=conversation_id)
-    last_id = int(websocket.query_params.get("after", "0") or 0)
+    after = websocket.query_params.get("after", "0") or "0"
+    if not after.isascii() or not after.isdigit():
+        await websocket.send_json({"type": "error", "message": "接続の指定が正しくありません。ページを読み込み直してください。"})
+        await websocket.close(code=4400)
+        return
+    last_id = int(after)
     sent = {"last": min(last_id, newest)}
     lock = asyncio.Lock()
 

@@ -129,9 +129,11 @@ class AuditLog(Base):
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_tenant_at", "tenant_id", "at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    # None for actions from the command line (the target says "cli").
+    # None for actions from the command line (the target says "cli") and for a failed login
+    # with an unknown login name.
     counselor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counselor.id"), index=True)
     action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(String(200))  # e.g. the source address of a login
     conversation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
@@ -180,3 +182,15 @@ class EscalationDelivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The failure's kind only (exception class or "no_one_online"): never a message text.
     last_error: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginFailure(Base):
+    """Failed sign-ins, counted per account and per source address (keys are keyed hashes,
+    fixed length, whatever was typed). The database is the count: it works with Redis down."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_account", "account_key", "at"), Index("ix_login_failure_address", "address_key", "at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_key: Mapped[str] = mapped_column(String(32))
+    address_key: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdoor.clock import utc_now
 from frontdoor.db import Base, UTCDateTime
-from frontdoor.redact import redact
+from frontdoor.redact import Masker, mask_async
 
 
 class KnowledgeGap(Base):
@@ -21,16 +21,17 @@ class KnowledgeGap(Base):
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
     message_id: Mapped[int] = mapped_column(ForeignKey("message.id"))
     conversation_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    # Normalized and redacted (no phone numbers or e-mail) so editors can group repeats.
+    # Normalized and masked (names, places, addresses, phone numbers, e-mail: frontdoor.redact)
+    # so editors can group repeats; counselors read the full text in the conversation, audited.
     normalized: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))  # no_match | clarify
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
 async def record_gap(
-    session: AsyncSession, *, tenant_id: str, message_id: int, conversation_id: uuid.UUID, text: str, kind: str
+    session: AsyncSession, *, masker: Masker, tenant_id: str, message_id: int, conversation_id: uuid.UUID, text: str, kind: str
 ) -> None:
-    normalized = " ".join(redact(text).lower().split())[:200]
+    normalized = " ".join((await mask_async(masker, text)).lower().split())[:200]
     session.add(
         KnowledgeGap(
             tenant_id=tenant_id,

@@ -72,6 +72,10 @@ def settings(data_dir: Path, database_url: str, redis_handle: RedisHandle) -> Se
         redis_url=redis_handle.url,
         secret_key="test-secret-key-0123456789",
         demo_data=False,
+        # The whole suite talks from 127.0.0.1: per-address limits are tested on their own
+        # addresses (X-Forwarded-For through uvicorn's trusted-proxy handling).
+        web_messages_per_address_per_minute=100_000,
+        web_new_sessions_per_address_per_minute=100_000,
         # Content-keyed caches (embeddings, the trained triage model) outlive one test run.
         cache_path=Path(os.environ.get("FRONTDOOR_TEST_CACHE_DIR", Path.home() / ".cache" / "frontdoor-tests")),
         _env_file=None,

@@ -15,6 +15,7 @@ from aiogram.types import Update
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from bot.telegram.handlers import build_router
+from bot.validation import scrub
 from frontdoor.deps import RuntimeDep
 from frontdoor.runtime import Runtime
 
@@ -78,7 +79,8 @@ async def telegram_webhook(request: Request, runtime: RuntimeDep) -> Response:
     if not channel.secret or not hmac.compare_digest(given, channel.secret):
         raise HTTPException(status_code=403, detail="forbidden")
     try:
-        update = Update.model_validate(await request.json(), context={"bot": channel.bot})
+        # Lone surrogates (half an emoji) made encodable before anything stores them (issue 12).
+        update = Update.model_validate(scrub(await request.json()), context={"bot": channel.bot})
     except Exception:
         raise HTTPException(status_code=400, detail="bad update") from None
     await channel.dp.feed_update(channel.bot, update)

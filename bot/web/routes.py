@@ -22,6 +22,30 @@ async def widget_js() -> FileResponse:
     return FileResponse(HERE / "static" / "widget.js", media_type="text/javascript; charset=utf-8")
 
 
+@router.get("/widget/chat.js", include_in_schema=False)
+async def chat_js() -> FileResponse:
+    """The chat itself, run inside the widget's frame."""
+    return FileResponse(HERE / "static" / "chat.js", media_type="text/javascript; charset=utf-8")
+
+
+@router.get("/widget/{tenant_id}/frame", response_class=HTMLResponse, include_in_schema=False)
+async def widget_frame(request: Request, tenant_id: str, runtime: RuntimeDep) -> HTMLResponse:
+    """The chat's own page, framed by the host page: the session token stays on this origin.
+    Only this site and the tenant's homepages (`widget_embed_origins`) may frame it."""
+    if tenant_id not in runtime.tenants:
+        raise HTTPException(status_code=404, detail="この窓口は見つかりません。")
+    tenant = runtime.tenants.get(tenant_id)
+    ancestors = " ".join(["'self'", *tenant.widget_embed_origins])
+    policy = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+        f"frame-ancestors {ancestors}; base-uri 'none'; form-action 'none'; object-src 'none'"
+    )
+    return templates.TemplateResponse(
+        request, "frame.html", {"tenant": tenant, "idle_minutes": runtime.settings.widget_forget_after_minutes},
+        headers={"Content-Security-Policy": policy},
+    )
+
+
 @router.get("/widget.css", include_in_schema=False)
 async def widget_css() -> FileResponse:
     return FileResponse(HERE / "static" / "widget.css", media_type="text/css; charset=utf-8")

@@ -5,6 +5,7 @@ Protocol (JSON text frames):
   server → {"type": "welcome", "session": str, "history": [message...]}
   client → {"type": "message", "client_id": str, "text": str}
            {"type": "action", "client_id": str, "action": str, "label": str}
+           {"type": "end"}  (「相談を終える」: server → {"type": "ended"})
   server → {"type": "ack", "client_id": str, "id": int}   (after the message is stored)
            {"type": "message", "id": int, "author": ..., "text": ..., "buttons": [...]}
            {"type": "error", "code": str, "message": str}  (Japanese, for the resident)
@@ -17,8 +18,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import secrets
+import time
 import uuid
+from collections import deque
 
 from fastapi import WebSocket, WebSocketDisconnect
 from sqlalchemy import select
@@ -26,7 +30,7 @@ from sqlalchemy import select
 from bot import conversations as conv_service
 from bot.engine import Inbound, message_event
 from bot.models import Conversation, ConversationStatus, ResidentContact
-from bot.validation import InvalidMessage
+from bot.validation import InvalidMessage, scrub
 from frontdoor import ratelimit
 from frontdoor.models import ChannelKind
 from frontdoor.runtime import Runtime
@@ -36,7 +40,8 @@ from handoff.relay import conversation_channel, follow
 log = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 64 * 1024
-RATE_LIMIT = 30  # messages per minute per resident session
+_CLIENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+RATE_LIMITED = "短い時間にたくさん送られました。1分ほど待ってから、もう一度送ってください。"
 
 
 def _error(code: str, message: str) -> dict:
@@ -48,6 +53,10 @@ class ResidentSocket:
         self.ws = websocket
         self.runtime = runtime
         self.tenant_id = tenant_id
+        # The limits count per connection (here, exactly) and per source address as well as per
+        # session (Redis), so a new `hello` with a new session resets nothing (issue 12).
+        self._recent: deque[float] = deque()  # this connection's message times, a true sliding minute
+        self.address = websocket.client.host if websocket.client else "unknown"
         self.session_token: str | None = None
         self.conversation_id: uuid.UUID | None = None
         self.last_sent = 0
@@ -94,8 +103,8 @@ class ResidentSocket:
             await self.send(_error("too_long", "メッセージが長すぎます。いくつかに分けて送ってください。"))
             return
         try:
-            payload = json.loads(raw)
-        except json.JSONDecodeError:
+            payload = scrub(json.loads(raw))
+        except (json.JSONDecodeError, RecursionError):
             await self.send(_error("bad_frame", "送信の形式が正しくありません。ページを読み込み直してください。"))
             return
         if not isinstance(payload, dict):
@@ -106,6 +115,8 @@ class ResidentSocket:
             await self._hello(payload)
         elif kind in ("message", "action"):
             await self._message(payload)
+        elif kind == "end":
+            await self._end()
         elif kind == "ping":
             await self.ws.send_json({"type": "pong"})
         else:
@@ -113,15 +124,52 @@ class ResidentSocket:
 
     async def _hello(self, payload: dict) -> None:
         token = payload.get("session")
-        if not isinstance(token, str) or not (16 <= len(token) <= 64) or not token.isalnum():
-            token = secrets.token_hex(16)
-        self.session_token = token
+        if not isinstance(token, str) or not (16 <= len(token) <= 64) or not token.isascii() or not token.isalnum():
+            token = None
+        if token is None or (token != self.session_token and not await self._known_session(token)):
+            limit = self.runtime.settings.web_new_sessions_per_address_per_minute
+            if not await ratelimit.allow(self.runtime.redis, f"webnew:{self.address}", limit=limit, window_s=60):
+                await self.send(_error("rate_limited", RATE_LIMITED))
+                return
+        self.session_token = token = token or secrets.token_hex(16)
         last_id = payload.get("last_id")
         self.last_sent = last_id if isinstance(last_id, int) and last_id >= 0 else 0
         await self.ws.send_json({"type": "welcome", "session": token})
         conversation_id = await self._open_conversation_id()
         if conversation_id is not None:
             await self._follow(conversation_id)
+
+    async def _end(self) -> None:
+        """「相談を終える」: close the conversation and stop following it on this socket; the
+        widget forgets the session on the device."""
+        if self.conversation_id is not None:
+            async with self.runtime.sessions() as session:
+                await conv_service.end_by_resident(session, conversation_id=self.conversation_id)
+        if self._forwarder:
+            self._forwarder.cancel()
+        self.session_token = self.conversation_id = self._forwarder = None
+        await self.ws.send_json({"type": "ended"})
+
+    async def _known_session(self, token: str | None) -> bool:
+        """A returning resident (their session has written before) is not a new session."""
+        if token is None:
+            return False
+        pseudonym = conv_service.pseudonym(self.runtime.settings.secret_key, ChannelKind.WEB, token)
+        async with self.runtime.sessions() as session:
+            return await session.scalar(select(ResidentContact.id).where(ResidentContact.pseudonym == pseudonym).limit(1)) is not None
+
+    async def _allowed(self) -> bool:
+        settings, redis = self.runtime.settings, self.runtime.redis
+        per_session = settings.web_messages_per_minute
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] > 60:
+            self._recent.popleft()
+        if len(self._recent) >= per_session:
+            return False
+        self._recent.append(now)
+        return await ratelimit.allow(redis, f"web:{self.session_token}", limit=per_session, window_s=60) and await ratelimit.allow(
+            redis, f"webaddr:{self.address}", limit=settings.web_messages_per_address_per_minute, window_s=60
+        )
 
     async def _open_conversation_id(self) -> uuid.UUID | None:
         settings = self.runtime.settings
@@ -177,16 +225,14 @@ class ResidentSocket:
             await self.send(_error("no_hello", "接続の準備ができていません。ページを読み込み直してください。"))
             return
         client_id = payload.get("client_id")
-        if not isinstance(client_id, str) or not (1 <= len(client_id) <= 64):
+        if not isinstance(client_id, str) or not _CLIENT_ID.fullmatch(client_id):
             client_id = None
         action = payload.get("action") if payload.get("type") == "action" else None
         if action is not None and (not isinstance(action, str) or len(action) > 80):
             await self.send(_error("bad_frame", "送信の形式が正しくありません。ページを読み込み直してください。"))
             return
-        if not await ratelimit.allow(self.runtime.redis, f"web:{self.session_token}", limit=RATE_LIMIT, window_s=60):
-            await self.send(
-                {**_error("rate_limited", "短い時間にたくさん送られました。1分ほど待ってから、もう一度送ってください。"), "client_id": client_id}
-            )
+        if not await self._allowed():
+            await self.send({**_error("rate_limited", RATE_LIMITED), "client_id": client_id, "retry": True})
             return
         text = payload.get("label") if action else payload.get("text")
         inbound = Inbound(
@@ -205,6 +251,12 @@ class ResidentSocket:
             return
         except UnknownTenant:
             await self.send(_error("unknown_tenant", "この窓口は見つかりません。"))
+            return
+        except Exception:  # noqa: BLE001 - one failing message gets its own error; the socket and the others live on
+            log.exception("web message could not be stored (tenant %s)", self.tenant_id)
+            await self.send(
+                {**_error("not_stored", "メッセージを保存できませんでした。少し時間をおいて自動でもう一度送ります。"), "client_id": client_id, "retry": True}
+            )
             return
         await self.ws.send_json({"type": "ack", "client_id": client_id, "id": outcome.inbound_id})
         await self._follow(outcome.conversation_id)

@@ -72,7 +72,7 @@ var FrontdoorConsole = (function () {
       ev.preventDefault();
       var text = area.value.trim(); if (!text) return;
       var data = new URLSearchParams(); data.set("text", text);
-      fetch("/console/cases/" + caseId + "/messages", { method: "POST", body: data, credentials: "same-origin" })
+      fetch("/console/cases/" + caseId + "/messages", { method: "POST", body: data, credentials: "same-origin", headers: FrontdoorCsrf.headers() })
         .then(function (r) { if (!r.ok) return r.json().then(function (j) { alert(j.detail || "送信できませんでした。"); }); area.value = ""; });
     };
     area.addEventListener("keydown", function (ev) { if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) form.requestSubmit(); });

@@ -36,7 +36,7 @@
     locked = true;
     page.classList.add("fd-locked"); overlay.hidden = false; error.hidden = true;
     if (!fromOtherTab) {
-      fetch("/console/lock", { method: "POST", credentials: "same-origin" });
+      fetch("/console/lock", { method: "POST", credentials: "same-origin", headers: FrontdoorCsrf.headers() });
       try { localStorage.setItem(LOCK_KEY, "1"); } catch (e) {}
     }
     input.value = ""; input.focus();
@@ -49,7 +49,7 @@
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var data = new URLSearchParams(); data.set("password", input.value);
-    fetch("/console/unlock", { method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" } })
+    fetch("/console/unlock", { method: "POST", body: data, credentials: "same-origin", headers: Object.assign({ Accept: "application/json" }, FrontdoorCsrf.headers()) })
       .then(function (r) {
         if (r.ok) { unlocked(false); return; }
         if (r.status === 401 || r.status === 403) {

@@ -145,11 +145,9 @@ async def test_unknown_tenant_is_refused(live_server):  # noqa: ANN001
 
 
 async def test_a_flood_is_refused_clearly_and_the_socket_keeps_working(live_server):  # noqa: ANN001
-    from bot.web.socket import RATE_LIMIT
-
     client = await ChatClient(f"{live_server.ws_url}/ws/kashiwa").connect()
     try:
-        for _ in range(RATE_LIMIT + 2):
+        for _ in range(live_server.settings.web_messages_per_minute + 2):
             await client.ws.send(json.dumps({"type": "action", "client_id": uuid.uuid4().hex, "action": "noop", "label": "あ"}))
         error = await client.next_event("error", timeout=60)
         assert error["code"] == "rate_limited" and "待って" in error["message"]

@@ -10,15 +10,17 @@ import websockets
 
 
 class ChatClient:
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, address: str | None = None):
         self.url = url
+        # The source address as a trusted proxy reports it (uvicorn trusts 127.0.0.1).
+        self.headers = {"X-Forwarded-For": address} if address else {}
         self.ws = None
         self.session: str | None = None
         self.events: list[dict] = []
         self.last_id = 0
 
     async def connect(self, *, session: str | None = None, last_id: int | None = None) -> ChatClient:
-        self.ws = await websockets.connect(self.url, max_size=2**22)
+        self.ws = await websockets.connect(self.url, max_size=2**22, additional_headers=self.headers)
         await self.ws.send(json.dumps({"type": "hello", "session": session or self.session, "last_id": self.last_id if last_id is None else last_id}))
         welcome = await self.next_event("welcome")
         self.session = welcome["session"]

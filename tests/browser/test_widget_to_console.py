@@ -30,12 +30,13 @@ async def test_urgent_widget_message_reaches_console_and_counselor_reply_reaches
     resident = await resident_ctx.new_page()
     await resident.goto(f"{live_server.base_url}/demo/kashiwa")
     await resident.click(".fd-launcher")
-    await resident.wait_for_selector(".fd-status:has-text('つながっています')")
-    await resident.click(".fd-large-toggle")  # large text for elderly residents
-    await resident.fill(".fd-form textarea", "もう限界。死にたいって毎日思ってる")
-    await resident.press(".fd-form textarea", "Enter")
-    await resident.wait_for_selector(".fd-bot >> text=相談員", timeout=15000)
-    await resident.click(".fd-buttons button:has-text('チャット')")
+    chat = resident.frame_locator("iframe.fd-frame")  # the chat lives in Frontdoor's own frame
+    await chat.locator(".fd-status:has-text('つながっています')").wait_for()
+    await chat.locator(".fd-large-toggle").click()  # large text for elderly residents
+    await chat.locator(".fd-form textarea").fill("もう限界。死にたいって毎日思ってる")
+    await chat.locator(".fd-form textarea").press("Enter")
+    await chat.locator(".fd-bot >> text=相談員").first.wait_for(timeout=15000)
+    await chat.locator(".fd-buttons button:has-text('チャット')").last.click()
 
     # The case appears on the console without a reload.
     known = ",".join(f"'{i}'" for i in before)
@@ -43,18 +44,18 @@ async def test_urgent_widget_message_reaches_console_and_counselor_reply_reaches
     new_case = (set(await console.evaluate(ids_js)) - before).pop()
     await console.click(f"tr[data-case='{new_case}'] a.button")
     await console.click("#take-over")
-    await resident.wait_for_selector(".fd-system >> text=相談員が会話に参加しました", timeout=15000)
+    await chat.locator(".fd-system >> text=相談員が会話に参加しました").wait_for(timeout=15000)
 
     await console.fill("#reply textarea", "相談員の佐藤です。話してくださってありがとう。いま、安全な場所にいますか？")
     await console.click("#reply button[type=submit]")
-    await resident.wait_for_selector(".fd-counselor >> text=相談員の佐藤です", timeout=15000)
+    await chat.locator(".fd-counselor >> text=相談員の佐藤です").wait_for(timeout=15000)
 
-    bot_replies_before = await resident.locator(".fd-bot").count()
-    await resident.fill(".fd-form textarea", "家にいます")
-    await resident.press(".fd-form textarea", "Enter")
+    bot_replies_before = await chat.locator(".fd-bot").count()
+    await chat.locator(".fd-form textarea").fill("家にいます")
+    await chat.locator(".fd-form textarea").press("Enter")
     await console.wait_for_selector("#messages li.m-resident >> text=家にいます", timeout=15000)
     await resident.wait_for_timeout(800)
-    assert await resident.locator(".fd-bot").count() == bot_replies_before, "the bot is silent"
+    assert await chat.locator(".fd-bot").count() == bot_replies_before, "the bot is silent"
 
     await resident.screenshot(path=str(artifacts / "widget-takeover-resident.png"))
     await console.screenshot(path=str(artifacts / "widget-takeover-console.png"), full_page=True)

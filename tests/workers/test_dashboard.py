@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from frontdoor.clock import as_utc
 from frontdoor.models import ChannelKind
+from frontdoor.web_security import csrf_token
 from handoff.auth import COOKIE, issue_cookie
 from handoff.models import Role
 from tests.handoff.staff import make_staff
@@ -44,7 +45,11 @@ async def june(runtime):  # noqa: ANN001, ANN201
 
 async def client_for(live_server, session, role: Role, tenant: str = "kashiwa") -> tuple[httpx.AsyncClient, object]:  # noqa: ANN001
     staff = await make_staff(session, tenant_id=tenant, role=role)
-    client = httpx.AsyncClient(base_url=live_server.base_url, timeout=30, cookies={COOKIE: issue_cookie(live_server.settings.secret_key, staff)})
+    cookie = issue_cookie(live_server.settings.secret_key, staff)
+    client = httpx.AsyncClient(
+        base_url=live_server.base_url, timeout=30, cookies={COOKIE: cookie},
+        headers={"X-CSRF-Token": csrf_token(live_server.settings.secret_key, cookie)},
+    )
     return client, staff
 
 
@@ -68,7 +73,9 @@ async def test_manager_sees_figures_without_text_or_links(live_server, session, 
     assert re.search(r'id="kpi-messages".*?data-value="27"', page, re.S)  # 1 resident + 2 bot messages each
     assert re.search(r'id="kpi-handoffs".*?data-value="3"', page, re.S)
     assert sum(int(v) for v in re.findall(r'class="cell"[^>]*data-value="(\d+)"', page)) == 9
-    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    # Only the site's own CSRF helper script (issue 12); no inline or third-party scripts.
+    assert re.findall(r"<script[^>]*>", page) == ['<script src="/console/static/csrf.js" defer>']
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     for text in TEXTS:
         assert text not in page
     assert "鈴木" not in page and "090-2222-3333" not in page

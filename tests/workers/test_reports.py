@@ -136,9 +136,10 @@ async def test_xlsx_has_the_form_headings_and_no_resident_personal_data(runtime,
     for heading in ("令和1年度高齢者安心コール　12月分実績状況報告書", "1-1.入電数内訳", "年度累計", "当月合計",
                     "1-2.入電時間", "平均通話時間（分）", "0時台", "23時台", "1-3.電話相談内容一覧", "5.行方不明発生時の通報受付実績"):
         assert heading in text
-    for leaked in ("090-1234-5678", "09012345678", "山田", "太郎", "1丁目2番3号", "taro@example.jp", secret):
+    # Issue 12: 1-3 carries no resident words at all, only category, kind and outcome.
+    for leaked in ("090-1234-5678", "09012345678", "山田", "太郎", "1丁目2番3号", "taro@example.jp", secret, "相談です"):
         assert leaked not in text
-    assert "〔氏名〕さん" in text and "〔電話番号〕" in text
+    assert "相談についての相談" in text
 
 
 async def test_regeneration_is_idempotent_and_records_who_and_when(runtime, session):  # noqa: ANN001

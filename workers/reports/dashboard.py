@@ -22,14 +22,18 @@ from sqlalchemy import select
 
 from frontdoor.clock import to_jst, utc_now
 from frontdoor.deps import RuntimeDep, SessionDep
+from frontdoor.web_security import install_template_globals
+from frontdoor.redact import mask_async
+from handoff import audit
 from handoff.auth import Manager
 from handoff.models import Counselor, Role
-from workers.reports import dashboard_data, queries, storage, svg
+from workers.reports import dashboard_data, queries, storage, svg, xlsx
 from workers.reports.periods import Month
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 templates.env.filters["jst"] = lambda value: to_jst(value).strftime("%Y/%m/%d %H:%M") if value else ""
 templates.env.filters["minutes"] = lambda s: "—" if s is None else f"{s / 60:.1f} 分"
+install_template_globals(templates.env, lambda request: request.app.state.runtime.settings.secret_key)
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 
@@ -62,6 +66,11 @@ async def dashboard(request: Request, staff: Manager, session: SessionDep, runti
     period = _month(month)
     tenant = runtime.tenants.get(staff.tenant_id)
     data = await dashboard_data.collect(session, tenant_id=tenant.id, month=period)
+    # 「答えられなかった質問」: masked again on display (rows recorded before masking existed),
+    # and the view is audited (issue 12).
+    masker = runtime.conversation_engine.masker
+    data.gaps = [(await mask_async(masker, text), n) for text, n in data.gaps]
+    await audit.record(session, staff=staff, action="view_dashboard")
     drill = Drill(staff, period)
     charts = {
         "categories": svg.bar_chart([(c, n, drill(category=c)) for c, n in data.categories], label="相談区分別の件数"),
@@ -116,6 +125,7 @@ async def download_report(month: str, fmt: str, staff: Manager, session: Session
     period, tenant = _month(month), runtime.tenants.get(staff.tenant_id)
     if fmt not in storage.formats_for(tenant):
         raise HTTPException(status_code=404, detail="この形式の報告書はありません。")
+    await audit.record(session, staff=staff, action="download_report", detail=f"{period}.{fmt}")
     row = await storage.stored(session, tenant=tenant, month=period, fmt=fmt)
     content = storage.read(runtime.settings, row) if row else None
     if content is None:
@@ -131,6 +141,7 @@ async def download_report(month: str, fmt: str, staff: Manager, session: Session
 async def regenerate(month: str, staff: Manager, session: SessionDep, runtime: RuntimeDep) -> RedirectResponse:
     """Rebuild every format of a month's report from the current data (recorded with who/when)."""
     period, tenant = _month(month), runtime.tenants.get(staff.tenant_id)
+    await audit.record(session, staff=staff, action="regenerate_report", detail=str(period))
     await storage.generate_all(session, settings=runtime.settings, tenant=tenant, month=period, generated_by=str(staff.id), now=utc_now())
     return RedirectResponse(f"/dashboard/?month={period}&regenerated={period}", status_code=303)
 
@@ -140,6 +151,7 @@ async def export_conversations(month: str, staff: Manager, session: SessionDep) 
     """One row per conversation for offline analysis: no text, no personal data."""
     period = _month(month)
     scope = queries.Scope.month(staff.tenant_id, period)
+    await audit.record(session, staff=staff, action="export_csv", detail=str(period))
 
     async def lines() -> AsyncIterator[bytes]:
         yield "\ufeff".encode()
@@ -147,7 +159,7 @@ async def export_conversations(month: str, staff: Manager, session: SessionDep) 
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(queries.EXPORT_COLUMNS)
         async for row in queries.export_rows(session, scope):
-            writer.writerow(["" if v is None else _plain(v) for v in row])
+            writer.writerow(xlsx.safe_row("" if v is None else _plain(v) for v in row))
             if buffer.tell() > 64_000:
                 yield buffer.getvalue().encode()
                 buffer.seek(0)

@@ -21,7 +21,8 @@ from frontdoor.clock import to_jst
 from knowledge import catalog
 from workers.reports import queries, xlsx
 from workers.reports.periods import Month
-from workers.reports.summary import summarize
+from frontdoor.redact import Masker
+from workers.reports.summary import describe
 
 LAYOUT = "kashiwa_monthly"
 SITUATIONS: tuple[str, ...] = catalog.KASHIWA_CATEGORIES  # 高齢, 障害, 子ども・子育て, 生活困窮, こころ, 複合, その他
@@ -86,9 +87,11 @@ async def collect(session: AsyncSession, *, tenant_id: str, month: Month) -> Kas
         for created, urgency, _kind, route, status, secs, outcome in await queries.flagged_cases(session, scope)
     ]
     complaint_rows = await queries.consultation_rows(session, scope, topics=COMPLAINT_TOPICS)
+    masker = Masker()
     complaints = [
-        (to_jst(started).strftime("%m/%d %H:%M"), summarize(text), "：".join(x for x in (outcome, summarize(note)) if x) or "対応中")
-        for started, _cat, text, _case_status, outcome, note, _status in complaint_rows
+        (to_jst(started).strftime("%m/%d %H:%M"), await describe(masker, category=category or "苦情", kind=kind, note=None),
+         "：".join(x for x in (outcome, note and await describe(masker, category="", kind=None, note=note)) if x) or "対応中")
+        for started, category, kind, _case_status, outcome, note, _status in complaint_rows
     ]
     complaints_fiscal = len(await queries.consultation_rows(session, fy, topics=COMPLAINT_TOPICS))
     return KashiwaMonthly(
@@ -166,5 +169,5 @@ def render_csv(data: KashiwaMonthly) -> bytes:
         writer.writerow([])
         writer.writerow([heading])
         writer.writerow(headers)
-        writer.writerows(rows)
+        writer.writerows(xlsx.safe_row(r) for r in rows)  # no field is ever a formula (issue 12)
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -19,7 +19,7 @@ from sqlalchemy import Integer, and_, case, cast, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.models import Author, Conversation, Message
+from bot.models import Conversation, Message
 from frontdoor.models import Channel
 from handoff.models import Case
 from knowledge.gaps import KnowledgeGap
@@ -198,29 +198,19 @@ async def first_contact_quantiles(
     return n, result
 
 
-def _first_resident_text():  # noqa: ANN202
-    return (
-        select(Message.text)
-        .where(Message.conversation_id == Conversation.id, Message.author == Author.RESIDENT)
-        .order_by(Message.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
 def _latest_case(column):  # noqa: ANN001, ANN202
     return select(column).where(Case.conversation_id == Conversation.id).order_by(Case.created_at.desc()).limit(1).scalar_subquery()
 
 
 async def consultation_rows(session: AsyncSession, scope: Scope, *, topics: tuple[str, ...] | None = None) -> list[tuple]:
-    """(started_at, category, first resident text, case status, case outcome, case closing note, conversation status).
+    """(started_at, category, case kind, case status, case outcome, case closing note, conversation status).
 
-    Only the report modules read the text, and only to summarize it (summary.summarize).
+    No resident text: reports describe a conversation by what was decided (summary.describe).
     """
     stmt = select(
         Conversation.started_at,
         CATEGORY,
-        _first_resident_text(),
+        _latest_case(Case.kind),
         _latest_case(Case.status),
         _latest_case(Case.outcome),
         _latest_case(Case.closing_note),

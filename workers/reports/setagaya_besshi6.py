@@ -19,7 +19,8 @@ from frontdoor.clock import to_jst
 from knowledge import catalog
 from workers.reports import queries, xlsx
 from workers.reports.periods import Month
-from workers.reports.summary import summarize
+from frontdoor.redact import Masker
+from workers.reports.summary import describe
 
 LAYOUT = "setagaya_besshi6"
 CATEGORIES: tuple[str, ...] = catalog.SETAGAYA_CATEGORIES  # 相談, ボランティア, 電話訪問関連, 見守りステッカー, 医療・介護, 問合せ, その他
@@ -74,11 +75,14 @@ async def collect(session: AsyncSession, *, tenant_id: str, month: Month) -> Bes
         category = item.category if item.category in hour_counts else queries.UNCATEGORIZED
         hour_counts[category][item.hour] += item.count
         hour_seconds[category][item.hour] += item.seconds
-    consultations = [
-        (to_jst(started).strftime("%m/%d %H:%M"), category if category in CATEGORIES else queries.UNCATEGORIZED,
-         summarize(text), _outcome(case_status, outcome, status))
-        for started, category, text, case_status, outcome, _note, status in await queries.consultation_rows(session, scope)
-    ]
+    masker = Masker()
+    consultations = []
+    for started, category, kind, case_status, outcome, note, status in await queries.consultation_rows(session, scope):
+        category = category if category in CATEGORIES else queries.UNCATEGORIZED
+        consultations.append((
+            to_jst(started).strftime("%m/%d %H:%M"), category,
+            await describe(masker, category=category, kind=kind, note=note), _outcome(case_status, outcome, status),
+        ))
     # 003 §1(2)⑤イ(イ): 管理番号 is 月-受付順 (the 3rd in October → 10-3).
     missing = [
         (f"{month.month}-{i}", to_jst(created).strftime("%Y/%m/%d %H:%M"), bool(outside))
@@ -133,7 +137,7 @@ def _section1(wb, data: Besshi6) -> None:  # noqa: ANN001
 
     ws3 = xlsx.sheet(wb, "1-3.電話相談内容一覧", widths={1: 14, 2: 14, 3: 64, 4: 24})
     row = xlsx.heading(ws3, 1, "1-3.電話相談内容一覧")
-    row = xlsx.note(ws3, row, "概要は最初の相談文を要約・匿名化したもの（氏名・電話番号・住所等は伏せ字）。")
+    row = xlsx.note(ws3, row, "概要は相談区分・案件の種類、または相談員の記録（氏名・電話番号・住所等は伏せ字）。相談者の文章は載せません。")
     xlsx.table(ws3, row, ["受付日時", "内容区分", "相談概要", "対応結果"], data.consultations, wrap=True)
 
 

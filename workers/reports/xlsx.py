@@ -22,6 +22,22 @@ WRAP = Alignment(vertical="top", wrap_text=True)
 NOTE_FONT = Font(name=FONT, size=9, color="555555")
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize(value):  # noqa: ANN001, ANN201
+    """Text from outside (a resident's first words, a counselor's note) is never a formula in
+    Excel: a leading = + - @ tab or CR gets an apostrophe (issue 12; OWASP CSV injection).
+    Used for every workbook cell and every CSV field."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def safe_row(values) -> list:  # noqa: ANN001
+    return [neutralize(v) for v in values]
+
+
 def new_workbook() -> Workbook:
     wb = Workbook()
     wb.remove(wb.active)
@@ -36,7 +52,8 @@ def sheet(wb: Workbook, title: str, *, widths: dict[int, float] | None = None) -
 
 
 def put(ws: Worksheet, row: int, col: int, value, *, bold: bool = False, size: int = 10, head: bool = False, border: bool = False):  # noqa: ANN001, ANN201
-    cell = ws.cell(row=row, column=col, value=value)
+    cell = ws.cell(row=row, column=col, value=neutralize(value))
+    cell.data_type = "s" if isinstance(cell.value, str) else cell.data_type
     cell.font = Font(name=FONT, size=size, bold=bold or head)
     if head:
         cell.fill = HEAD_FILL
@@ -52,7 +69,7 @@ def heading(ws: Worksheet, row: int, text: str, *, size: int = 11) -> int:
 
 
 def note(ws: Worksheet, row: int, text: str) -> int:
-    ws.cell(row=row, column=1, value=text).font = NOTE_FONT
+    ws.cell(row=row, column=1, value=neutralize(text)).font = NOTE_FONT
     return row + 1
 
 

@@ -1,166 +1,30 @@
-/* Frontdoor resident chat widget.
+/* Frontdoor chat widget loader for a municipality's homepage.
  * Embed: <script src="https://HOST/widget.js" data-tenant="kashiwa"></script>
- * Resident text is untrusted: it is only ever inserted with textContent.
- * Messages carry database ids; the widget keeps the highest id it has shown and asks the
- * server for everything after it when it reconnects, so a dropped connection loses nothing.
- * Unsent messages stay in a local outbox (with a client id the server de-duplicates on)
- * until the server acknowledges that they are stored. */
+ * It adds the 「相談する」 button and a frame served from Frontdoor's own origin; the chat,
+ * its session token and the conversation live in that frame, where the host page's other
+ * scripts cannot read them (issue 12). Only "open" / "close" / "active" cross the boundary. */
 (function () {
   "use strict";
   var script = document.currentScript || document.querySelector("script[data-tenant]");
   var tenant = script.getAttribute("data-tenant");
   var origin = new URL(script.src, location.href).origin;
-  var wsUrl = origin.replace(/^http/, "ws") + "/ws/" + encodeURIComponent(tenant);
-  var key = "frontdoor:" + tenant + ":";
-  var store = {
-    get: function (k, d) { try { var v = localStorage.getItem(key + k); return v === null ? d : JSON.parse(v); } catch (e) { return d; } },
-    set: function (k, v) { try { localStorage.setItem(key + k, JSON.stringify(v)); } catch (e) {} }
-  };
   var css = document.createElement("link");
   css.rel = "stylesheet"; css.href = origin + "/widget.css";
   document.head.appendChild(css);
 
-  function el(tag, cls, text) {
-    var n = document.createElement(tag);
-    if (cls) n.className = cls;
-    if (text !== undefined) n.textContent = text;
-    return n;
-  }
-
-  var launcher = el("button", "fd-launcher", "相談する");
-  launcher.type = "button";
+  var launcher = document.createElement("button");
+  launcher.className = "fd-launcher"; launcher.type = "button"; launcher.textContent = "相談する";
   launcher.setAttribute("aria-label", "相談チャットを開く");
-  var panel = el("section", "fd-panel"); panel.hidden = true;
-  panel.setAttribute("aria-label", "相談チャット");
-  var head = el("div", "fd-head");
-  head.appendChild(el("span", "fd-title", "相談チャット"));
-  var bigBtn = el("button", "fd-large-toggle", "文字を大きく"); bigBtn.type = "button";
-  var closeBtn = el("button", "fd-close", "閉じる"); closeBtn.type = "button";
-  head.appendChild(bigBtn); head.appendChild(closeBtn);
-  var status = el("div", "fd-status", "接続しています…");
-  status.setAttribute("role", "status");
-  var log = el("div", "fd-log"); log.setAttribute("aria-live", "polite");
-  var form = el("form", "fd-form");
-  var input = el("textarea"); input.rows = 2; input.setAttribute("aria-label", "メッセージ");
-  input.placeholder = "ここに入力してください";
-  var send = el("button", "fd-send", "送信"); send.type = "submit";
-  form.appendChild(input); form.appendChild(send);
-  panel.appendChild(head); panel.appendChild(status); panel.appendChild(log); panel.appendChild(form);
-  document.body.appendChild(launcher); document.body.appendChild(panel);
+  var frame = document.createElement("iframe");
+  frame.className = "fd-frame"; frame.title = "相談チャット"; frame.hidden = true;
+  frame.src = origin + "/widget/" + encodeURIComponent(tenant) + "/frame";
+  document.body.appendChild(launcher); document.body.appendChild(frame);
 
-  if (store.get("large", false)) panel.classList.add("fd-large");
-  bigBtn.onclick = function () {
-    var on = panel.classList.toggle("fd-large");
-    store.set("large", on);
-    bigBtn.textContent = on ? "文字を標準に" : "文字を大きく";
-  };
-  launcher.onclick = function () { panel.hidden = false; launcher.hidden = true; input.focus(); connect(); };
-  closeBtn.onclick = function () { panel.hidden = true; launcher.hidden = false; };
-
-  var WHO = { bot: "自動応答", counselor: "相談員", system: "お知らせ" };
-  var lastId = 0;  // per page: a reload replays the open conversation from the server
-  var outbox = store.get("outbox", []);  // [{client_id, type, text|action, label}]
-  var ws = null, retry = 0, started = false;
-
-  function scroll() { log.scrollTop = log.scrollHeight; }
-
-  function showMessage(m) {
-    if (log.querySelector('[data-id="' + m.id + '"]')) return;
-    var pending = m.author === "resident" ? log.querySelector(".fd-pending") : null;
-    if (pending) pending.remove();
-    var cls = m.author === "resident" ? "fd-resident" : "fd-" + m.author;
-    var box = el("div", "fd-msg " + cls);
-    box.setAttribute("data-id", m.id);
-    if (WHO[m.author]) box.appendChild(el("span", "fd-who", WHO[m.author]));
-    box.appendChild(document.createTextNode(m.text));
-    if (m.buttons && m.buttons.length) {
-      var row = el("div", "fd-buttons");
-      m.buttons.forEach(function (b) {
-        var btn = el("button", null, b.label); btn.type = "button";
-        btn.onclick = function () { queue({ type: "action", action: b.id, label: b.label }); };
-        row.appendChild(btn);
-      });
-      box.appendChild(row);
-    }
-    log.appendChild(box);
-    if (m.id > lastId) lastId = m.id;
-    scroll();
-  }
-
-  function showPending(text) {
-    var box = el("div", "fd-msg fd-resident fd-pending", text);
-    box.style.opacity = "0.6";
-    log.appendChild(box); scroll();
-  }
-
-  function showError(text) { var e = el("div", "fd-error", text); e.setAttribute("role", "alert"); log.appendChild(e); scroll(); }
-
-  function uid() { return (Date.now().toString(36) + Math.random().toString(36).slice(2, 10)); }
-
-  function queue(item) {
-    item.client_id = uid();
-    outbox.push(item); store.set("outbox", outbox);
-    showPending(item.type === "action" ? item.label : item.text);
-    flush();
-  }
-
-  function flush() {
-    if (!ws || ws.readyState !== 1 || !ws.ready) return;
-    outbox.forEach(function (item) { ws.send(JSON.stringify(item)); });
-  }
-
-  function setStatus(text, offline) { status.textContent = text; status.classList.toggle("fd-offline", !!offline); }
-
-  function connect() {
-    if (started) return;
-    started = true;
-    open();
-  }
-
-  function open() {
-    ws = new WebSocket(wsUrl);
-    ws.onopen = function () {
-      retry = 0;
-      ws.send(JSON.stringify({ type: "hello", session: store.get("session", null), last_id: lastId }));
-    };
-    ws.onmessage = function (ev) {
-      var m; try { m = JSON.parse(ev.data); } catch (e) { return; }
-      if (m.type === "welcome") {
-        store.set("session", m.session); ws.ready = true;
-        setStatus("つながっています。24時間受け付けています。");
-        flush();
-      } else if (m.type === "ack") {
-        outbox = outbox.filter(function (i) { return i.client_id !== m.client_id; }); store.set("outbox", outbox);
-      } else if (m.type === "message") {
-        showMessage(m);
-      } else if (m.type === "error") {
-        if (m.client_id) {
-          var failed = outbox.filter(function (i) { return i.client_id === m.client_id; })[0];
-          outbox = outbox.filter(function (i) { return i.client_id !== m.client_id; }); store.set("outbox", outbox);
-          var pending = log.querySelector(".fd-pending"); if (pending) pending.remove();
-          if (failed && failed.text && !input.value) input.value = failed.text;  // nothing typed is lost
-        }
-        showError(m.message);
-      }
-    };
-    ws.onclose = function () {
-      ws = null;
-      setStatus("接続が切れました。自動でつなぎ直します…", true);
-      var delay = Math.min(10000, 500 * Math.pow(2, retry++));
-      setTimeout(open, delay);
-    };
-  }
-
-  form.onsubmit = function (ev) {
-    ev.preventDefault();
-    var text = input.value;
-    if (!text.trim()) { showError("メッセージが空です。文字を入力してから送信してください。"); return; }
-    input.value = "";
-    queue({ type: "message", text: text });
-  };
-  input.addEventListener("keydown", function (ev) {
-    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); form.requestSubmit(); }
+  function show() { frame.hidden = false; launcher.hidden = true; frame.contentWindow.postMessage({ frontdoor: "open" }, origin); }
+  launcher.onclick = show;
+  window.addEventListener("message", function (ev) {
+    if (ev.origin !== origin || ev.source !== frame.contentWindow || !ev.data) return;
+    if (ev.data.frontdoor === "close") { frame.hidden = true; launcher.hidden = false; launcher.focus(); }
+    if (ev.data.frontdoor === "active") show();  // a conversation in progress reopens with the page
   });
-
-  if (store.get("session", null)) { panel.hidden = false; launcher.hidden = true; connect(); }
 })();
