@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 
 from bot import conversations as conv_service
 from bot.telegram.setup import TelegramChannel, webhook_router
 from bot.web.routes import router as web_router
+from frontdoor.metrics import RequestMetrics, is_internal, watch_loop_lag
 from frontdoor.runtime import Runtime, build_runtime
 from frontdoor.settings import Settings
 from handoff.auth import LoginRequired
@@ -36,8 +38,10 @@ def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | N
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
         rt = runtime_factory() if runtime_factory else build_runtime(settings)
+        await rt.inference.start()  # every worker has its models before traffic arrives
         app.state.runtime = rt
         await prepare(rt)
+        lag_watch = asyncio.create_task(watch_loop_lag(rt.metrics))
         telegram = None
         if rt.settings.telegram_bot_token and rt.settings.telegram_mode != "off":
             telegram = TelegramChannel(rt)
@@ -46,12 +50,14 @@ def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | N
         try:
             yield
         finally:
+            lag_watch.cancel()
             if telegram is not None:
                 await telegram.stop()
                 rt.extras.pop("telegram", None)
             await rt.aclose()
 
     app = FastAPI(title="Frontdoor", version="0.1.0", lifespan=lifespan, description="福祉相談チャットの窓口 API")
+    app.add_middleware(RequestMetrics, metrics_of=lambda: getattr(getattr(app.state, "runtime", None), "metrics", None))
     app.include_router(web_router)
     app.include_router(webhook_router)
     app.include_router(console_router)
@@ -67,6 +73,14 @@ def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | N
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:
         return {"ok": True}
+
+    @app.get("/internal/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> PlainTextResponse:
+        """This process's figures (Prometheus text); loopback and private networks only."""
+        if not is_internal(request.client.host if request.client else None):
+            raise HTTPException(status_code=404)
+        rt: Runtime = request.app.state.runtime
+        return PlainTextResponse(rt.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index(request: Request) -> HTMLResponse:

@@ -58,6 +58,17 @@ class Settings(BaseSettings):
 
     demo_data: bool = True
 
+    # The hot path (issue 9): the bot's decision (embedding, triage model, retrieval) runs in
+    # a bounded pool off the event loop. process | thread (thread: one shared model; tests, CLI).
+    inference_pool: str = Field(default="process", pattern="^(process|thread)$")
+    # Pool size per API process; 0 means the number of cores. With several API processes on
+    # one machine, give each cores / processes.
+    inference_workers: int = Field(default=0, ge=0)
+    # Decisions allowed to wait beyond the busy workers; past it the resident gets the busy reply.
+    inference_queue_limit: int = Field(default=64, ge=0)
+    # OpenMP threads per worker for the e5 model (one per worker: the pool already fills the cores).
+    inference_threads: int = Field(default=1, ge=1)
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -1,8 +1,12 @@
 """Individual counselor accounts (Kashiwa 002 §10(2)オ: identify and authenticate each
-user, no shared IDs). Passwords are stored as Argon2 hashes only."""
+user, no shared IDs). Passwords are stored as Argon2 hashes only.
+
+Hashing and verifying take tens of milliseconds of CPU by design; they run in a worker
+thread (argon2-cffi releases the GIL), never on the event loop (issue 9)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from argon2 import PasswordHasher
@@ -41,7 +45,7 @@ async def create_counselor(
         login=login,
         display_name=display_name,
         role=role,
-        password_hash=_hasher.hash(password),
+        password_hash=await asyncio.to_thread(_hasher.hash, password),
         email=email,
         on_call=on_call,
     )
@@ -53,7 +57,7 @@ async def create_counselor(
 async def authenticate(session: AsyncSession, *, login: str, password: str) -> Counselor | None:
     counselor = await session.scalar(select(Counselor).where(Counselor.login == login, Counselor.active.is_(True)))
     try:
-        _hasher.verify(counselor.password_hash if counselor else _DUMMY_HASH, password)
+        await asyncio.to_thread(_hasher.verify, counselor.password_hash if counselor else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return None
     return counselor

@@ -71,6 +71,9 @@ def settings(data_dir: Path, database_url: str, redis_handle: RedisHandle) -> Se
         redis_url=redis_handle.url,
         secret_key="test-secret-key-0123456789",
         demo_data=False,
+        # The engine's code path is the same; one thread over the shared decider keeps tests fast.
+        inference_pool="thread",
+        inference_workers=1,
         # Content-keyed caches (embeddings, the trained triage model) outlive one test run.
         cache_path=Path(os.environ.get("FRONTDOOR_TEST_CACHE_DIR", Path.home() / ".cache" / "frontdoor-tests")),
         _env_file=None,

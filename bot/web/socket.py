@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import secrets
+import time
 import uuid
 
 from fastapi import WebSocket, WebSocketDisconnect
@@ -204,16 +205,25 @@ class ResidentSocket:
             channel_message_id=f"{self.session_token[:16]}:{client_id}" if client_id else None,
             action=action,
         )
+        metrics = self.runtime.metrics
+        started = time.perf_counter()
+
+        async def ack(message_id: int) -> None:
+            # Committed: acknowledge now, before the reply is computed (the protocol above).
+            await self.send({"type": "ack", "client_id": client_id, "id": message_id})
+            metrics.observe("frontdoor_ack_seconds", time.perf_counter() - started, channel="web")
+
         try:
             async with self.runtime.sessions() as session:
-                outcome = await self.runtime.conversation_engine.handle_inbound(session, inbound)
+                outcome = await self.runtime.conversation_engine.handle_inbound(session, inbound, on_stored=ack)
         except InvalidMessage as exc:
             await self.send({**_error(exc.code, exc.user_message), "client_id": client_id})
             return
         except UnknownTenant:
             await self.send(_error("unknown_tenant", "この窓口は見つかりません。"))
             return
-        await self.ws.send_json({"type": "ack", "client_id": client_id, "id": outcome.inbound_id})
         await self._follow(outcome.conversation_id)
         for reply in outcome.replies:
             await self.send(reply.event())
+        metrics.inc("frontdoor_turns_total", channel="web")
+        metrics.observe("frontdoor_turn_seconds", time.perf_counter() - started, channel="web")
