@@ -100,7 +100,9 @@ class Runtime:
 
 def build_runtime(settings: Settings, *, decider: Decider | None = None, redis_handle: RedisHandle | None = None) -> Runtime:
     tenants = load_tenants(settings.tenants_dir)
-    db_engine = create_engine(settings.resolved_database_url())
+    db_engine = create_engine(
+        settings.resolved_database_url(), pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+    )
     handle = redis_handle or start_redis(settings)
     redis = Redis.from_url(handle.url, decode_responses=True)
     relay = Relay(redis)

