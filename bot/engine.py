@@ -241,6 +241,9 @@ class ConversationEngine:
             session, conversation=conversation, before_id=message.id, now=now, since=settled_at
         )
         button = _is_our_button(action, text)
+        # Nothing is written yet: end the read transaction so the connection goes back to the
+        # pool while the decision waits for a worker (50 residents, 15 connections: issue 9).
+        await session.commit()
         try:
             decision = await self.inference.decide(
                 tenant, text, prior=prior, now=now, topic=topic, prior_kind=case.kind if case else None,
