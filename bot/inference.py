@@ -23,7 +23,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 
 from bot.decide import Decider, Decision
@@ -41,7 +41,7 @@ class Busy(Exception):
 class InferencePool:
     def __init__(
         self,
-        executor: Executor,
+        executor: Executor | Callable[[], Executor],
         call: Callable[..., Callable[[], Decision]],
         *,
         workers: int,
@@ -49,7 +49,10 @@ class InferencePool:
         metrics: Metrics | None = None,
         kind: str,
     ):
-        self._executor = executor
+        # A factory lets a pool whose worker died (killed for memory, a crash in the C engine)
+        # start afresh instead of failing every later message.
+        self._new_executor = executor if callable(executor) and not isinstance(executor, Executor) else None
+        self._executor = self._new_executor() if self._new_executor else executor
         self._call = call  # (tenant, text, kwargs) -> a picklable zero-argument job
         self.workers = workers
         self.queue_limit = queue_limit
@@ -72,7 +75,8 @@ class InferencePool:
         """Worker processes (spawned, not forked: the parent runs threads and an event loop),
         each loading its own e5 model, index and triage model from the content-keyed cache."""
         workers = resolved_workers(settings)
-        executor = ProcessPoolExecutor(
+        executor = partial(
+            ProcessPoolExecutor,
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
@@ -102,8 +106,15 @@ class InferencePool:
         self.in_flight += 1
         self._gauges()
         started = time.perf_counter()
+        executor = self._executor
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, self._call(tenant, text, kwargs))
+            return await asyncio.get_running_loop().run_in_executor(executor, self._call(tenant, text, kwargs))
+        except BrokenExecutor:
+            if self._new_executor is not None and self._executor is executor:  # once, not per waiting message
+                log.error("an inference worker died; starting a fresh pool")
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = self._new_executor()
+            raise  # this message gets the engine's fallback reply; it is stored already
         finally:
             self.in_flight -= 1
             self._gauges()

@@ -151,3 +151,22 @@ async def test_metrics_are_not_served_to_the_public_internet(live_server):  # no
     async with httpx.AsyncClient(transport=transport, base_url="http://frontdoor.example") as client:
         response = await client.get("/internal/metrics")
     assert response.status_code == 404 and "frontdoor_" not in response.text
+
+
+async def test_a_dead_worker_process_is_replaced(runtime):  # noqa: ANN001
+    """A worker killed mid-decision (out of memory, a crash in the C engine) fails that one
+    message (the engine answers with its fallback, the words are stored); the next get a fresh pool."""
+    import multiprocessing
+    import os
+    from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+
+    def jobs(tenant, text, kwargs):  # noqa: ANN001, ANN202
+        return partial(os._exit, 3) if text == "crash" else partial(str.upper, text)
+
+    spawn = multiprocessing.get_context("spawn")
+    pool = InferencePool(partial(ProcessPoolExecutor, 1, mp_context=spawn), jobs, workers=1, queue_limit=0, kind="process")
+    tenant = runtime.tenants.get("kashiwa")
+    with pytest.raises(BrokenExecutor):
+        await pool.decide(tenant, "crash")
+    assert await pool.decide(tenant, "still here") == "STILL HERE"
+    pool.close()
