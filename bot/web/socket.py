@@ -210,7 +210,11 @@ class ResidentSocket:
 
         async def ack(message_id: int) -> None:
             # Committed: acknowledge now, before the reply is computed (the protocol above).
-            await self.send({"type": "ack", "client_id": client_id, "id": message_id})
+            try:
+                await self.send({"type": "ack", "client_id": client_id, "id": message_id})
+            except Exception:  # a gone socket: still answer; the reply waits in the history
+                log.info("ack not delivered; the socket closed")
+                return
             metrics.observe("frontdoor_ack_seconds", time.perf_counter() - started, channel="web")
 
         try:
