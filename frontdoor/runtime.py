@@ -4,6 +4,7 @@ worker, CLI) builds its own Runtime; nothing here is a module-level singleton.""
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -47,7 +48,12 @@ def build_triage(settings: Settings, embedder: Embedder | None = None) -> Triage
 
 
 def build_decider(settings: Settings) -> Decider:
-    """Knowledge index and triage, sharing one e5 model: each message is embedded once."""
+    """Knowledge index and triage, sharing one e5 model: each message is embedded once.
+
+    The model gets `inference_threads` OpenMP threads unless OMP_NUM_THREADS says otherwise:
+    the app decides many messages at once, and on a busy machine spinning OpenMP threads
+    made one embedding five times slower (issue 9, bench/RESULTS.md)."""
+    os.environ.setdefault("OMP_NUM_THREADS", str(settings.inference_threads))
     index = KnowledgeIndex.build(load_catalog(), cache_dir=settings.cache_dir)
     return Decider(triage=build_triage(settings, index.embedder), index=index, contacts=load_contacts())
 
