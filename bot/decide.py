@@ -31,6 +31,7 @@ class Decision:
     reply: str
     buttons: list[tuple[str, str]] = field(default_factory=list)
     raised: bool = False  # triage raised the conversation's level: a person answers
+    busy: bool = False  # the inference pool was full: rules only, and the busy reply
 
     @property
     def flagged(self) -> bool:
@@ -55,6 +56,13 @@ class Decision:
     def confidence(self) -> float:
         return round(self.answer.confidence, 4)
 
+
+# Issue 9: the inference pool is full (a spike). Stored, honest about it, no phone number
+# typed here (tenant facts and contacts carry those).
+BUSY_REPLY = (
+    "ただいま相談が大変混み合っていて、自動の応答が遅れています。\n"
+    "メッセージは受け付けました。少し時間をおいて、もう一度送ってください。"
+)
 
 # The topic head of the risk model (handoff/triage/model.py) is a second opinion beside
 # retrieval: it reorders a clarifying question's choices, reports a topic when retrieval
@@ -113,6 +121,19 @@ class Decider:
         )
         reply, buttons = flagged_reply(assessment, tenant=tenant, contacts=self.contacts, now=now)
         return Decision(assessment, decision.answer, reply, buttons, raised=True)
+
+    def when_busy(self, tenant: Tenant, text: str, *, prior: Urgency, now: datetime, prior_kind: str | None = None, button: bool = False) -> Decision:
+        """The pool is full: the rules alone (no embedding, cheap enough for the event loop),
+        so a message in danger is still raised (a person answers) while the rest get BUSY_REPLY."""
+        if button:
+            assessment = self.triage.unscored(prior)
+        else:
+            assessment = Triage(self.triage.rules).assess(text, prior=prior, prior_kind=prior_kind)
+        nothing = Answer(kind="no_match", topic=None, reply="", confidence=0.0)
+        if assessment.level != Urgency.NONE and assessment.level.rank > prior.rank:
+            reply, buttons = flagged_reply(assessment, tenant=tenant, contacts=self.contacts, now=now)
+            return Decision(assessment, nothing, reply, buttons, raised=True, busy=True)
+        return Decision(assessment, nothing, BUSY_REPLY, busy=True)
 
     def decide(
         self,

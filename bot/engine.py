@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import check_ins
 from bot import conversations as conv_service
 from bot.decide import Decider, Decision
+from bot.inference import Busy, InferencePool
 from bot.models import Author, CheckInStatus, Conversation, ConversationMode, Message
 from bot.validation import clean_text
 from frontdoor.redact import Masker
@@ -128,6 +130,7 @@ class ConversationEngine:
         relay: Relay | None,
         policy: intake.HandoffPolicy,
         llm: BaseChatModel | None = None,
+        inference: InferencePool | None = None,
     ):
         self.settings = settings
         self.tenants = tenants
@@ -136,8 +139,19 @@ class ConversationEngine:
         self.policy = policy
         self.llm = llm
         self.masker = Masker()  # loads its dictionary on first use, off the event loop
+        # Where decide() runs: off the event loop (issue 9); one thread unless given a pool.
+        self.inference = inference or InferencePool.threads(decider)
 
-    async def handle_inbound(self, session: AsyncSession, inbound: Inbound, *, now: datetime | None = None) -> Outcome:
+    async def handle_inbound(
+        self,
+        session: AsyncSession,
+        inbound: Inbound,
+        *,
+        now: datetime | None = None,
+        on_stored: Callable[[int], Awaitable[None]] | None = None,
+    ) -> Outcome:
+        """`on_stored(message_id)` runs as soon as the message is committed, before the reply
+        is computed: the channel acknowledges it then (issue 9)."""
         now = now or utc_now()
         tenant = self.tenants.get(inbound.tenant_id)
         text = clean_text(inbound.text, max_chars=self.settings.max_message_chars)
@@ -166,6 +180,8 @@ class ConversationEngine:
             meta={"action": inbound.action} if inbound.action else None,
         )
         await session.commit()  # stored before it is acknowledged
+        if on_stored is not None:
+            await on_stored(stored.message.id)
         if stored.duplicate:
             replies = await conv_service.replies_after(session, message=stored.message)
             # Answered before (or a counselor holds the chat): say nothing twice. A message that
@@ -226,10 +242,17 @@ class ConversationEngine:
         history = await conv_service.recent_risks(
             session, conversation=conversation, before_id=message.id, now=now, since=settled_at
         )
-        decision = self.decider.decide(
-            tenant, text, prior=prior, now=now, topic=topic, prior_kind=case.kind if case else None,
-            history=history, may_check_in=not pending, button=_is_our_button(action, text),
-        )
+        button = _is_our_button(action, text)
+        # Nothing is written yet: end the read transaction so the connection goes back to the
+        # pool while the decision waits for a worker (50 residents, 15 connections: issue 9).
+        await session.commit()
+        try:
+            decision = await self.inference.decide(
+                tenant, text, prior=prior, now=now, topic=topic, prior_kind=case.kind if case else None,
+                history=history, may_check_in=not pending, button=button,
+            )
+        except Busy:
+            decision = self.decider.when_busy(tenant, text, prior=prior, now=now, prior_kind=case.kind if case else None, button=button)
         conv_service.note_risk(message, decision.assessment.risk)
         if pending and (answer == check_in.YES or (decision.assessment.worrying and not decision.raised)):
             # はい, or risk in whatever they wrote back: a case at once (issue 14 §2).
@@ -290,6 +313,8 @@ class ConversationEngine:
                 outcome.route = str(turn.route or case.route)
                 return [(turn.text, turn.buttons, {"case": str(case.id)})]
 
+        if decision.busy:
+            return [(decision.reply, [], {"busy": True})]
         if decision.check_in:
             await check_ins.ask(session, conversation, kind=decision.assessment.kind, subject=decision.assessment.subject, now=now)
         return await self._knowledge_reply(session, conversation, message, decision, text, outcome)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import HTTPException
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 
 from bot import conversations as conv_service
 from bot.line.channel import LineChannel
@@ -21,6 +22,7 @@ from bot.telegram.setup import TelegramChannel, webhook_router
 from bot.web.routes import router as web_router
 from frontdoor import health
 from frontdoor.clock import utc_now
+from frontdoor.metrics import RequestMetrics, is_internal, watch_loop_lag
 from frontdoor.runtime import Runtime, build_runtime
 from frontdoor.settings import Settings
 from frontdoor.web_security import WebSecurity
@@ -72,8 +74,10 @@ def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | N
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
         rt = runtime_factory() if runtime_factory else build_runtime(settings)
+        await rt.inference.start()  # every worker has its models before traffic arrives
         app.state.runtime = rt
         await prepare(rt)
+        lag_watch = asyncio.create_task(watch_loop_lag(rt.metrics))
         telegram = None
         if rt.settings.telegram_bot_token and rt.settings.telegram_mode != "off":
             telegram = TelegramChannel(rt)
@@ -87,6 +91,7 @@ def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | N
         try:
             yield
         finally:
+            lag_watch.cancel()
             if line is not None:
                 await line.stop()
                 rt.extras.pop("line", None)
@@ -97,6 +102,7 @@ def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | N
 
     app = FastAPI(title="Frontdoor", version="0.1.0", lifespan=lifespan, description="福祉相談チャットの窓口 API")
     app.add_middleware(WebSecurity, secret_key=settings.secret_key, public_base_url=settings.public_base_url)
+    app.add_middleware(RequestMetrics, metrics_of=lambda: getattr(getattr(app.state, "runtime", None), "metrics", None))
     app.include_router(web_router)
     app.include_router(webhook_router)
     app.include_router(line_router)
@@ -135,6 +141,14 @@ def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | N
         if not report["ok"]:
             report["message"] = "システムの一部が停止しています。"
         return JSONResponse(report, status_code=200 if report["ok"] else 503, headers={"Cache-Control": "no-store"})
+
+    @app.get("/internal/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> PlainTextResponse:
+        """This process's figures (Prometheus text); loopback and private networks only."""
+        if not is_internal(request.client.host if request.client else None):
+            raise HTTPException(status_code=404)
+        rt: Runtime = request.app.state.runtime
+        return PlainTextResponse(rt.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index(request: Request) -> HTMLResponse:

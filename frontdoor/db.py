@@ -48,13 +48,15 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
-def create_engine(url: str, *, null_pool: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, null_pool: bool = False, pool_size: int | None = None, max_overflow: int | None = None) -> AsyncEngine:
     """Bound parameters never appear in errors or logs (residents' words, issue 12); every
     process that opens the database also scrubs its log records (frontdoor.logscrub)."""
     logscrub.install()
     kwargs: dict = {"hide_parameters": True}
     if null_pool:
         kwargs["poolclass"] = NullPool
+    elif not url.startswith("sqlite"):
+        kwargs.update({k: v for k, v in (("pool_size", pool_size), ("max_overflow", max_overflow)) if v is not None})
     if url.startswith("sqlite"):
         # One writer at a time; wait instead of failing under concurrent turns.
         kwargs["connect_args"] = {"timeout": 30}

@@ -4,15 +4,19 @@ worker, CLI) builds its own Runtime; nothing here is a module-level singleton.""
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from celery import Celery
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.decide import Decider
 from bot.engine import ConversationEngine
+from bot.inference import InferencePool
 from frontdoor.db import create_engine, session_factory
+from frontdoor.metrics import Metrics
 from frontdoor.redis_server import RedisHandle, start_redis
 from frontdoor.settings import Settings
 from frontdoor.tenants import TenantRegistry, load_tenants
@@ -25,6 +29,7 @@ from handoff.triage.training import load_examples
 from knowledge.catalog import load_catalog
 from knowledge.embedding import E5Embedder, Embedder, load_embedder
 from knowledge.retrieval import KnowledgeIndex
+from workers.celery_app import create_celery
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +48,12 @@ def build_triage(settings: Settings, embedder: Embedder | None = None) -> Triage
 
 
 def build_decider(settings: Settings) -> Decider:
-    """Knowledge index and triage, sharing one e5 model: each message is embedded once."""
+    """Knowledge index and triage, sharing one e5 model: each message is embedded once.
+
+    The model gets `inference_threads` OpenMP threads unless OMP_NUM_THREADS says otherwise:
+    the app decides many messages at once, and on a busy machine spinning OpenMP threads
+    made one embedding five times slower (issue 9, bench/RESULTS.md)."""
+    os.environ.setdefault("OMP_NUM_THREADS", str(settings.inference_threads))
     index = KnowledgeIndex.build(load_catalog(), cache_dir=settings.cache_dir)
     return Decider(triage=build_triage(settings, index.embedder), index=index, contacts=load_contacts())
 
@@ -60,13 +70,15 @@ def build_llm(settings: Settings):  # noqa: ANN201
     return ChatOpenAI(base_url=settings.llm_base_url, model=settings.llm_model, timeout=settings.llm_timeout_s, api_key="none")
 
 
-def build_engine(settings: Settings, tenants: TenantRegistry, decider: Decider, relay: Relay | None) -> ConversationEngine:
+def build_engine(
+    settings: Settings, tenants: TenantRegistry, decider: Decider, relay: Relay | None, inference: InferencePool | None = None
+) -> ConversationEngine:
     policy = HandoffPolicy(
         sla_emergency=timedelta(seconds=settings.sla_emergency_seconds),
         sla_urgent=timedelta(seconds=settings.sla_urgent_seconds),
     )
     return ConversationEngine(
-        settings=settings, tenants=tenants, decider=decider, relay=relay, policy=policy, llm=build_llm(settings)
+        settings=settings, tenants=tenants, decider=decider, relay=relay, policy=policy, llm=build_llm(settings), inference=inference
     )
 
 
@@ -81,21 +93,33 @@ class Runtime:
     relay: Relay
     decider: Decider
     conversation_engine: ConversationEngine
+    inference: InferencePool
+    metrics: Metrics
+    celery: Celery  # a client only: the web process enqueues, Celery workers run the jobs
     extras: dict = field(default_factory=dict)
 
     async def aclose(self) -> None:
+        self.inference.close()
         await self.redis.aclose()
         await self.engine.dispose()
 
 
 def build_runtime(settings: Settings, *, decider: Decider | None = None, redis_handle: RedisHandle | None = None) -> Runtime:
     tenants = load_tenants(settings.tenants_dir)
-    db_engine = create_engine(settings.resolved_database_url())
+    db_engine = create_engine(
+        settings.resolved_database_url(), pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+    )
     handle = redis_handle or start_redis(settings)
     redis = Redis.from_url(handle.url, decode_responses=True)
     relay = Relay(redis)
+    # Built here first even with a process pool: a first start trains the triage model once,
+    # before the workers load it from the cache; the engine keeps the cheap parts (replies
+    # for a raised check-in, report categories, the rules for the busy reply) in process.
     decider = decider or build_decider(settings)
-    conversation_engine = build_engine(settings, tenants, decider, relay)
+    metrics = Metrics()
+    inference = InferencePool.from_settings(settings, decider, metrics=metrics)
+    conversation_engine = build_engine(settings, tenants, decider, relay, inference)
+    celery = create_celery(settings, redis_url=handle.url)
     return Runtime(
         settings=settings,
         tenants=tenants,
@@ -106,4 +130,7 @@ def build_runtime(settings: Settings, *, decider: Decider | None = None, redis_h
         relay=relay,
         decider=decider,
         conversation_engine=conversation_engine,
+        inference=inference,
+        metrics=metrics,
+        celery=celery,
     )

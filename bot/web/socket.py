@@ -243,9 +243,24 @@ class ResidentSocket:
             channel_message_id=f"{self.session_token[:16]}:{client_id}" if client_id else None,
             action=action,
         )
+        metrics = self.runtime.metrics
+        started = time.perf_counter()
+
+        stored: list[int] = []
+
+        async def ack(message_id: int) -> None:
+            # Committed: acknowledge now, before the reply is computed (the protocol above).
+            stored.append(message_id)
+            try:
+                await self.send({"type": "ack", "client_id": client_id, "id": message_id})
+            except Exception:  # a gone socket: still answer; the reply waits in the history
+                log.info("ack not delivered; the socket closed")
+                return
+            metrics.observe("frontdoor_ack_seconds", time.perf_counter() - started, channel="web")
+
         try:
             async with self.runtime.sessions() as session:
-                outcome = await self.runtime.conversation_engine.handle_inbound(session, inbound)
+                outcome = await self.runtime.conversation_engine.handle_inbound(session, inbound, on_stored=ack)
         except InvalidMessage as exc:
             await self.send({**_error(exc.code, exc.user_message), "client_id": client_id})
             return
@@ -253,12 +268,14 @@ class ResidentSocket:
             await self.send(_error("unknown_tenant", "この窓口は見つかりません。"))
             return
         except Exception:  # noqa: BLE001 - one failing message gets its own error; the socket and the others live on
-            log.exception("web message could not be stored (tenant %s)", self.tenant_id)
-            await self.send(
-                {**_error("not_stored", "メッセージを保存できませんでした。少し時間をおいて自動でもう一度送ります。"), "client_id": client_id, "retry": True}
-            )
+            log.exception("web message failed (tenant %s, stored: %s)", self.tenant_id, bool(stored))
+            if not stored:  # not committed: the widget keeps it in its outbox and sends it again
+                await self.send(
+                    {**_error("not_stored", "メッセージを保存できませんでした。少し時間をおいて自動でもう一度送ります。"), "client_id": client_id, "retry": True}
+                )
             return
-        await self.ws.send_json({"type": "ack", "client_id": client_id, "id": outcome.inbound_id})
         await self._follow(outcome.conversation_id)
         for reply in outcome.replies:
             await self.send(reply.event())
+        metrics.inc("frontdoor_turns_total", channel="web")
+        metrics.observe("frontdoor_turn_seconds", time.perf_counter() - started, channel="web")

@@ -7,6 +7,7 @@ the conversations behind them only for roles that may open conversation lists
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import uuid
@@ -139,10 +140,13 @@ async def download_report(month: str, fmt: str, staff: Manager, session: Session
 
 @router.post("/reports/{month}/regenerate")
 async def regenerate(month: str, staff: Manager, session: SessionDep, runtime: RuntimeDep) -> RedirectResponse:
-    """Rebuild every format of a month's report from the current data (recorded with who/when)."""
+    """Queue a rebuild of every format of a month's report (a Celery job, never inside the
+    request: issue 9); it is recorded with who and when once it is done."""
     period, tenant = _month(month), runtime.tenants.get(staff.tenant_id)
     await audit.record(session, staff=staff, action="regenerate_report", detail=str(period))
-    await storage.generate_all(session, settings=runtime.settings, tenant=tenant, month=period, generated_by=str(staff.id), now=utc_now())
+    await asyncio.to_thread(
+        runtime.celery.send_task, "frontdoor.generate_report", args=[tenant.id, str(period), str(staff.id)]
+    )
     return RedirectResponse(f"/dashboard/?month={period}&regenerated={period}", status_code=303)
 
 

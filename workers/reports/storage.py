@@ -4,6 +4,7 @@ GeneratedReport row saying who made it and when. Idempotent: generating the same
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 from dataclasses import dataclass
@@ -46,11 +47,15 @@ async def build(session: AsyncSession, *, tenant: Tenant, month: Month, fmt: str
     check_format(tenant, fmt)
     # Fixed document date (the month's last day) so equal figures give equal bytes.
     stamp = datetime.combine(month.last_day, time(23, 59), JST)
+    # Rendering (openpyxl) is CPU work: a worker thread, so a download in the web process
+    # does not stall the event loop (issue 9).
     if tenant.report_layout == setagaya_besshi6.LAYOUT:
         data = await setagaya_besshi6.collect(session, tenant_id=tenant.id, month=month)
-        return setagaya_besshi6.render_xlsx(data, stamp=stamp)
+        return await asyncio.to_thread(setagaya_besshi6.render_xlsx, data, stamp=stamp)
     data = await kashiwa_monthly.collect(session, tenant_id=tenant.id, month=month)
-    return kashiwa_monthly.render_xlsx(data, stamp=stamp) if fmt == "xlsx" else kashiwa_monthly.render_csv(data)
+    if fmt == "xlsx":
+        return await asyncio.to_thread(kashiwa_monthly.render_xlsx, data, stamp=stamp)
+    return await asyncio.to_thread(kashiwa_monthly.render_csv, data)
 
 
 def reports_dir(settings: Settings) -> Path:

