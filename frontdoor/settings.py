@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     notify_webhook_url: str = ""
 
     demo_data: bool = True
+    # Demo mode accepts the placeholder contacts (example.invalid, 0000) shipped in
+    # frontdoor/tenants/*.yaml; a real deployment sets FRONTDOOR_DEMO_MODE=false and start-up
+    # then refuses them (issue 15).
+    demo_mode: bool = True
 
     def resolved_database_url(self) -> str:
         if self.database_url:

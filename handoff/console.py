@@ -20,6 +20,7 @@ from frontdoor.clock import JST, to_jst, utc_now
 from bot import check_ins
 from frontdoor.deps import RuntimeDep, SessionDep
 from handoff import accounts, audit, live
+from knowledge import disaster
 from handoff import cases as case_service
 from handoff.auth import COOKIE, MAX_AGE_S, CaseWorker, issue_cookie
 from handoff.canned import canned_for
@@ -331,3 +332,32 @@ async def conversation_page(request: Request, conversation_id: uuid.UUID, staff:
     await audit.record(session, staff=staff, action="view_conversation", conversation_id=conversation_id)
     messages = await conv_service.history(session, conversation_id=conversation_id)
     return _page(request, "conversation.html", staff, conversation=conversation, messages=messages)
+
+
+@router.get("/disaster", response_class=HTMLResponse)
+async def disaster_page(request: Request, staff: CaseWorker, session: SessionDep, error: str | None = None) -> HTMLResponse:
+    """The tenant's disaster notice (issue 15; seed 003 §1(2)⑥ケ(イ)): on/off, text, link."""
+    notice = await session.get(disaster.DisasterNotice, staff.tenant_id)
+    return _page(request, "disaster.html", staff, notice=notice, error=error, max_text=disaster.MAX_TEXT)
+
+
+@router.post("/disaster")
+async def disaster_switch(
+    request: Request,
+    staff: CaseWorker,
+    session: SessionDep,
+    action: Annotated[str, Form()],
+    text: Annotated[str, Form()] = "",
+    url: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        if action == "on":
+            await disaster.switch_on(session, tenant_id=staff.tenant_id, staff_id=staff.id, text=text, url=url, now=utc_now())
+        else:
+            await disaster.switch_off(session, tenant_id=staff.tenant_id, staff_id=staff.id, now=utc_now())
+    except disaster.NoticeError as exc:
+        notice = await session.get(disaster.DisasterNotice, staff.tenant_id)
+        return _page(request, "disaster.html", staff, notice=notice, error=str(exc), max_text=disaster.MAX_TEXT)
+    await audit.record(session, staff=staff, action=f"disaster_notice_{'on' if action == 'on' else 'off'}")
+    await session.commit()
+    return RedirectResponse("/console/disaster", status_code=303)

@@ -42,16 +42,18 @@ def test_nonsense_gets_no_match_and_offers_a_person(index, tenant_facts):
     assert "相談員" in answer.reply
 
 
-def test_vague_message_gets_clarify_with_titles(index, tenant_facts):
+def test_vague_message_gets_clarify_with_what_the_resident_wants(index, tenant_facts):
     answer = compose_answer(index, tenant="setagaya", text="電話のことで", facts=tenant_facts["setagaya"])
     assert answer.kind == "clarify"
     assert 2 <= len(answer.choices) <= 3
-    assert all(c.title == index.get(c.entry_id).title for c in answer.choices)
+    # Issue 15: choices say what the resident may want (「電話訪問をお休みしたい」), one per need.
+    assert all(c.title == index.get(c.entry_id).choice for c in answer.choices)
+    assert len({index.get(c.entry_id).need_key for c in answer.choices}) == len(answer.choices)
     assert answer.topic is None
 
 
-def _m(entry, score):
-    return Match(entry=entry, score=score)
+def _m(entry, score, prob=None):
+    return Match(entry=entry, score=score, prob=prob)
 
 
 def test_decide_rule(catalog):
@@ -62,6 +64,20 @@ def test_decide_rule(catalog):
     assert decide([_m(a, 0.8), _m(b, 0.8 - CLOSE_MARGIN / 2)]) == "clarify"
     assert decide([_m(a, 0.8), _m(b, 0.5)]) == "answer"
     assert decide([_m(a, 0.8)]) == "answer"
+
+
+def test_reranked_rule_asks_only_when_close_and_different_needs(catalog):
+    """Issue 15: clarify only when the top two are close and serve different needs; never
+    when the best is an urgent entry."""
+    pause, change = catalog.get("setagaya.phone_visit_pause"), catalog.get("setagaya.phone_visit_change")
+    crisis, hours = catalog.get("common.crisis_lines"), catalog.get("common.crisis_line_hours")
+    complaint = catalog.get("kashiwa.complaint")
+    assert decide([_m(pause, 0.6, 0.35), _m(change, 0.6, 0.3)]) == "clarify"
+    assert decide([_m(pause, 0.6, 0.35), _m(change, 0.6, 0.1)]) == "answer"  # not close
+    assert decide([_m(pause, 0.6, 0.9), _m(change, 0.6, 0.85)]) == "answer"  # sure enough
+    assert decide([_m(hours, 0.6, 0.35), _m(crisis, 0.6, 0.34)]) == "answer"  # one need
+    assert decide([_m(crisis, 0.6, 0.2), _m(complaint, 0.6, 0.19)]) == "answer"  # urgent
+    assert decide([_m(pause, 0.2, 0.3), _m(change, 0.1, 0.3)]) == "no_match"
 
 
 def test_answer_for_tapped_button(index, tenant_facts):
