@@ -66,8 +66,8 @@ NEAR_EXACT_LEAD = 0.02
 
 # The re-ranked rule (issue 15), on the re-ranker's probabilities: ask only when the best
 # is not sure, the runner-up is close, and the two serve different needs.
-SURE_PROB = 0.5  # at or above this the best candidate is answered
-CLOSE_PROB = 0.15  # a runner-up within this of the best makes a clarify worth a tap
+SURE_PROB = 0.7  # at or above this the best candidate is answered (5-fold CV, bench --cv)
+CLOSE_PROB = 0.4  # a runner-up within this of the best makes a clarify worth a tap
 CHOICE_PROB_BAND = 0.2  # choices: candidates within this of the best, one per need
 
 
