@@ -99,6 +99,13 @@ class Decider:
             return replace(answer_for_entry(self.index, tenant.id, guess, tenant.facts), confidence=p)
         return answer
 
+    def _no_question_when_urgent(self, tenant: Tenant, answer: Answer, assessment: Assessment) -> Answer:
+        """Issue 15: an urgent or emergency message is never answered with a question; the
+        likeliest entry is given (the flagged reply goes first anyway)."""
+        if answer.kind != "clarify" or assessment.level == Urgency.NONE:
+            return answer
+        return replace(answer_for_entry(self.index, tenant.id, answer.choices[0].entry_id, tenant.facts), confidence=answer.confidence)
+
     def report_category(self, answer: Answer) -> str | None:
         """The answer's report category; for a clarifying question, the category its choices
         share (見守りステッカー whichever sticker entry it turns out to be), else None."""
@@ -161,6 +168,7 @@ class Decider:
         answer = self.answer(tenant, text, topic=topic, vector=vector)
         if topic is None:
             answer = self._second_opinion(tenant, answer, assessment)
+            answer = self._no_question_when_urgent(tenant, answer, assessment)
         if assessment.level != Urgency.NONE and assessment.level.rank > prior.rank:
             reply, buttons = flagged_reply(assessment, tenant=tenant, contacts=self.contacts, now=now)
             return Decision(assessment, answer, reply, buttons, raised=True)

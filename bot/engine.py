@@ -34,7 +34,7 @@ from handoff.models import Route
 from handoff.relay import Relay
 from handoff.triage import Assessment
 from handoff.urgency import Urgency
-from knowledge import gaps
+from knowledge import disaster, gaps
 from knowledge.rephrase import rephrase
 
 log = logging.getLogger(__name__)
@@ -344,6 +344,9 @@ class ConversationEngine:
         reply = decision.reply
         if answer.kind == "answer" and self.llm is not None:
             reply = reply.replace(answer.reply, await rephrase(answer, model=self.llm, timeout_s=self.settings.llm_timeout_s), 1)
+        notice = await disaster.current(session, tenant_id=conversation.tenant_id)
+        if notice is not None:  # issue 15: the ward's current information goes first
+            reply = f"{notice.lead()}\n\n{reply}"
         meta = {"kind": answer.kind, "topic": answer.topic, "confidence": decision.confidence}
         if decision.check_in:
             meta["check_in"] = "asked"

@@ -19,7 +19,7 @@ from frontdoor.db import create_engine, session_factory
 from frontdoor.metrics import Metrics
 from frontdoor.redis_server import RedisHandle, start_redis
 from frontdoor.settings import Settings
-from frontdoor.tenants import TenantRegistry, load_tenants
+from frontdoor.tenants import TenantRegistry, load_tenants, refuse_placeholder_contacts
 from handoff.contacts import load_contacts
 from handoff.intake import HandoffPolicy
 from handoff.relay import Relay
@@ -106,6 +106,8 @@ class Runtime:
 
 def build_runtime(settings: Settings, *, decider: Decider | None = None, redis_handle: RedisHandle | None = None) -> Runtime:
     tenants = load_tenants(settings.tenants_dir)
+    if not settings.demo_mode:
+        refuse_placeholder_contacts(tenants)
     db_engine = create_engine(
         settings.resolved_database_url(), pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
     )

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     worker_heartbeat_stale_seconds: int = 90
 
     demo_data: bool = True
+    # Demo mode accepts the placeholder contacts (example.invalid, 0000) shipped in
+    # frontdoor/tenants/*.yaml; a real deployment sets FRONTDOOR_DEMO_MODE=false and start-up
+    # then refuses them (issue 15).
+    demo_mode: bool = True
 
     # Console sessions (issue 11; Setagaya 別紙1-1 §14: lock when leaving the desk).
     # The console blurs and asks for the password again after this much inactivity.

@@ -132,6 +132,25 @@ class Retention(BaseModel):
 RouteId = Literal["chat", "phone", "face_to_face", "email"]
 
 
+class Widget(BaseModel):
+    """What the web widget shows before the first message (issue 15): a short greeting and
+    3–4 example questions as buttons, so a resident sees what they can ask."""
+
+    model_config = ConfigDict(extra="forbid")
+    greeting: str = "こんにちは。ご相談のチャットです。\nお困りのことを、ご自由にお書きください。"
+    examples: list[str] = []
+
+    @model_validator(mode="after")
+    def _short(self) -> Widget:
+        if self.examples and not 3 <= len(self.examples) <= 4:
+            raise ValueError("widget.examples: give 3 or 4 example questions")
+        if any(not 2 <= len(e) <= 20 for e in self.examples):
+            raise ValueError("widget.examples: each 2–20 characters (a button label)")
+        if len(self.greeting.splitlines()) > 3:
+            raise ValueError("widget.greeting: at most 3 short lines")
+        return self
+
+
 class Tenant(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
@@ -150,6 +169,7 @@ class Tenant(BaseModel):
     # Homepages allowed to frame the chat widget (CSP frame-ancestors), e.g.
     # ["https://www.city.kashiwa.lg.jp"]; Frontdoor's own origin (the demo page) always may.
     widget_embed_origins: list[str] = []
+    widget: Widget = Widget()
 
     @model_validator(mode="after")
     def _embed_origins_are_origins(self) -> Tenant:
@@ -209,6 +229,29 @@ class TenantRegistry:
 
     def facts(self) -> dict[str, dict[str, str]]:
         return {t.id: dict(t.facts) for t in self._tenants.values()}
+
+
+PLACEHOLDER_CONTACT = re.compile(r"example\.invalid|(?:^|[-‐ ])0000(?:[-‐ ]|$)")
+
+
+class PlaceholderContacts(ValueError):
+    """A tenant's facts still hold demo contact details; a real deployment must not start."""
+
+
+def refuse_placeholder_contacts(registry: TenantRegistry) -> None:
+    """Issue 15: outside demo mode, start-up refuses `example.invalid` addresses and `0000`
+    phone numbers, so a resident is never told to call a number that does not exist."""
+    found = [
+        f"{tenant.id}.{name} = {value}"
+        for tenant in registry.all()
+        for name, value in sorted(tenant.facts.items())
+        if PLACEHOLDER_CONTACT.search(value)
+    ]
+    if found:
+        raise PlaceholderContacts(
+            "placeholder contact details in frontdoor/tenants/*.yaml (set the real ones, or run in demo mode "
+            "with FRONTDOOR_DEMO_MODE=true): " + ", ".join(found)
+        )
 
 
 def load_tenants(directory: Path) -> TenantRegistry:

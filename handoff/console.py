@@ -22,6 +22,7 @@ from bot import check_ins
 from frontdoor.deps import RuntimeDep, SessionDep
 from frontdoor.web_security import install_template_globals
 from handoff import accounts, audit, live, login_guard
+from knowledge import disaster
 from handoff import cases as case_service
 from handoff.auth import COOKIE, CaseWorker, cookie_counselor_id, issue_cookie, max_age_s
 from handoff.canned import canned_for
@@ -400,3 +401,32 @@ async def conversation_page(request: Request, conversation_id: uuid.UUID, staff:
     messages = await conv_service.history(session, conversation_id=conversation_id)
     undelivered = await deliveries.undelivered_ids(session, conversation_id=conversation_id)
     return _page(request, "conversation.html", staff, conversation=conversation, messages=messages, undelivered=undelivered)
+
+
+@router.get("/disaster", response_class=HTMLResponse)
+async def disaster_page(request: Request, staff: CaseWorker, session: SessionDep, error: str | None = None) -> HTMLResponse:
+    """The tenant's disaster notice (issue 15; seed 003 §1(2)⑥ケ(イ)): on/off, text, link."""
+    notice = await session.get(disaster.DisasterNotice, staff.tenant_id)
+    return _page(request, "disaster.html", staff, notice=notice, error=error, max_text=disaster.MAX_TEXT)
+
+
+@router.post("/disaster")
+async def disaster_switch(
+    request: Request,
+    staff: CaseWorker,
+    session: SessionDep,
+    action: Annotated[str, Form()],
+    text: Annotated[str, Form()] = "",
+    url: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        if action == "on":
+            await disaster.switch_on(session, tenant_id=staff.tenant_id, staff_id=staff.id, text=text, url=url, now=utc_now())
+        else:
+            await disaster.switch_off(session, tenant_id=staff.tenant_id, staff_id=staff.id, now=utc_now())
+    except disaster.NoticeError as exc:
+        notice = await session.get(disaster.DisasterNotice, staff.tenant_id)
+        return _page(request, "disaster.html", staff, notice=notice, error=str(exc), max_text=disaster.MAX_TEXT)
+    await audit.record(session, staff=staff, action=f"disaster_notice_{'on' if action == 'on' else 'off'}", ip=client_ip(request))
+    await session.commit()
+    return RedirectResponse("/console/disaster", status_code=303)

@@ -64,11 +64,19 @@ def _from_entry(entry: Entry, facts: Mapping[str, str], confidence: float) -> An
 NEAR_EXACT_DENSE = 0.97
 NEAR_EXACT_LEAD = 0.02
 
+# The re-ranked rule (issue 15), on the re-ranker's probabilities: ask only when the best
+# is not sure, the runner-up is close, and the two serve different needs.
+SURE_PROB = 0.7  # at or above this the best candidate is answered (5-fold CV, bench --cv)
+CLOSE_PROB = 0.4  # a runner-up within this of the best makes a clarify worth a tap
+CHOICE_PROB_BAND = 0.2  # choices: candidates within this of the best, one per need
+
 
 def decide(matches: list[Match]) -> Literal["answer", "clarify", "no_match"]:
     """The confidence rule, separate from I/O so it can be tested on its own."""
-    if not matches or matches[0].score < CLARIFY_MIN_SCORE:
+    if not matches or max(m.score for m in matches) < CLARIFY_MIN_SCORE:
         return "no_match"
+    if matches[0].prob is not None:
+        return _decide_reranked(matches)
     best = matches[0].score
     second = matches[1].score if len(matches) > 1 else 0.0
     if best < ANSWER_MIN_SCORE:
@@ -76,6 +84,32 @@ def decide(matches: list[Match]) -> Literal["answer", "clarify", "no_match"]:
     if best - second < CLOSE_MARGIN and not _near_exact(matches):
         return "clarify"
     return "answer"
+
+
+def _decide_reranked(matches: list[Match]) -> Literal["answer", "clarify"]:
+    best = matches[0]
+    if best.entry.urgent or best.prob >= SURE_PROB:
+        return "answer"
+    rivals = [m for m in matches[1:] if m.entry.need_key != best.entry.need_key]
+    if rivals and best.prob - (rivals[0].prob or 0.0) < CLOSE_PROB:
+        return "clarify"
+    return "answer"
+
+
+def clarify_choices(matches: list[Match]) -> list[Choice]:
+    """2–3 choices phrased as what the resident may want, one per need, best first."""
+    if matches[0].prob is None:
+        floor = max(CLARIFY_MIN_SCORE, matches[0].score - CHOICE_BAND)
+        picked = [m for m in matches if m.score >= floor] or matches[:2]
+        picked = picked if len(picked) >= 2 else matches[:2]
+    else:
+        picked, needs = [], set()
+        for m in matches:
+            if m.entry.need_key in needs or (picked and matches[0].prob - m.prob > CHOICE_PROB_BAND and len(picked) >= 2):
+                continue
+            needs.add(m.entry.need_key)
+            picked.append(m)
+    return [Choice(m.entry.id, m.entry.choice) for m in picked[:MAX_CHOICES]]
 
 
 def _near_exact(matches: list[Match]) -> bool:
@@ -89,16 +123,13 @@ def compose_answer(
     index: KnowledgeIndex, *, tenant: str, text: str, facts: Mapping[str, str], vector: np.ndarray | None = None
 ) -> Answer:
     """`vector`: the message's embedding when triage already computed it (one per message)."""
-    matches = index.search(tenant, text, k=MAX_CHOICES, vector=vector)
+    matches = index.search(tenant, text, k=MAX_CHOICES + 1, vector=vector)
     kind = decide(matches)
-    confidence = max(0.0, min(1.0, matches[0].score)) if matches else 0.0
+    confidence = _confidence(matches)
     if kind == "answer":
         return _from_entry(matches[0].entry, facts, confidence)
     if kind == "clarify":
-        floor = max(CLARIFY_MIN_SCORE, matches[0].score - CHOICE_BAND)
-        choices = [Choice(m.entry.id, m.entry.title) for m in matches if m.score >= floor]
-        if len(choices) < 2:
-            choices = [Choice(m.entry.id, m.entry.title) for m in matches[:2]]
+        choices = clarify_choices(matches)
         return Answer(
             kind="clarify",
             topic=None,
@@ -108,6 +139,14 @@ def compose_answer(
             follow_up="none",
         )
     return Answer(kind="no_match", topic=None, reply=NO_MATCH_REPLY, confidence=confidence, follow_up="talk_to_human")
+
+
+def _confidence(matches: list[Match]) -> float:
+    """The re-ranker's probability of the best match, else its hybrid score, within 0..1."""
+    if not matches:
+        return 0.0
+    value = matches[0].prob if matches[0].prob is not None else matches[0].score
+    return max(0.0, min(1.0, value))
 
 
 def answer_for_entry(index: KnowledgeIndex, tenant: str, entry_id: str, facts: Mapping[str, str]) -> Answer:

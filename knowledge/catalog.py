@@ -48,6 +48,13 @@ class Entry(BaseModel):
     id: str = Field(pattern=r"^(common|kashiwa|setagaya)\.[a-z][a-z0-9_]*$")
     tenant: Tenant
     title: str = Field(min_length=2, max_length=40)
+    # Issue 15: a clarifying question offers what the resident might want to do
+    # (「電話訪問をお休みしたい」), not the entry's title.
+    choice: str = Field(min_length=2, max_length=24)
+    # Entries with the same need are never offered side by side: either answer serves.
+    need: str | None = None
+    # Urgent entries (emergency, crisis, a missing person) are answered, never asked about.
+    urgent: bool = False
     answer: str = Field(min_length=10)
     example_questions: tuple[str, ...]
     report_category: str | None
@@ -90,6 +97,10 @@ class Entry(BaseModel):
             if self.report_category not in SETAGAYA_CATEGORIES + KASHIWA_CATEGORIES:
                 raise ValueError(f"unknown report_category {self.report_category!r}")
         return self
+
+    @property
+    def need_key(self) -> str:
+        return self.need or self.id
 
     def visible_to(self, tenant: str) -> bool:
         return self.tenant == tenant or self.tenant == "common"

@@ -21,6 +21,7 @@ from knowledge.catalog import Catalog, Entry
 from knowledge.embedding import Embedder, cache_path, cached_embeddings, load_embedder, prune_cache
 from knowledge.lexical import BM25
 from knowledge.normalize import normalize
+from knowledge.rerank import CANDIDATES, Reranker
 from knowledge.tokenize import Analyzer, bigrams
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ class Match:
     score: float
     lexical: float = 0.0
     dense: float = 0.0
+    # The re-ranker's probability that this is the entry meant (None: no re-ranker).
+    prob: float | None = None
 
 
 @dataclass
@@ -91,6 +94,7 @@ class KnowledgeIndex:
         counts = [len(entry_texts(e)) for e in self.entries]
         self._group_starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
         self.vectors = vectors
+        self.reranker: Reranker | None = None
         # A message identical to an entry text (a tapped suggestion, `kb validate` checking
         # examples) reuses the stored vector instead of running the model again.
         self._known_rows: dict[str, int] = {}
@@ -108,11 +112,13 @@ class KnowledgeIndex:
         embedder: Embedder | None | str = "default",
         weights: Weights | None = None,
         split_mode: str = "B",
+        rerank: bool = True,
     ) -> KnowledgeIndex:
         """Analyze every entry and load (or compute and cache) their embeddings.
 
         `embedder="default"` loads the bundled model; `None` builds a lexical-only index
         (used by the baseline comparison and as a fallback when the model cannot load).
+        `rerank=False` keeps the hybrid order (the baseline of bench/answers_blind.py).
         """
         started = time.perf_counter()
         if embedder == "default":
@@ -140,6 +146,11 @@ class KnowledgeIndex:
         index = cls(
             catalog, analyzer=Analyzer(split_mode), embedder=embedder, vectors=vectors, weights=weights, stats=stats
         )
+        if rerank:
+            from knowledge.rerank_train import train_reranker
+
+            index.reranker = train_reranker(index, cache_dir)
+            stats.details["rerank_trained_on"] = float(index.reranker.trained_on)
         stats.seconds = time.perf_counter() - started
         return index
 
@@ -182,16 +193,38 @@ class KnowledgeIndex:
         blended = lex_total * lexical + w.dense * dense
         return blended, lexical, dense
 
+    def candidates(self, tenant: str, blended: np.ndarray, k: int) -> np.ndarray:
+        """Rows of the k best entries by the hybrid score that this tenant may see."""
+        rows = self.rows_for(tenant)
+        return rows[np.argsort(-blended[rows], kind="stable")][:k]
+
     def search(self, tenant: str, text: str, k: int = 3, *, vector: np.ndarray | None = None) -> list[Match]:
-        """The k best entries this tenant may see, best first."""
+        """The k best entries this tenant may see, best first (re-ranked when trained)."""
         if not normalize(text):
             return []
+        if self.embedder is not None and vector is None:
+            row = self._known_rows.get(normalize(text))  # embed once, for dense and neighbours
+            vector = self.vectors[row] if row is not None else self.embedder.embed([normalize(text)])[0]
         blended, lexical, dense = self.score_all(text, vector)
-        rows = self.rows_for(tenant)
-        order = rows[np.argsort(-blended[rows], kind="stable")][:k]
+        if self.reranker is None:
+            order = self.candidates(tenant, blended, k)
+            probs = [None] * len(order)
+        else:
+            rows = self.candidates(tenant, blended, CANDIDATES)
+            x = self.reranker.features.build(
+                tenant, text, rows, blended, lexical, dense, self.reranker.features.neighbour(vector, rows, None, *self._span())
+            )
+            p = self.reranker.scores(x)
+            keep = np.argsort(-p, kind="stable")[:k]
+            order, probs = rows[keep], [float(v) for v in p[keep]]
         return [
-            Match(self.entries[i], float(blended[i]), lexical=float(lexical[i]), dense=float(dense[i])) for i in order
+            Match(self.entries[i], float(blended[i]), lexical=float(lexical[i]), dense=float(dense[i]), prob=pr)
+            for i, pr in zip(order, probs, strict=True)
         ]
+
+    def _span(self) -> tuple[float, float]:
+        """The embedder's unrelated floor and same-question ceiling (for rescaling cosines)."""
+        return (self.embedder.floor, self.embedder.ceiling) if self.embedder is not None else (0.0, 1.0)
 
     def get(self, entry_id: str) -> Entry:
         return self.catalog.get(entry_id)

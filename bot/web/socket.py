@@ -2,7 +2,7 @@
 
 Protocol (JSON text frames):
   client → {"type": "hello", "session": str|null, "last_id": int}
-  server → {"type": "welcome", "session": str, "history": [message...]}
+  server → {"type": "welcome", "session": str, "greeting": str, "examples": [str...]}
   client → {"type": "message", "client_id": str, "text": str}
            {"type": "action", "client_id": str, "action": str, "label": str}
            {"type": "end"}  (「相談を終える」: server → {"type": "ended"})
@@ -134,7 +134,8 @@ class ResidentSocket:
         self.session_token = token = token or secrets.token_hex(16)
         last_id = payload.get("last_id")
         self.last_sent = last_id if isinstance(last_id, int) and last_id >= 0 else 0
-        await self.ws.send_json({"type": "welcome", "session": token})
+        widget = self.runtime.tenants.get(self.tenant_id).widget
+        await self.ws.send_json({"type": "welcome", "session": token, "greeting": widget.greeting, "examples": widget.examples})
         conversation_id = await self._open_conversation_id()
         if conversation_id is not None:
             await self._follow(conversation_id)

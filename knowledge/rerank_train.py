@@ -1,0 +1,62 @@
+"""Fitting the re-ranker (rerank.py) on the labelled questions, for KnowledgeIndex.build.
+
+Each labelled question is searched like a resident's message; its top candidates become
+rows (1 for the expected entry, 0 for the others). The "neighbour" feature of a question
+leaves the question itself out, so the model learns how much a *similar* resident question
+is worth, not an exact copy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from knowledge.embedding import cached_embeddings
+from knowledge.intents import flags
+from knowledge.normalize import normalize
+from knowledge.rerank import CANDIDATES, Features, Labelled, Reranker, fit, load_training
+
+if TYPE_CHECKING:
+    from knowledge.retrieval import KnowledgeIndex
+
+
+def entry_flag_profile(index: KnowledgeIndex) -> np.ndarray:
+    """Per entry, the share of its title and examples carrying each intent/person flag."""
+    from knowledge.retrieval import entry_texts
+
+    return np.array([np.mean([flags(t) for t in entry_texts(e)], axis=0) for e in index.entries])
+
+
+def training_rows(
+    index: KnowledgeIndex, features: Features, labelled: list[Labelled], vectors: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x, y, group) over every labelled question's candidates; group = question number."""
+    xs, ys, groups = [], [], []
+    row_of = {e.id: i for i, e in enumerate(index.entries)}
+    for j, item in enumerate(labelled):
+        vector = vectors[j] if vectors is not None else None
+        blended, lexical, dense = index.score_all(item.text, vector)
+        rows = index.candidates(item.tenant, blended, CANDIDATES)
+        near = features.neighbour(vector, rows, j, *index._span())
+        xs.append(features.build(item.tenant, item.text, rows, blended, lexical, dense, near))
+        ys.append((rows == row_of[item.expected]).astype(int))
+        groups.append(np.full(len(rows), j))
+    return np.vstack(xs), np.concatenate(ys), np.concatenate(groups)
+
+
+def prepare(index: KnowledgeIndex, cache_dir: Path | None, labelled: list[Labelled] | None = None) -> tuple[Features, list[Labelled], np.ndarray | None]:
+    labelled = labelled if labelled is not None else load_training(index.catalog)
+    vectors = None
+    if index.embedder is not None:
+        vectors, _ = cached_embeddings(index.embedder, [normalize(r.text) for r in labelled], cache_dir)
+    row_of = {e.id: i for i, e in enumerate(index.entries)}
+    owner = np.array([row_of[r.expected] for r in labelled])
+    return Features(index.entries, entry_flag_profile(index), vectors, owner), labelled, vectors
+
+
+def train_reranker(index: KnowledgeIndex, cache_dir: Path | None) -> Reranker:
+    features, labelled, vectors = prepare(index, cache_dir)
+    x, y, _ = training_rows(index, features, labelled, vectors)
+    return Reranker(features, fit(x, y), trained_on=len(labelled))
