@@ -14,7 +14,7 @@ from typing import Literal
 
 import jpholiday
 import yaml
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from frontdoor.clock import JST, as_utc
 
@@ -114,6 +114,19 @@ class HandoffHours(BaseModel):
 RouteId = Literal["chat", "phone", "face_to_face", "email"]
 
 
+class RequestTiming(BaseModel):
+    """When staff must have looked at a request of one kind (issue 13 "Staff side").
+
+    `due_hours` after recording; with `before_field` (a date field of the form), no later than
+    `days_before` that date at `at` local time (an absence notice for tomorrow is due today)."""
+
+    model_config = ConfigDict(extra="forbid")
+    due_hours: int = Field(default=24, ge=1)
+    before_field: str | None = None
+    days_before: int = Field(default=1, ge=0)
+    at: str = "17:00"
+
+
 class Tenant(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
@@ -128,6 +141,8 @@ class Tenant(BaseModel):
     handoff_hours: HandoffHours
     # How a resident may choose to be reached (Setagaya: chat and phone, seed 003 ②イ(ウ)).
     routes: list[RouteId] = ["chat", "phone", "face_to_face", "email"]
+    # Due times of requests taken in chat, by request kind (issue 13); `default` for the rest.
+    requests: dict[str, RequestTiming] = {}
 
     @model_validator(mode="after")
     def _hours_texts_name_known_facts(self) -> Tenant:

@@ -1,0 +1,133 @@
+"""Form definitions: each request kind is a versioned YAML file in `forms/` with a schema
+(issue 13 "Request kinds (forms as data)"), so a ward adjusts a form without code.
+
+A definition says which fields there are, which are required, how each is asked in plain
+Japanese, how an answer is validated (the field `type`, see handoff.requests.values), the
+read-back and recorded texts (office-hours variants), what staff see and where it is counted.
+A field may block recording: `refusal` is the explanation given when the resident declines
+it (e.g. an anonymous missing-person report, Setagaya 003 ⑤)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+FORMS_DIR = Path(__file__).parent / "forms"
+
+FieldType = Literal["dates", "date", "date_or_undecided", "name", "kana", "phone", "address", "text", "choice", "choices", "consent"]
+
+
+class FormField(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = Field(min_length=1, max_length=20)
+    type: FieldType
+    ask: str = Field(min_length=4)
+    required: bool = True
+    options: tuple[str, ...] = ()  # choice / choices
+    # Said when the resident declines this field; the request is then refused, not recorded.
+    refusal: str | None = None
+    # Filled from another field when that one is all kana (a kana-only name is its own ふりがな).
+    copy_kana_from: str | None = None
+
+    @model_validator(mode="after")
+    def _options_for_choices(self) -> FormField:
+        if self.type in ("choice", "choices") and not self.options:
+            raise ValueError(f"{self.name}: a {self.type} field needs options")
+        if self.refusal and not self.required:
+            raise ValueError(f"{self.name}: only a required field can refuse the request")
+        return self
+
+
+class FormTexts(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    start: str = Field(min_length=4)  # the lead when the flow starts
+    offer: str = Field(min_length=2)  # the button label that starts the flow from a knowledge answer
+    confirm: str = Field(min_length=4)  # above the read-back
+    # {due}: when staff will have looked at it. `recorded_closed`: outside office hours.
+    recorded: str = Field(min_length=4)
+    recorded_closed: str | None = None
+    stopped: str = "受付を取りやめました。記録はしていません。ほかにご用があれば、お書きください。"
+
+
+class FormDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: str = Field(pattern=r"^(common|kashiwa|setagaya)\.[a-z][a-z0-9_]*$|^complaint$")
+    tenants: tuple[Literal["kashiwa", "setagaya"], ...]
+    title: str = Field(min_length=2, max_length=30)
+    # Knowledge entries whose answer offers (or, with details already given, starts) this form.
+    topics: tuple[str, ...] = ()
+    fields: tuple[FormField, ...]
+    texts: FormTexts
+    staff_view: tuple[str, ...]  # the fields the worklist shows, in order
+    # Where a recorded request is counted: report layout → line (e.g. 別紙6 1-1 電話訪問関連).
+    report: dict[str, str] = {}
+    number_prefix: str | None = None  # assign a management number at recording
+    source: str = Field(min_length=5)
+
+    @model_validator(mode="after")
+    def _names_known(self) -> FormDefinition:
+        names = [f.name for f in self.fields]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.kind}: duplicate field names")
+        for name in self.staff_view:
+            if name not in names:
+                raise ValueError(f"{self.kind}: staff_view names unknown field {name!r}")
+        for f in self.fields:
+            if f.copy_kana_from and f.copy_kana_from not in names:
+                raise ValueError(f"{self.kind}: {f.name} copies from unknown field {f.copy_kana_from!r}")
+        if "{due}" not in self.texts.recorded:
+            raise ValueError(f"{self.kind}: the recorded text must say when staff will look ({{due}})")
+        return self
+
+    def field(self, name: str) -> FormField:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+class Forms:
+    def __init__(self, definitions: list[FormDefinition]):
+        self._by_kind = {d.kind: d for d in definitions}
+        if len(self._by_kind) != len(definitions):
+            raise ValueError("duplicate form kinds")
+
+    def get(self, kind: str) -> FormDefinition:
+        return self._by_kind[kind]
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._by_kind
+
+    def all(self) -> list[FormDefinition]:
+        return list(self._by_kind.values())
+
+    def for_topic(self, tenant_id: str, topic: str | None) -> FormDefinition | None:
+        """The form a knowledge entry offers to this tenant's residents, if any."""
+        for d in self._by_kind.values():
+            if topic in d.topics and tenant_id in d.tenants:
+                return d
+        return None
+
+
+def load_form(path: Path) -> FormDefinition:
+    return FormDefinition.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+@lru_cache(maxsize=4)
+def load_forms(directory: Path = FORMS_DIR) -> Forms:
+    """Every form definition, validated (start-up and tests); a bad file names itself."""
+    definitions = []
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            definition = load_form(path)
+        except Exception as exc:
+            raise ValueError(f"{path.name}: {exc}") from exc
+        if path.stem != definition.kind:
+            raise ValueError(f"{path.name}: kind {definition.kind!r} must match the file name")
+        definitions.append(definition)
+    return Forms(definitions)
