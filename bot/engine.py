@@ -262,20 +262,23 @@ class ConversationEngine:
         # A request's entry whose message already gives details starts its form at once; the
         # resident is telling a plan, so the form's question comes instead of a check-in
         # (triage raising the level still wins, above).
-        started, offer = await self.flows.after_answer(
-            ctx, action, text, topic=decision.topic if decision.answer.kind in ("answer", "clarify") else None, sure=decision.answer.kind == "answer"
+        after = await self.flows.after_answer(
+            ctx, action, text, topic=decision.topic if decision.answer.kind in ("answer", "clarify") else None,
+            sure=decision.answer.kind == "answer", urgent=level != Urgency.NONE,
         )
-        if started is not None:
+        if after.started is not None:
             conversation.topic = decision.topic
             conversation.category = conversation.category or self.decider.report_category(decision.answer)
             outcome.confidence = decision.confidence
-            return [self._flow_turn(started, outcome)]
+            return [self._flow_turn(after.started, outcome)]
         if decision.check_in:
             await check_ins.ask(session, conversation, kind=decision.assessment.kind, subject=decision.assessment.subject, now=now)
         turns = await self._knowledge_reply(session, conversation, message, decision, text, outcome)
-        if offer:
-            reply_text, buttons, meta = turns[-1]
-            turns[-1] = (reply_text, [*offer, *buttons], meta)
+        reply_text, buttons, meta = turns[-1]
+        if after.note is not None:
+            reply_text = f"{reply_text}\n\n{after.note.text}"
+            outcome.request = after.note.request
+        turns[-1] = (reply_text, [*after.offer, *buttons], meta)
         return turns
 
     @staticmethod

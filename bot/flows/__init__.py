@@ -6,13 +6,15 @@ a request's entry starts or offers its form)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from bot.flows.actions import Action, ActionKind, FormVerb, parse
 from bot.flows.base import FlowContext, FlowName, FlowResult
 from bot.flows.form import FormFlow
 from bot.flows.route import RouteFlow, wants_person
 from handoff.requests.forms import Forms
 
-__all__ = ["Action", "ActionKind", "FlowContext", "FlowName", "FlowResult", "Flows", "parse"]
+__all__ = ["AfterAnswer", "Action", "ActionKind", "FlowContext", "FlowName", "FlowResult", "Flows", "parse"]
 
 
 class Flows:
@@ -44,15 +46,26 @@ class Flows:
         return await self.route.step(ctx, action, text)
 
     async def after_answer(
-        self, ctx: FlowContext, action: Action, text: str, *, topic: str | None, sure: bool
-    ) -> tuple[FlowResult | None, list[tuple[str, str]]]:
+        self, ctx: FlowContext, action: Action, text: str, *, topic: str | None, sure: bool, urgent: bool
+    ) -> AfterAnswer:
         """An answer from a request's entry: start its form when the message already gives
         details (「あしたは留守にします」), otherwise offer it as a button. A long message full
         of details retrieves less surely (a clarifying question): its likeliest entry starts
-        the form when it gives two fields or more."""
-        form = self.form.offered(ctx, topic)
-        if form is None:
-            return None, []
-        if action.kind == ActionKind.TEXT and self.form.details_given(form, text, ctx) >= (1 if sure else 2):
-            return await self.form.start(ctx, form, text), []
-        return None, [(f"form:start:{form.kind}", form.texts.offer)] if sure else []
+        the form when it gives two fields or more. A complaint is recorded at once."""
+        typed = action.kind == ActionKind.TEXT
+        form = self.form.likeliest(ctx, topic, text)
+        if form is not None and form.record_at_once:
+            note = await self.form.record_now(ctx, form, text, urgent=urgent) if typed and sure else None
+            return AfterAnswer(note=note)
+        if form is not None and typed and self.form.details_given(form, text, ctx) >= (1 if sure else 2):
+            return AfterAnswer(started=await self.form.start(ctx, form, text))
+        if not sure:
+            return AfterAnswer()
+        return AfterAnswer(offer=[(f"form:start:{f.kind}", f.texts.offer) for f in self.form.offered(ctx, topic) if not f.record_at_once])
+
+
+@dataclass
+class AfterAnswer:
+    started: FlowResult | None = None  # the form's first question replaces the answer
+    offer: list[tuple[str, str]] = field(default_factory=list)  # buttons added to the answer
+    note: FlowResult | None = None  # said after the answer (a complaint recorded)

@@ -16,6 +16,7 @@ from handoff.requests import service as request_service
 from handoff.requests.forms import FormDefinition, Forms
 from handoff.requests.models import Request
 from handoff.requests.service import RequestView
+from knowledge.condolences import load_condolences
 from handoff.requests.values import display, extract, normalized, parse_answer, show_day
 
 CONFIRM, FIX = "confirm", "fix"
@@ -44,7 +45,7 @@ def _today(ctx: FlowContext):  # noqa: ANN202
 
 def _next_step(form: FormDefinition, fields: dict[str, str]) -> str:
     for f in form.fields:
-        if f.name not in fields:
+        if f.name not in fields and form.asked(f, fields):
             return f.name
     return CONFIRM
 
@@ -54,14 +55,16 @@ STOP_BUTTON = ("form:stop", "やめる")
 
 def _question(form: FormDefinition, step: str, fields: dict[str, str], *, lead: str = "") -> tuple[str, list[tuple[str, str]]]:
     if step == CONFIRM:
-        lines = [f"・{f.label}：{display(f, fields.get(f.name))}" for f in form.fields]
+        lines = [f"・{f.label}：{display(f, fields.get(f.name))}" for f in form.fields if form.asked(f, fields)]
         text = "\n".join(p for p in (lead, form.texts.confirm, *lines) if p)
         return text, [("form:yes", "はい"), ("form:fix", "なおす"), STOP_BUTTON]
     if step == FIX:
         text = "\n".join(p for p in (lead, "どこをなおしますか。") if p)
-        return text, [(f"form:fix:{f.name}", f.label) for f in form.fields]
+        return text, [(f"form:fix:{f.name}", f.label) for f in form.fields if form.asked(f, fields)]
     f = form.field(step)
-    buttons = [("form:choose", o) for o in f.options] if f.type == "choice" else []
+    buttons = [("form:choose", o) for o in f.options] if f.type in ("choice", "consent") and f.options else []
+    if f.type == "consent":
+        buttons = [("form:choose", "はい"), ("form:choose", "いいえ")]
     if not f.required:
         buttons.append(("form:skip", "なし"))
     return "\n".join(p for p in (lead, f.ask) if p), [*buttons, STOP_BUTTON]
@@ -73,8 +76,27 @@ class FormFlow:
     def __init__(self, forms: Forms):
         self.forms = forms
 
-    def offered(self, ctx: FlowContext, topic: str | None) -> FormDefinition | None:
+    def offered(self, ctx: FlowContext, topic: str | None) -> list[FormDefinition]:
         return self.forms.for_topic(ctx.tenant.id, topic)
+
+    def likeliest(self, ctx: FlowContext, topic: str | None, text: str) -> FormDefinition | None:
+        return self.forms.likeliest(ctx.tenant.id, topic, text)
+
+    async def record_now(self, ctx: FlowContext, form: FormDefinition, text: str, *, urgent: bool) -> FlowResult | None:
+        """A form recorded from the message itself (a complaint), once per conversation; the
+        conversation goes on with whatever else the resident wants."""
+        if await request_service.recorded_in(ctx.session, conversation_id=ctx.conversation.id, kind=form.kind):
+            return None
+        fields = {form.fields[0].name: text[:2000], "method": "チャット"}
+        if urgent:
+            fields["urgent"] = "緊急：報告書の前に区（市）へ電話で連絡"  # Setagaya 003 ⑥オ
+        request = await request_service.start(
+            ctx.session, tenant_id=ctx.tenant.id, conversation_id=ctx.conversation.id, kind=form.kind, fields=fields,
+            step=None, now=ctx.now, outside_hours=not ctx.tenant.ward_office_hours.is_open(ctx.now),
+        )
+        await request_service.record(ctx.session, request=request, form=form, tenant=ctx.tenant, now=ctx.now)
+        text_ = form.texts.recorded.format(due=due_text(request.due_at), number=request.number or "", **ctx.tenant.facts)
+        return self._result(request, text_, [], form, outcome="recorded")
 
     def details_given(self, form: FormDefinition, text: str, ctx: FlowContext) -> int:
         """How many of the form's fields the message already gives."""
@@ -83,14 +105,17 @@ class FormFlow:
     async def start(self, ctx: FlowContext, form: FormDefinition, text: str | None) -> FlowResult:
         """A new draft with every field this message already gives; ask for the first missing one."""
         await self.stop_any(ctx, why="replaced")
-        fields = extract(form, text, _today(ctx)) if text else {}
+        found = extract(form, text, _today(ctx)) if text else {}
+        fields = {k: v for k, v in found.items() if form.asked(form.field(k), found)}
         step = _next_step(form, fields)
+        condolences = load_condolences()
+        lead = f"{condolences.text}\n{form.texts.start}" if text and condolences.reports_a_death(text) else form.texts.start
         request = await request_service.start(
             ctx.session, tenant_id=ctx.tenant.id, conversation_id=ctx.conversation.id, kind=form.kind, fields=fields,
             step=step, now=ctx.now, outside_hours=not ctx.tenant.ward_office_hours.is_open(ctx.now),
         )
         ctx.conversation.awaiting = str(FlowName.FORM)
-        text_, buttons = _question(form, step, fields, lead=form.texts.start)
+        text_, buttons = _question(form, step, fields, lead=lead)
         return self._result(request, text_, buttons, form)
 
     async def stop_any(self, ctx: FlowContext, *, why: str) -> None:
@@ -158,7 +183,10 @@ class FormFlow:
                 return self._result(draft, form_field.refusal, [], form, outcome="refused")
             return await self._ask(ctx, draft, form, {}, step, lead=f"{form_field.label}がないと受け付けられません。")
         # Whatever else the answer gives fills the other missing fields (asked nothing twice).
-        others = {k: v for k, v in extract(form, text, _today(ctx)).items() if k not in fields and k != step}
+        others = {
+            k: v for k, v in extract(form, text, _today(ctx)).items()
+            if k not in fields and k != step and form.field(k).type != form_field.type and form.asked(form.field(k), {**fields, step: parsed.value or ""})
+        }
         if parsed.error:
             return await self._ask(ctx, draft, form, others, step, lead=parsed.error)
         found = {**others, step: parsed.value or ""}
@@ -181,6 +209,8 @@ class FormFlow:
         if not recorded:  # recorded (or given up) by a concurrent turn: claim nothing new
             return self._result(draft, "このご連絡は、すでに受け付けています。", [], form)
         closed = not ctx.tenant.ward_office_hours.is_open(ctx.now)
+        variant = form.variant(draft.fields or {})
         template = form.texts.recorded_closed if closed and form.texts.recorded_closed else form.texts.recorded
+        template = variant.recorded if variant and variant.recorded else template
         text = template.format(due=due_text(draft.due_at), number=draft.number or "", **ctx.tenant.facts)
         return self._result(draft, text, [], form, outcome="recorded")

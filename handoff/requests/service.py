@@ -170,6 +170,13 @@ async def draft_of(session: AsyncSession, *, conversation_id: uuid.UUID) -> Requ
     )
 
 
+async def recorded_in(session: AsyncSession, *, conversation_id: uuid.UUID, kind: str) -> bool:
+    found = await session.scalar(
+        select(Request.id).where(Request.conversation_id == conversation_id, Request.kind == kind, Request.status != RequestStatus.DRAFT).limit(1)
+    )
+    return found is not None
+
+
 async def list_requests(session: AsyncSession, *, tenant_id: str, statuses: tuple[RequestStatus, ...] | None = None, limit: int = 500) -> list[Request]:
     """Newest first; the worklist orders them itself."""
     stmt = select(Request).where(Request.tenant_id == tenant_id)

@@ -173,17 +173,19 @@ def extract(form: FormDefinition, text: str, today: date) -> dict[str, str]:
         value: str | None = None
         if f.type in ("dates", "date", "date_or_undecided"):
             value = find_dates(text, today)
-            if value and f.type != "dates":
+            if f.type == "date" and value:
                 value = value.split("/")[0]
+            elif f.type == "date_or_undecided":  # the end of a period, or 未定; a single day is a start
+                value = "未定" if any(w in text for w in _UNDECIDED) else (value.split("/")[1] if value and "/" in value else None)
         elif f.type == "phone" and phone:
             value = phone.group(0)
         elif f.type == "name":
             value = names.get("name")
         elif f.type == "kana":
             value = names.get("kana")
-        elif f.type == "choice":
-            hits = [o for o in f.options if _plain(o) in _plain(text)]
-            value = hits[0] if len(hits) == 1 else None
+        elif f.type in ("choice", "choices"):
+            hits = _options_in(f, text)
+            value = (hits[0] if len(hits) == 1 else None) if f.type == "choice" else ("、".join(hits) or None)
         if value:
             found[f.name] = value
     for f in form.fields:
@@ -191,6 +193,12 @@ def extract(form: FormDefinition, text: str, today: date) -> dict[str, str]:
         if f.copy_kana_from and f.name not in found and source and _is_kana(source):
             found[f.name] = hiragana(source)
     return found
+
+
+def _options_in(form_field: FormField, text: str) -> list[str]:
+    """The options a text names, by their own words or an alias."""
+    plain = _plain(text)
+    return [o for o in form_field.options if any(_plain(w) in plain for w in (o, *form_field.aliases.get(o, ())))]
 
 
 @dataclass(frozen=True)
@@ -241,7 +249,7 @@ def parse_answer(form_field: FormField, text: str, today: date) -> Parsed:
             return Parsed(error="ふりがなを、ひらがなかカタカナで書いてください。（例：せたがや はなこ）")
         return Parsed(value=value)
     if t in ("choice", "choices"):
-        hits = [o for o in form_field.options if _plain(o) in plain or plain == _plain(o)]
+        hits = _options_in(form_field, text)
         if not hits and plain.isdigit() and 1 <= int(plain) <= len(form_field.options):
             hits = [form_field.options[int(plain) - 1]]
         if not hits or (t == "choice" and len(hits) > 1):
