@@ -17,6 +17,7 @@ from frontdoor.runtime import Runtime, build_runtime
 from frontdoor.settings import Settings
 from handoff.auth import LoginRequired
 from handoff.console import router as console_router
+from handoff.requests.views import router as requests_router
 from handoff.console_socket import router as console_socket_router
 from workers.reports.dashboard import router as dashboard_router
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | N
     app = FastAPI(title="Frontdoor", version="0.1.0", lifespan=lifespan, description="福祉相談チャットの窓口 API")
     app.include_router(web_router)
     app.include_router(webhook_router)
+    app.include_router(requests_router)
     app.include_router(console_router)
     app.include_router(console_socket_router)
     app.include_router(dashboard_router)

@@ -94,7 +94,11 @@ class FormDefinition(BaseModel):
     staff_view: tuple[str, ...]  # the fields the worklist shows, in order
     # Where a recorded request is counted: report layout → line (e.g. 別紙6 1-1 電話訪問関連).
     report: dict[str, str] = {}
-    number_prefix: str | None = None  # assign a management number at recording
+    # A management number assigned at recording: {seq} counts this kind's requests in the
+    # period (`number_per`); {fy} the fiscal year, {month} the month (e.g. "{month}-{seq}" is
+    # Setagaya 003 ⑤イ(イ)'s 月-受付順).
+    number_format: str | None = Field(default=None, pattern=r"\{seq")
+    number_per: Literal["fiscal_year", "month"] = "fiscal_year"
     # Recorded from the message itself, no questions (a complaint is recorded whenever it appears).
     record_at_once: bool = False
     staff_fields: tuple[StaffField, ...] = ()

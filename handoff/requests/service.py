@@ -87,13 +87,20 @@ def timing_for(tenant: Tenant, kind: str) -> RequestTiming:
     return tenant.requests.get(kind) or tenant.requests.get("default") or RequestTiming()
 
 
-async def _next_number(session: AsyncSession, *, tenant_id: str, prefix: str, now: datetime) -> str:
-    """`<prefix>-<fiscal year>-<n>`; 年度 runs April to March."""
+async def _next_number(session: AsyncSession, *, request: Request, form: FormDefinition, now: datetime) -> str:
+    """The form's number for the next request of its kind in the period (年度 runs April to March)."""
     local = to_jst(now)
-    year = local.year if local.month >= 4 else local.year - 1
-    head = f"{prefix}-{year}-"
-    count = await session.scalar(select(func.count()).select_from(Request).where(Request.tenant_id == tenant_id, Request.number.like(f"{head}%")))
-    return f"{head}{(count or 0) + 1:04d}"
+    fy = local.year if local.month >= 4 else local.year - 1
+    if form.number_per == "month":
+        start = datetime(local.year, local.month, 1, tzinfo=JST)
+    else:
+        start = datetime(fy, 4, 1, tzinfo=JST)
+    count = await session.scalar(
+        select(func.count()).select_from(Request).where(
+            Request.tenant_id == request.tenant_id, Request.kind == request.kind, Request.number.is_not(None), Request.recorded_at >= start
+        )
+    )
+    return form.number_format.format(seq=(count or 0) + 1, fy=fy, month=local.month, year=local.year)  # type: ignore[union-attr]
 
 
 async def record(session: AsyncSession, *, request: Request, form: FormDefinition, tenant: Tenant, now: datetime) -> bool:
@@ -101,7 +108,7 @@ async def record(session: AsyncSession, *, request: Request, form: FormDefinitio
     (when the form asks for one) a management number."""
     due = due_at(timing_for(tenant, request.kind), fields=request.fields or {}, now=now)
     for _attempt in range(3):
-        number = await _next_number(session, tenant_id=request.tenant_id, prefix=form.number_prefix, now=now) if form.number_prefix else None
+        number = await _next_number(session, request=request, form=form, now=now) if form.number_format else None
         try:
             async with session.begin_nested():
                 return await _cas(
@@ -206,3 +213,34 @@ class RequestView:
             str(request.id), request.kind, str(request.status), as_utc(request.created_at).isoformat(),
             as_utc(request.due_at).isoformat() if request.due_at else None, dict(request.fields or {}),
         )
+
+
+async def recorded_between(session: AsyncSession, *, tenant_id: str, kinds: tuple[str, ...], start: datetime, end: datetime) -> list[Request]:
+    """Requests recorded in [start, end) (reports and monthly forms); drafts never count."""
+    rows = await session.scalars(
+        select(Request)
+        .where(Request.tenant_id == tenant_id, Request.kind.in_(kinds), Request.recorded_at >= start, Request.recorded_at < end)
+        .order_by(Request.recorded_at)
+    )
+    return list(rows)
+
+
+def _who(request: Request) -> str:
+    fields = request.fields or {}
+    return (fields.get("kana") or fields.get("name") or "").replace(" ", "").replace("　", "")
+
+
+async def open_pauses(session: AsyncSession, *, tenant_id: str, as_of: datetime) -> list[Request]:
+    """Pauses still running at `as_of` (Setagaya 003 ③コ 休止者リスト): until 未定 or a later day,
+    and no resume recorded for the same person after them."""
+    pauses = await recorded_between(session, tenant_id=tenant_id, kinds=("setagaya.phone_visit_pause",), start=datetime(2000, 1, 1, tzinfo=JST), end=as_of)
+    resumes = await recorded_between(session, tenant_id=tenant_id, kinds=("setagaya.phone_visit_resume",), start=datetime(2000, 1, 1, tzinfo=JST), end=as_of)
+    today = to_jst(as_of).date()
+    running = []
+    for pause in pauses:
+        until = (pause.fields or {}).get("until", "未定")
+        ended = until != "未定" and (first_day(until) or today) < today
+        resumed = any(_who(r) == _who(pause) and r.recorded_at > pause.recorded_at for r in resumes)
+        if not ended and not resumed:
+            running.append(pause)
+    return running

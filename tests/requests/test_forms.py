@@ -83,3 +83,24 @@ def test_answers_are_validated_with_a_clear_japanese_hint():
     assert parse_answer(form.field("kana"), "世田谷", MONDAY).error.startswith("ふりがなを")
     assert parse_answer(form.field("kana"), "セタガヤ ハナコ", MONDAY).value == "せたがや はなこ"
     assert parse_answer(form.field("name"), "名前は言いたくないです", MONDAY).declined
+
+
+async def test_management_numbers_count_per_period(session):  # noqa: ANN001
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from handoff.requests import service
+    from handoff.requests.models import RequestStatus
+
+    tenants = load_tenants(Settings(_env_file=None).tenants_dir)
+    monthly = load_forms().get("complaint").model_copy(update={"number_format": "{month}-{seq}", "number_per": "month"})
+    at = datetime(2026, 10, 3, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    numbers = []
+    for _ in range(3):
+        request = await service.start(session, tenant_id="setagaya", conversation_id=None, kind="complaint", fields={"content": "x"}, step=None, now=at, outside_hours=False)
+        assert await service.record(session, request=request, form=monthly, tenant=tenants.get("setagaya"), now=at)
+        numbers.append(request.number)
+        assert request.status == RequestStatus.OPEN
+    assert numbers[-1] == f"10-{int(numbers[0].split('-')[1]) + 2}"  # 月-受付順 (Setagaya 003 ⑤イ(イ))
+    assert not await service.record(session, request=request, form=monthly, tenant=tenants.get("setagaya"), now=at)  # recorded once
+    await session.rollback()
