@@ -268,7 +268,8 @@ class ConversationEngine:
         )
         if after.started is not None:
             conversation.topic = decision.topic
-            conversation.category = conversation.category or self.decider.report_category(decision.answer)
+            # Counted under the request's entry (別紙6 1-1 電話訪問関連), however sure retrieval was.
+            conversation.category = conversation.category or self.decider.index.catalog.get(decision.topic).report_category
             outcome.confidence = decision.confidence
             return [self._flow_turn(after.started, outcome)]
         if decision.check_in:

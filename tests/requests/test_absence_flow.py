@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.engine import Inbound
+from bot.models import Conversation
 from frontdoor.models import ChannelKind
 from handoff.requests import service as request_service
 from handoff.requests.models import Request, RequestStatus
@@ -56,6 +57,8 @@ async def test_everything_in_one_message_is_read_back_then_recorded_on_yes(runti
     assert "よろしいですか" in reply and "12月10日（木）" in reply and "世田谷花子" in reply and "03-1234-5678" in reply
     assert "form:yes" in button_ids(first) and "お名前を教えて" not in reply  # nothing asked again
     assert "記録しました" not in reply  # nothing claimed before はい
+    conversation = await session.get(Conversation, first.conversation_id, populate_existing=True)
+    assert conversation.category == "電話訪問関連"  # Setagaya 別紙6 1-1, however sure retrieval was
 
     done = await resident.says("はい")
     assert "記録しました" in text_of(done) and "までに確認します" in text_of(done)
