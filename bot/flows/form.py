@@ -16,8 +16,8 @@ from handoff.requests import service as request_service
 from handoff.requests.forms import FormDefinition, Forms
 from handoff.requests.models import Request
 from handoff.requests.service import RequestView
-from knowledge.condolences import load_condolences
 from handoff.requests.values import display, extract, normalized, parse_answer, show_day
+from knowledge.condolences import load_condolences
 
 CONFIRM, FIX = "confirm", "fix"
 YES_WORDS = ("はい", "はいそうです", "はいおねがいします", "それでおねがいします", "それでお願いします", "おねがいします", "お願いします", "大丈夫です", "だいじょうぶです", "あってます", "合ってます", "ok", "うん", "ええ", "それで")
