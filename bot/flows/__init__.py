@@ -14,6 +14,9 @@ from bot.flows.form import FormFlow
 from bot.flows.route import RouteFlow, wants_person
 from handoff.requests.forms import Forms
 
+# A clarifying answer starts its likeliest form only with this many of its fields given.
+UNSURE_MIN_FIELDS = 3
+
 __all__ = ["AfterAnswer", "Action", "ActionKind", "FlowContext", "FlowName", "FlowResult", "Flows", "parse"]
 
 
@@ -51,13 +54,14 @@ class Flows:
         """An answer from a request's entry: start its form when the message already gives
         details (「あしたは留守にします」), otherwise offer it as a button. A long message full
         of details retrieves less surely (a clarifying question): its likeliest entry starts
-        the form when it gives two fields or more. A complaint is recorded at once."""
+        the form when it gives three fields or more (「粗大ごみ … 090-…」 is not a volunteer
+        request). A complaint is recorded at once."""
         typed = action.kind == ActionKind.TEXT
         form = self.form.likeliest(ctx, topic, text)
         if form is not None and form.record_at_once:
             note = await self.form.record_now(ctx, form, text, urgent=urgent) if typed and sure else None
             return AfterAnswer(note=note)
-        if form is not None and typed and self.form.details_given(form, text, ctx) >= (1 if sure else 2):
+        if form is not None and typed and self.form.details_given(form, text, ctx) >= (1 if sure else UNSURE_MIN_FIELDS):
             return AfterAnswer(started=await self.form.start(ctx, form, text))
         if not sure:
             return AfterAnswer()
