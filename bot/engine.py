@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import check_ins
 from bot import conversations as conv_service
+from bot import flows as flow_mechanism
+from bot.flows import ActionKind, FlowContext, FlowResult, Flows
 from bot.decide import Decider, Decision
 from bot.inference import Busy, InferencePool
 from bot.models import Author, CheckInStatus, Conversation, ConversationMode, Message
@@ -30,8 +32,9 @@ from frontdoor.settings import Settings
 from frontdoor.tenants import TenantRegistry
 from handoff import check_in, intake
 from handoff import cases as case_service
-from handoff.models import Route
 from handoff.relay import Relay
+from handoff.requests.forms import load_forms
+from handoff.requests.service import RequestView
 from handoff.triage import Assessment
 from handoff.urgency import Urgency
 from knowledge import disaster, gaps
@@ -94,25 +97,7 @@ class Outcome:
     confidence: float = 0.0
     assessment: Assessment | None = None  # this turn's triage (risk, check-in, subject, kind)
     case_id: uuid.UUID | None = None
-
-
-def _route_of(action: str) -> Route | None:
-    """The route a tapped button chose; None for anything else (or a forged value)."""
-    if not action.startswith("route:"):
-        return None
-    try:
-        return Route(action.removeprefix("route:"))
-    except ValueError:
-        return None
-
-
-BUTTON_PREFIXES = ("route:", "topic:", "checkin:", "missing110:")
-
-
-def _is_our_button(action: str, text: str) -> bool:
-    """A tapped button of ours carries its own label as text; anything longer is triaged as
-    the resident's words (a forged action cannot smuggle a message past triage)."""
-    return action.startswith(BUTTON_PREFIXES) and len(text) <= 40
+    request: RequestView | None = None  # the request this turn started, filled in or recorded
 
 
 def message_event(message: Message) -> dict:
@@ -131,7 +116,9 @@ class ConversationEngine:
         policy: intake.HandoffPolicy,
         llm: BaseChatModel | None = None,
         inference: InferencePool | None = None,
+        flows: Flows | None = None,
     ):
+        self.flows = flows or Flows(load_forms())
         self.settings = settings
         self.tenants = tenants
         self.decider = decider
@@ -228,12 +215,12 @@ class ConversationEngine:
     ) -> list[tuple[str, list, dict]]:
         tenant = self.tenants.get(conversation.tenant_id)
         prior = Urgency(conversation.urgency)
-        action = inbound.action or ""
-        topic = action.removeprefix("topic:") if action.startswith("topic:") else None
+        action = flow_mechanism.parse(inbound.action, text)  # button ids are read here only
+        topic = action.value if action.kind == ActionKind.TOPIC else None
         case = await case_service.open_case_of(session, conversation_id=conversation.id)
         outcome.case_id = case.id if case else None
         pending = conversation.check_in_status == str(CheckInStatus.PENDING) and conversation.mode == ConversationMode.BOT
-        answer = (action if action in (check_in.YES, check_in.NO) else check_in.typed_answer(text)) if pending else None
+        answer = (action.id if action.kind == ActionKind.CHECK_IN else check_in.typed_answer(text)) if pending else None
         if answer == check_in.NO:
             await check_ins.settle(session, conversation, now=now)
             return [(check_in.load_check_in().settled, [], {"check_in": "settled"})]
@@ -242,7 +229,7 @@ class ConversationEngine:
         history = await conv_service.recent_risks(
             session, conversation=conversation, before_id=message.id, now=now, since=settled_at
         )
-        button = _is_our_button(action, text)
+        button = action.button
         # Nothing is written yet: end the read transaction so the connection goes back to the
         # pool while the decision waits for a worker (50 residents, 15 connections: issue 9).
         await session.commit()
@@ -271,7 +258,9 @@ class ConversationEngine:
             outcome.route = str(case.route) if case else "chat"
             return []
 
-        if decision.raised:  # newly flagged: a case and the immediate reply
+        ctx = FlowContext(session, conversation, tenant, now, case)
+        if decision.raised:  # newly flagged: triage wins over any flow; a case and the immediate reply
+            await self.flows.interrupt(ctx)
             conversation.category = conversation.category or intake.report_category(tenant, decision.assessment)
             conversation.topic = conversation.topic or decision.topic
             turn = await intake.on_flagged(
@@ -288,36 +277,45 @@ class ConversationEngine:
             outcome.case_id = turn.case.id if turn.case else None
             return [(turn.text, turn.buttons, {"urgency": str(level), "kind": decision.assessment.kind, "case": str(turn.case.id)})]
 
-        route = _route_of(action)
-        if case is None and (route is not None or action == "talk_to_human" or decision.topic == "common.talk_to_human"):
-            # Asking for a person (or tapping a route button of an earlier offer) opens a
-            # request case at `none` urgency; the resident chooses how to be reached.
-            lead = decision.answer.reply if decision.topic == "common.talk_to_human" and decision.answer else None
-            turn = await intake.on_person_requested(session, conversation=conversation, tenant=tenant, now=now, lead=lead)
-            case = turn.case
-            outcome.case_id = case.id if case else None
-            if route is None:
-                outcome.route, outcome.topic = "chat", "common.talk_to_human"
-                return [(turn.text, turn.buttons, {"case": str(case.id), "topic": "common.talk_to_human"})]
-
-        if case is not None:
-            outcome.route = str(case.route)
-            turn = None
-            if route is not None:
-                turn = await intake.on_route_chosen(session, conversation=conversation, case=case, route=route, tenant=tenant, now=now)
-            elif conversation.awaiting:
-                turn = await intake.on_awaited_reply(
-                    session, conversation=conversation, case=case, text=action or text, tenant=tenant, now=now
-                )
-            if turn is not None:
-                outcome.route = str(turn.route or case.route)
-                return [(turn.text, turn.buttons, {"case": str(case.id)})]
+        lead = decision.answer.reply if decision.topic == "common.talk_to_human" and decision.answer else None
+        result = await self.flows.step(ctx, action, text, topic=decision.topic, person_lead=lead)
+        if ctx.case is not None:
+            outcome.case_id, outcome.route = ctx.case.id, str(ctx.case.route)
+        if result is not None:
+            return [self._flow_turn(result, outcome)]
 
         if decision.busy:
             return [(decision.reply, [], {"busy": True})]
+        # A request's entry whose message already gives details starts its form at once; the
+        # resident is telling a plan, so the form's question comes instead of a check-in
+        # (triage raising the level still wins, above).
+        after = await self.flows.after_answer(
+            ctx, action, text, topic=decision.topic if decision.answer.kind in ("answer", "clarify") else None,
+            sure=decision.answer.kind == "answer", urgent=level != Urgency.NONE,
+        )
+        if after.started is not None:
+            conversation.topic = decision.topic
+            # Counted under the request's entry (別紙6 1-1 電話訪問関連), however sure retrieval was.
+            conversation.category = conversation.category or self.decider.index.catalog.get(decision.topic).report_category
+            outcome.confidence = decision.confidence
+            return [self._flow_turn(after.started, outcome)]
         if decision.check_in:
             await check_ins.ask(session, conversation, kind=decision.assessment.kind, subject=decision.assessment.subject, now=now)
-        return await self._knowledge_reply(session, conversation, message, decision, text, outcome)
+        turns = await self._knowledge_reply(session, conversation, message, decision, text, outcome)
+        reply_text, buttons, meta = turns[-1]
+        if after.note is not None:
+            reply_text = f"{reply_text}\n\n{after.note.text}"
+            outcome.request = after.note.request
+        turns[-1] = (reply_text, [*after.offer, *buttons], meta)
+        return turns
+
+    @staticmethod
+    def _flow_turn(result: FlowResult, outcome: Outcome) -> tuple[str, list, dict]:
+        outcome.request = result.request or outcome.request
+        outcome.case_id = result.case_id or outcome.case_id
+        outcome.route = result.route or outcome.route
+        outcome.topic = result.topic or outcome.topic
+        return (result.text, result.buttons, result.meta)
 
     async def _knowledge_reply(
         self, session: AsyncSession, conversation: Conversation, message: Message, decision: Decision, text: str, outcome: Outcome

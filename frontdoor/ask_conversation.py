@@ -8,6 +8,7 @@ that turn's `ask` fields plus `buttons`, `case` and `request` (issue 14 §2).
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -40,7 +41,7 @@ def turn_fields(outcome: Outcome) -> dict:
         "check_in": any((r.buttons and any(b[0] == "checkin:yes" for b in r.buttons)) for r in replies),
         "buttons": [{"id": b[0], "label": b[1]} for r in replies for b in r.buttons],
         "case": str(outcome.case_id) if outcome.case_id else None,
-        "request": None,  # service requests (issue 13) have not landed
+        "request": asdict(outcome.request) if outcome.request else None,
     }
 
 

@@ -111,6 +111,12 @@ def _cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(erase_cli(settings, args))
 
 
+def _cmd_requests(args: argparse.Namespace, settings: Settings) -> int:
+    from frontdoor.requests_cli import list_requests
+
+    return asyncio.run(list_requests(settings, args))
+
+
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from workers.reports.cli import run_report
 
@@ -176,6 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
     erase.add_argument("--by", default=None, help="who carries it out (担当者), default: the OS user")
     erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     erase.set_defaults(func=_cmd_erase)
+
+    requests = sub.add_parser("requests", help="requests residents made in chat (absence notices, forms, complaints)")
+    requests.add_argument("action", choices=["list"])
+    requests.add_argument("--tenant", required=True)
+    requests.add_argument("--status", default=None, help="draft, incomplete, refused, open, question or done")
+    requests.add_argument("--json", action="store_true", help="one JSON object per line")
+    requests.set_defaults(func=_cmd_requests)
 
     report = sub.add_parser("report", help="generate a monthly report")
     report.add_argument("--tenant", required=True)

@@ -14,7 +14,7 @@ from typing import Literal
 
 import jpholiday
 import yaml
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from frontdoor.clock import JST, as_utc
 
@@ -151,6 +151,19 @@ class Widget(BaseModel):
         return self
 
 
+class RequestTiming(BaseModel):
+    """When staff must have looked at a request of one kind (issue 13 "Staff side").
+
+    `due_hours` after recording; with `before_field` (a date field of the form), no later than
+    `days_before` that date at `at` local time (an absence notice for tomorrow is due today)."""
+
+    model_config = ConfigDict(extra="forbid")
+    due_hours: int = Field(default=24, ge=1)
+    before_field: str | None = None
+    days_before: int = Field(default=1, ge=0)
+    at: str = "17:00"
+
+
 class Tenant(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
@@ -177,6 +190,8 @@ class Tenant(BaseModel):
             if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]+)?", origin):
                 raise ValueError(f"widget_embed_origins: {origin!r} is not an origin like https://www.city.example.lg.jp")
         return self
+    # Due times of requests taken in chat, by request kind (issue 13); `default` for the rest.
+    requests: dict[str, RequestTiming] = {}
 
     @model_validator(mode="after")
     def _hours_texts_name_known_facts(self) -> Tenant:

@@ -106,3 +106,20 @@ def test_create_user_works_on_a_fresh_data_directory(tmp_path):  # noqa: ANN001
     assert again.returncode == 2  # one login, one person
     unknown = _run(["create-user", "--tenant", "osaka", "--login", "o.x", "--name", "x"], data_dir=tmp_path, extra=password)
     assert unknown.returncode == 2 and "unknown tenant" in unknown.stdout
+
+
+def test_an_absence_notice_played_from_the_command_line_shows_in_requests_list(tmp_path):  # noqa: ANN001
+    turns = [{"text": "12月10日は留守です。世田谷花子（せたがやはなこ）03-1234-5678"}, {"action": "form:yes", "label": "はい"}]
+    stdin = "\n".join(json.dumps(t, ensure_ascii=False) for t in turns) + "\n"
+    played = _run(["ask", "--tenant", "setagaya", "--conversation", "--jsonl", "--at", "2026-12-07T10:00:00+09:00"], stdin=stdin, data_dir=tmp_path)
+    assert played.returncode == 0, played.stderr
+    rows = [json.loads(line) for line in played.stdout.splitlines()]
+    assert rows[0]["request"]["status"] == "draft" and rows[1]["request"]["status"] == "open"
+    listed = _run(["requests", "list", "--tenant", "setagaya", "--status", "open", "--json"], data_dir=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    (request,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert set(request) == {"id", "kind", "status", "created_at", "due_at", "fields"}  # stable names (issue 13)
+    assert request["id"] == rows[1]["request"]["id"] and request["kind"] == "setagaya.phone_visit_absence"
+    assert request["fields"]["phone"] == "03-1234-5678" and request["due_at"] == "2026-12-08T01:00:05+00:00"  # 24 h, before the day-before 17:00
+    assert _run(["requests", "list", "--tenant", "setagaya", "--status", "done", "--json"], data_dir=tmp_path).stdout == ""
+    assert _run(["requests", "list", "--tenant", "nowhere"], data_dir=tmp_path).returncode == 2

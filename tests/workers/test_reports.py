@@ -18,6 +18,9 @@ from frontdoor.models import Channel, ChannelKind
 from handoff.models import Case
 from workers.models import GeneratedReport
 from workers.reports import kashiwa_monthly, queries, setagaya_besshi6, storage
+from handoff.requests import service as request_service
+from handoff.requests.forms import load_forms
+from tests.handoff.staff import make_staff
 from workers.reports.periods import Month, last_month
 
 
@@ -168,7 +171,20 @@ async def test_kashiwa_monthly_counts_routes_first_contact_and_complaints(runtim
         session, tenant="kashiwa", start_jst=base, topic="kashiwa.complaint", category="その他",
         text="佐藤さんの対応がひどい。03-1111-2222に電話して", case={"urgency": "none", "route": "phone", "status": "closed", "outcome": "苦情対応", "closing_note": "謝罪し手順を見直した"},
     )
+    # The complaint itself is a request record (issue 13): its own content and the response staff wrote.
+    complaint = await request_service.start(
+        session, tenant_id="kashiwa", conversation_id=None, kind="complaint", step=None, now=as_utc(base), outside_hours=False,
+        fields={"content": "佐藤さんの対応がひどい。03-1111-2222に電話して", "response": "苦情対応：謝罪し手順を見直した"},
+    )
+    assert await request_service.record(session, request=complaint, form=load_forms().get("complaint"), tenant=runtime.tenants.get("kashiwa"), now=as_utc(base))
+    referral = await request_service.start(
+        session, tenant_id="kashiwa", conversation_id=None, kind="kashiwa.referral", step=None, now=as_utc(base), outside_hours=False,
+        fields={"agency": "地域包括支援センター", "consent": "同意する", "issues": "介護と生活困窮"},
+    )
+    assert await request_service.record(session, request=referral, form=load_forms().get("kashiwa.referral"), tenant=runtime.tenants.get("kashiwa"), now=as_utc(base))
+    await session.commit()
     data = await kashiwa_monthly.collect(session, tenant_id="kashiwa", month=Month(2019, 11))
+    assert data.referrals == (1, 1)
     month = {p.label: p.month for p in data.channels}
     assert month["Telegram"] >= 1 and data.total.month == sum(p.month for p in data.situations) == sum(p.month for p in data.hours)
     assert data.first_contact == (3, 240, 600)  # nearest rank: median of 2, 4, 10 min; p90 = 10 min
@@ -178,6 +194,31 @@ async def test_kashiwa_monthly_counts_routes_first_contact_and_complaints(runtim
     assert "佐藤" not in content and "03-1111-2222" not in content and "苦情対応" in response
     csv_text = kashiwa_monthly.render_csv(data).decode("utf-8-sig")
     assert "5.苦情・クレーム（当月）" in csv_text and "03-1111-2222" not in csv_text
+    assert "6.多機関協働（つなぎ）件数" in csv_text
+
+
+async def test_besshi6_volunteer_and_sticker_counts_come_from_the_request_records(runtime, session):  # noqa: ANN001
+    tenant, at = runtime.tenants.get("setagaya"), as_utc(jst(2019, 10, 8, 11))
+    forms = load_forms()
+    made = []
+    for kind, fields in (
+        ("setagaya.volunteer_visit", {"task": "電球の交換"}), ("setagaya.volunteer_visit", {"task": "買い物"}),
+        ("setagaya.volunteer_visit", {"task": "電球の交換"}), ("setagaya.sticker_application", {"mail_name": "x"}),
+    ):
+        request = await request_service.start(session, tenant_id="setagaya", conversation_id=None, kind=kind, fields=fields, step=None, now=at, outside_hours=False)
+        assert await request_service.record(session, request=request, form=forms.get(kind), tenant=tenant, now=at)
+        made.append(request)
+    staff = await make_staff(session, tenant_id="setagaya")
+    assert await request_service.mark_done(session, request_id=made[0].id, counselor_id=staff.id, now=at)
+    given_up = await request_service.start(session, tenant_id="setagaya", conversation_id=None, kind="setagaya.volunteer_visit", fields={"task": "買い物"}, step="dates", now=at, outside_hours=False)
+    await request_service.give_up(session, request=given_up, now=at, why="resident")  # never counted
+    await session.commit()
+    data = await setagaya_besshi6.collect(session, tenant_id="setagaya", month=Month(2019, 10))
+    tasks = {t.task: (t.requested_fy, t.requested_month, t.done_fy, t.done_month) for t in data.volunteer}
+    assert tasks["電球の交換"] == (2, 2, 1, 1) and tasks["買い物"] == (1, 1, 0, 0) and tasks["付き添い"] == (0, 0, 0, 0)
+    assert data.sticker_requests == (1, 1)
+    text = "\n".join(cells(setagaya_besshi6.render_xlsx(data, stamp=at)))
+    assert "ボランティア対応 電球の交換" in text and "依頼キャンセル等" in text
 
 
 async def test_report_cli_writes_the_file(runtime, tmp_path):  # noqa: ANN001

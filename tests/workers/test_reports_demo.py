@@ -13,6 +13,7 @@ from frontdoor.db import create_engine, session_factory
 from frontdoor.demo import seed_demo
 from frontdoor.settings import Settings
 from handoff.models import Case
+from handoff.requests.models import Request as ServiceRequest
 from knowledge import catalog
 from knowledge.gaps import KnowledgeGap
 from workers.reports import queries, setagaya_besshi6
@@ -40,6 +41,7 @@ async def test_demo_data_is_quick_idempotent_and_consistent(tmp_path, redis_hand
             assert 0.03 < flagged["urgent"] / total < 0.08 and 0.003 < flagged["emergency"] / total < 0.02
             assert await session.scalar(select(func.count()).select_from(KnowledgeGap)) > 0
             assert await session.scalar(select(func.count()).select_from(Conversation).where(Conversation.topic == "kashiwa.complaint")) > 0
+            assert await session.scalar(select(func.count()).select_from(ServiceRequest).where(ServiceRequest.kind == "complaint", ServiceRequest.tenant_id == "kashiwa")) > 0
             month = Month.of(utc_now()).previous()
             data = await setagaya_besshi6.collect(session, tenant_id="setagaya", month=month)
             all_in_month = await queries.total(session, queries.Scope.month("setagaya", month))

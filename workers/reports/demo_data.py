@@ -24,6 +24,8 @@ from frontdoor.clock import JST, as_utc
 from frontdoor.models import Channel
 from frontdoor.tenants import Tenant
 from handoff.models import Case, CaseEvent, CaseNote, Counselor, Role
+from handoff.requests.models import Request as ServiceRequest
+from handoff.requests.models import RequestEvent
 from knowledge.gaps import KnowledgeGap
 from workers.reports.periods import Month
 
@@ -55,6 +57,7 @@ class _Rows:
     cases: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
     gaps: list[tuple[uuid.UUID, str, str, datetime]] = field(default_factory=list)  # (conversation, tenant, question, asked at)
+    requests: list[dict] = field(default_factory=list)  # complaints are request records (issue 13)
 
 
 def load_messages(path: Path = MESSAGES_FILE) -> dict:
@@ -80,6 +83,9 @@ async def remove_demo(session: AsyncSession) -> None:
     conversations = select(Conversation.id).where(Conversation.contact_id.in_(contacts))
     cases = select(Case.id).where(Case.conversation_id.in_(conversations))
     await session.execute(delete(KnowledgeGap).where(KnowledgeGap.conversation_id.in_(conversations)))
+    demo_requests = select(ServiceRequest.id).where(ServiceRequest.conversation_id.in_(conversations))
+    await session.execute(delete(RequestEvent).where(RequestEvent.request_id.in_(demo_requests)))
+    await session.execute(delete(ServiceRequest).where(ServiceRequest.conversation_id.in_(conversations)))
     await session.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(cases)))
     await session.execute(delete(CaseNote).where(CaseNote.case_id.in_(cases)))
     await session.execute(delete(Case).where(Case.conversation_id.in_(conversations)))
@@ -163,6 +169,12 @@ class _Generator:
             case = self._case(conv, started, "none", kind="complaint", route="phone")
             case["closing_note"] = rng.choice(self.texts["complaint_responses"])
             case["outcome"] = "苦情対応"
+            self.rows.requests.append(dict(
+                id=uuid.uuid4(), tenant_id=self.tenant.id, conversation_id=conv["id"], kind="complaint", status="done", origin="chat",
+                fields={"content": text, "method": "チャット", "response": case["closing_note"]}, step=None, number=None,
+                outside_hours=conv["outside_hours"], created_at=started, updated_at=case["closed_at"], recorded_at=started,
+                due_at=started + timedelta(hours=24), closed_at=None, done_at=case["closed_at"], done_by=case["assignee_id"], question_at=None,
+            ))
         else:
             text = rng.choice(spec["texts"])
             if rng.random() < cfg.human_request_rate:
@@ -242,6 +254,7 @@ async def seed_conversations(
         await _insert(session, Message, rows.messages)
         await _insert(session, Case, rows.cases)
         await _insert(session, CaseEvent, rows.events)
+        await _insert(session, ServiceRequest, rows.requests)
         await _record_gaps(session, rows.gaps)
         total += len(rows.conversations)
     await session.commit()

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdoor.clock import to_jst
 from knowledge import catalog
-from workers.reports import queries, xlsx
+from workers.reports import queries, request_counts, xlsx
 from workers.reports.periods import Month
 from frontdoor.redact import Masker
 from workers.reports.summary import describe
@@ -30,7 +30,6 @@ CHANNELS = {"web": "ウェブチャット（市ホームページ）", "line": "
 ROUTES = {"face_to_face": "面談（対面）", "phone": "電話", "email": "メール", "chat": "ライブチャット"}
 URGENCIES = {"emergency": "緊急", "urgent": "至急"}
 STATUSES = {"waiting": "待機中", "assigned": "担当決定", "in_progress": "対応中", "scheduled": "予約済み", "closed": "終了"}
-COMPLAINT_TOPICS = ("kashiwa.complaint",)
 
 
 @dataclass
@@ -53,6 +52,7 @@ class KashiwaMonthly:
     flagged: list[tuple[str, str, str, str, str, str]]  # 受付日時, 緊急度, ルート, 初回対応まで, 状況, 結果
     complaints: list[tuple[str, str, str]]  # 受付日時, 内容（要約）, 対応
     complaints_fiscal: int
+    referrals: tuple[int, int] = (0, 0)  # §7(2) 多機関協働 (month, 年度累計)
 
     @property
     def total(self) -> Pair:
@@ -86,14 +86,11 @@ async def collect(session: AsyncSession, *, tenant_id: str, month: Month) -> Kas
          minutes(secs), STATUSES.get(str(status), str(status)), outcome or "")
         for created, urgency, _kind, route, status, secs, outcome in await queries.flagged_cases(session, scope)
     ]
-    complaint_rows = await queries.consultation_rows(session, scope, topics=COMPLAINT_TOPICS)
+    # §4(2)カ: the complaint's own content and the response staff recorded (the request records).
+    complaints, complaints_fiscal = await request_counts.complaints(session, tenant_id=tenant_id, month=month)
+    # Managers read no resident free text (issue 12): names, places and numbers are masked.
     masker = Masker()
-    complaints = [
-        (to_jst(started).strftime("%m/%d %H:%M"), await describe(masker, category=category or "苦情", kind=kind, note=None),
-         "：".join(x for x in (outcome, note and await describe(masker, category="", kind=None, note=note)) if x) or "対応中")
-        for started, category, kind, _case_status, outcome, note, _status in complaint_rows
-    ]
-    complaints_fiscal = len(await queries.consultation_rows(session, fy, topics=COMPLAINT_TOPICS))
+    complaints = [(at, await describe(masker, category="苦情", kind=None, note=content), response) for at, content, response in complaints]
     return KashiwaMonthly(
         month=month,
         channels=_pairs(CHANNELS, await queries.channel_counts(session, scope), await queries.channel_counts(session, fy)),
@@ -110,6 +107,7 @@ async def collect(session: AsyncSession, *, tenant_id: str, month: Month) -> Kas
         flagged=flagged,
         complaints=complaints,
         complaints_fiscal=complaints_fiscal,
+        referrals=await request_counts.referrals(session, tenant_id=tenant_id, month=month),
     )
 
 
@@ -138,6 +136,7 @@ def blocks(data: KashiwaMonthly) -> list[tuple[str, list[str], list[list]]]:
             [list(r) for r in data.complaints] or [["", "該当なし", ""]],
         ),
         ("5-1.苦情・クレーム件数", ["", "当月", "年度累計"], [["苦情・クレーム", len(data.complaints), data.complaints_fiscal]]),
+        ("6.多機関協働（つなぎ）件数", ["", "当月", "年度累計"], [["多機関協働", *data.referrals]]),
     ]
 
 

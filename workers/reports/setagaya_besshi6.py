@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdoor.clock import to_jst
 from knowledge import catalog
-from workers.reports import queries, xlsx
+from workers.reports import queries, request_counts, xlsx
 from workers.reports.periods import Month
 from frontdoor.redact import Masker
 from workers.reports.summary import describe
@@ -47,6 +47,8 @@ class Besshi6:
     hour_seconds: dict[str, list[int]]
     consultations: list[tuple[str, str, str, str]]  # (受付日時, 内容区分, 概要, 対応結果)
     missing: list[tuple[str, str, bool]] = field(default_factory=list)  # (管理番号, 受付日時, 閉庁時)
+    volunteer: list[request_counts.TaskCounts] = field(default_factory=list)  # 2-3, from the request records
+    sticker_requests: tuple[int, int] = (0, 0)  # 4-2 対応実績 (month, 年度累計)
 
     @property
     def total(self) -> int:
@@ -96,6 +98,8 @@ async def collect(session: AsyncSession, *, tenant_id: str, month: Month) -> Bes
         hour_seconds=hour_seconds,
         consultations=consultations,
         missing=missing,
+        volunteer=await request_counts.volunteer_tasks(session, tenant_id=tenant_id, month=month),
+        sticker_requests=await request_counts.sticker_requests(session, tenant_id=tenant_id, month=month),
     )
 
 
@@ -145,15 +149,20 @@ def _section2to4(wb, data: Besshi6) -> None:  # noqa: ANN001
     areas = ["世田谷", "北沢", "玉川", "砧", "烏山", "合計"]
     ws = xlsx.sheet(wb, "2.ボランティア利用実績", widths={1: 22})
     row = xlsx.heading(ws, 1, "2.ボランティア利用実績")
-    row = xlsx.note(ws, row, NOT_RECORDED)
+    row = xlsx.note(ws, row, "※2-1・2-2（利用登録）は担当者が電話で行うため、本システムに記録がありません。2-3 はチャットで受け付けた依頼の記録から集計します。")
     row = xlsx.heading(ws, row + 1, "2-1.利用登録世帯数及び登録人数")
     row = xlsx.table(ws, row, ["地域", "当月登録数 世帯", "当月登録数 人数", "今年度累計 世帯", "今年度累計 人数", "事業開始後累計 世帯", "事業開始後累計 人数"], [])
     row = xlsx.note(ws, row, "地域: " + "・".join(areas))
     row = xlsx.heading(ws, row + 1, "2-2.性別・年齢別登録人数内訳")
     row = xlsx.table(ws, row, ["地域", "区分", "合計", "男", "女", "60代", "70代", "80代", "90代", "100代"], [])
     row = xlsx.heading(ws, row + 1, "2-3.ボランティア訪問援助依頼内訳")
-    row = xlsx.table(ws, row, ["内容", "依頼件数 年度累計", "依頼件数 当月件数", "対応件数 年度累計", "対応件数 当月件数"], [])
-    row = xlsx.note(ws, row, "内容: 電球の交換／掃除・ゴミだし／付き添い／買い物／荷物の移動／その他／依頼キャンセル等／業者等紹介")
+    tasks = [[f"ボランティア対応 {t.task}", t.requested_fy, t.requested_month, t.done_fy, t.done_month] for t in data.volunteer]
+    totals = [sum(t.requested_fy for t in data.volunteer), sum(t.requested_month for t in data.volunteer), sum(t.done_fy for t in data.volunteer), sum(t.done_month for t in data.volunteer)]
+    row = xlsx.table(
+        ws, row, ["内容", "依頼件数 年度累計", "依頼件数 当月件数", "対応件数 年度累計", "対応件数 当月件数"],
+        [*tasks, ["依頼キャンセル等", "", "", "", ""], ["業者等紹介", "", "", "", ""], ["合計", *totals]],
+    )
+    row = xlsx.note(ws, row, "依頼キャンセル等・業者等紹介は本システムに記録がないため空欄です。")
     row = xlsx.note(ws, row, f"参考: チャットでのボランティア関連の入電 当月 {data.month_counts['ボランティア']} 件（1-1 に計上済み）")
     xlsx.heading(ws, row + 1, "2-4.ボランティア対応実績詳細")
 
@@ -175,8 +184,8 @@ def _section2to4(wb, data: Besshi6) -> None:  # noqa: ANN001
     row = xlsx.heading(ws, row + 1, "4-2.対応実績数")
     sticker = "見守りステッカー"
     row = xlsx.table(ws, row, ["当月見守りステッカー入電件数", "当年度累計入電件数"], [[data.month_counts[sticker], data.fy_counts[sticker]]])
-    row = xlsx.table(ws, row + 1, ["当月対応実績件数", "当年度累計対応実績数"], [])
-    xlsx.note(ws, row, "入電件数はチャットで見守りステッカーについての会話の件数（1-1 と同じ数え方）。対応実績は未記録。")
+    row = xlsx.table(ws, row + 1, ["当月対応実績件数", "当年度累計対応実績数"], [list(data.sticker_requests)])
+    xlsx.note(ws, row, "入電件数はチャットで見守りステッカーについての会話の件数（1-1 と同じ数え方）。対応実績はチャットで受け付けた申請書・変更申請書の郵送依頼の件数。")
 
 
 def _section5(wb, data: Besshi6) -> None:  # noqa: ANN001

@@ -1,0 +1,75 @@
+"""Flows: the small state machines a conversation runs one at a time (issue 13).
+
+The engine runs triage first (it always wins: `interrupt`), then `step` (a tapped button of a
+flow, or the active flow), then the knowledge answer, then `after_answer` (an answer that is
+a request's entry starts or offers its form)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.flows.actions import Action, ActionKind, FormVerb, parse
+from bot.flows.base import FlowContext, FlowName, FlowResult
+from bot.flows.form import FormFlow
+from bot.flows.route import RouteFlow, wants_person
+from handoff.requests.forms import Forms
+
+# A clarifying answer starts its likeliest form only with this many of its fields given.
+UNSURE_MIN_FIELDS = 3
+
+__all__ = ["AfterAnswer", "Action", "ActionKind", "FlowContext", "FlowName", "FlowResult", "Flows", "parse"]
+
+
+class Flows:
+    def __init__(self, forms: Forms):
+        self.forms = forms
+        self.form = FormFlow(forms)
+        self.route = RouteFlow()
+
+    async def interrupt(self, ctx: FlowContext) -> None:
+        """Triage raised the conversation: a form being filled in stops (kept as incomplete)."""
+        await self.form.stop_any(ctx, why="triage")
+
+    async def step(self, ctx: FlowContext, action: Action, text: str, *, topic: str | None, person_lead: str | None) -> FlowResult | None:
+        """The turn of a flow, or None for the knowledge answer. Buttons of a flow win over the
+        active flow (the resident tapped something else); typed words go to the active flow."""
+        if action.is_form(FormVerb.START) and action.arg in self.forms and ctx.tenant.id in self.forms.get(action.arg).tenants:
+            return await self.form.start(ctx, self.forms.get(action.arg), None)
+        in_form = ctx.conversation.awaiting == FlowName.FORM
+        if in_form and action.kind not in (ActionKind.ROUTE, ActionKind.TALK_TO_HUMAN, ActionKind.TOPIC):
+            result = await self.form.step(ctx, action, text)
+            if result is not None:
+                return result
+        if wants_person(action, None if in_form else topic):
+            await self.form.stop_any(ctx, why="person")
+            if ctx.case is None:
+                result = await self.route.request_person(ctx, lead=person_lead)
+                if action.route is None:
+                    return result
+        return await self.route.step(ctx, action, text)
+
+    async def after_answer(
+        self, ctx: FlowContext, action: Action, text: str, *, topic: str | None, sure: bool, urgent: bool
+    ) -> AfterAnswer:
+        """An answer from a request's entry: start its form when the message already gives
+        details (「あしたは留守にします」), otherwise offer it as a button. A long message full
+        of details retrieves less surely (a clarifying question): its likeliest entry starts
+        the form when it gives three fields or more (「粗大ごみ … 090-…」 is not a volunteer
+        request). A complaint is recorded at once."""
+        typed = action.kind == ActionKind.TEXT
+        form = self.form.likeliest(ctx, topic, text)
+        if form is not None and form.record_at_once:
+            note = await self.form.record_now(ctx, form, text, urgent=urgent) if typed and sure else None
+            return AfterAnswer(note=note)
+        if form is not None and typed and self.form.details_given(form, text, ctx) >= (1 if sure else UNSURE_MIN_FIELDS):
+            return AfterAnswer(started=await self.form.start(ctx, form, text))
+        if not sure:
+            return AfterAnswer()
+        return AfterAnswer(offer=[(f"form:start:{f.kind}", f.texts.offer) for f in self.form.offered(ctx, topic) if not f.record_at_once])
+
+
+@dataclass
+class AfterAnswer:
+    started: FlowResult | None = None  # the form's first question replaces the answer
+    offer: list[tuple[str, str]] = field(default_factory=list)  # buttons added to the answer
+    note: FlowResult | None = None  # said after the answer (a complaint recorded)

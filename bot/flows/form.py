@@ -1,0 +1,216 @@
+"""The one generic form flow (issue 13): recognise the request, collect the missing fields one
+short question at a time, read the whole request back, take はい／なおす, then record it.
+
+State lives in the draft `request` row (its `step`: a field name, "confirm" or "fix"), so a
+conversation can continue on another worker, after a restart, or the next morning."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from bot.flows.actions import Action, ActionKind, FormVerb
+from bot.flows.base import FlowContext, FlowName, FlowResult
+from frontdoor.clock import to_jst
+from handoff.requests import service as request_service
+from handoff.requests.forms import FormDefinition, Forms
+from handoff.requests.models import Request
+from handoff.requests.service import RequestView
+from handoff.requests.values import display, extract, normalized, parse_answer, show_day
+from knowledge.condolences import load_condolences
+
+CONFIRM, FIX = "confirm", "fix"
+YES_WORDS = ("はい", "はいそうです", "はいおねがいします", "それでおねがいします", "それでお願いします", "おねがいします", "お願いします", "大丈夫です", "だいじょうぶです", "あってます", "合ってます", "ok", "うん", "ええ", "それで")
+FIX_WORDS = ("なおす", "直す", "なおします", "直します", "なおしたい", "直したい", "訂正", "修正", "ちがう", "違う", "ちがいます", "違います", "まちがい", "間違い", "いいえ")
+STOP_WORDS = ("やめる", "やめます", "やめたい", "キャンセル", "とりけし", "取り消し", "中止", "もういい", "もういいです", "やっぱりいい", "やっぱりいいです")
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[\s　。、,.!！?？]", "", normalized(text)).lower()
+
+
+def _says(text: str, words: tuple[str, ...]) -> bool:
+    plain = _plain(text)
+    return any(w in plain and len(plain) <= len(w) + 6 for w in words)
+
+
+def due_text(due: datetime) -> str:
+    local = to_jst(due)
+    return f"{show_day(local.date())}{local.hour}時{f'{local.minute}分' if local.minute else ''}"
+
+
+def _today(ctx: FlowContext):  # noqa: ANN202
+    return to_jst(ctx.now).date()
+
+
+def _next_step(form: FormDefinition, fields: dict[str, str]) -> str:
+    for f in form.fields:
+        if f.name not in fields and form.asked(f, fields):
+            return f.name
+    return CONFIRM
+
+
+STOP_BUTTON = ("form:stop", "やめる")
+
+
+def _question(form: FormDefinition, step: str, fields: dict[str, str], *, lead: str = "") -> tuple[str, list[tuple[str, str]]]:
+    if step == CONFIRM:
+        lines = [f"・{f.label}：{display(f, fields.get(f.name))}" for f in form.fields if form.asked(f, fields)]
+        text = "\n".join(p for p in (lead, form.texts.confirm, *lines) if p)
+        return text, [("form:yes", "はい"), ("form:fix", "なおす"), STOP_BUTTON]
+    if step == FIX:
+        text = "\n".join(p for p in (lead, "どこをなおしますか。") if p)
+        return text, [(f"form:fix:{f.name}", f.label) for f in form.fields if form.asked(f, fields)]
+    f = form.field(step)
+    buttons = [("form:choose", o) for o in f.options] if f.type in ("choice", "consent") and f.options else []
+    if f.type == "consent":
+        buttons = [("form:choose", "はい"), ("form:choose", "いいえ")]
+    if not f.required:
+        buttons.append(("form:skip", "なし"))
+    return "\n".join(p for p in (lead, f.ask) if p), [*buttons, STOP_BUTTON]
+
+
+class FormFlow:
+    """Steps of one form; `forms` is the validated content (handoff/requests/forms/)."""
+
+    def __init__(self, forms: Forms):
+        self.forms = forms
+
+    def offered(self, ctx: FlowContext, topic: str | None) -> list[FormDefinition]:
+        return self.forms.for_topic(ctx.tenant.id, topic)
+
+    def likeliest(self, ctx: FlowContext, topic: str | None, text: str) -> FormDefinition | None:
+        return self.forms.likeliest(ctx.tenant.id, topic, text)
+
+    async def record_now(self, ctx: FlowContext, form: FormDefinition, text: str, *, urgent: bool) -> FlowResult | None:
+        """A form recorded from the message itself (a complaint), once per conversation; the
+        conversation goes on with whatever else the resident wants."""
+        if await request_service.recorded_in(ctx.session, conversation_id=ctx.conversation.id, kind=form.kind):
+            return None
+        fields = {form.fields[0].name: text[:2000], "method": "チャット"}
+        if urgent:
+            fields["urgent"] = "緊急：報告書の前に区（市）へ電話で連絡"  # Setagaya 003 ⑥オ
+        request = await request_service.start(
+            ctx.session, tenant_id=ctx.tenant.id, conversation_id=ctx.conversation.id, kind=form.kind, fields=fields,
+            step=None, now=ctx.now, outside_hours=not ctx.tenant.ward_office_hours.is_open(ctx.now),
+        )
+        await request_service.record(ctx.session, request=request, form=form, tenant=ctx.tenant, now=ctx.now)
+        text_ = form.texts.recorded.format(due=due_text(request.due_at), number=request.number or "", **ctx.tenant.facts)
+        return self._result(request, text_, [], form, outcome="recorded")
+
+    def details_given(self, form: FormDefinition, text: str, ctx: FlowContext) -> int:
+        """How many of the form's fields the message already gives."""
+        return len(extract(form, text, _today(ctx)))
+
+    async def start(self, ctx: FlowContext, form: FormDefinition, text: str | None) -> FlowResult:
+        """A new draft with every field this message already gives; ask for the first missing one."""
+        await self.stop_any(ctx, why="replaced")
+        found = extract(form, text, _today(ctx)) if text else {}
+        fields = {k: v for k, v in found.items() if form.asked(form.field(k), found)}
+        step = _next_step(form, fields)
+        condolences = load_condolences()
+        lead = f"{condolences.text}\n{form.texts.start}" if text and condolences.reports_a_death(text) else form.texts.start
+        request = await request_service.start(
+            ctx.session, tenant_id=ctx.tenant.id, conversation_id=ctx.conversation.id, kind=form.kind, fields=fields,
+            step=step, now=ctx.now, outside_hours=not ctx.tenant.ward_office_hours.is_open(ctx.now),
+        )
+        ctx.conversation.awaiting = str(FlowName.FORM)
+        text_, buttons = _question(form, step, fields, lead=lead)
+        return self._result(request, text_, buttons, form)
+
+    async def stop_any(self, ctx: FlowContext, *, why: str) -> None:
+        """Triage took over, or another flow starts: a draft is kept as incomplete for staff."""
+        draft = await request_service.draft_of(ctx.session, conversation_id=ctx.conversation.id)
+        if draft is not None:
+            await request_service.give_up(ctx.session, request=draft, now=ctx.now, why=why)
+        if ctx.conversation.awaiting == FlowName.FORM:
+            ctx.conversation.awaiting = None
+
+    def _result(self, request: Request, text: str, buttons: list[tuple[str, str]], form: FormDefinition, **meta: str) -> FlowResult:
+        return FlowResult(
+            text, buttons, {"request": str(request.id), "form": form.kind, "step": request.step, **meta},
+            request=RequestView.of(request), topic=form.topics[0] if form.topics else None,
+        )
+
+    async def step(self, ctx: FlowContext, action: Action, text: str) -> FlowResult | None:
+        draft = await request_service.draft_of(ctx.session, conversation_id=ctx.conversation.id)
+        if draft is None or draft.kind not in self.forms:
+            ctx.conversation.awaiting = None
+            return None
+        form = self.forms.get(draft.kind)
+        fields = dict(draft.fields or {})
+        step = draft.step or _next_step(form, fields)
+        typed = action.kind == ActionKind.TEXT or action.is_form(FormVerb.CHOOSE)  # a choice button's label is the answer
+        if action.is_form(FormVerb.STOP) or (typed and _says(text, STOP_WORDS)):
+            await request_service.give_up(ctx.session, request=draft, now=ctx.now, why="resident")
+            ctx.conversation.awaiting = None
+            return self._result(draft, form.texts.stopped, [], form, outcome="stopped")
+        if step == CONFIRM and (action.is_form(FormVerb.YES) or (typed and _says(text, YES_WORDS))):
+            return await self._record(ctx, draft, form)
+        if action.is_form(FormVerb.FIX) and action.arg in {f.name for f in form.fields}:
+            return await self._ask(ctx, draft, form, {}, action.arg)
+        if action.is_form(FormVerb.FIX) or (typed and step in (CONFIRM, FIX) and _says(text, FIX_WORDS)):
+            return await self._ask(ctx, draft, form, {}, FIX)
+        if step in (CONFIRM, FIX):
+            # 「電話番号は03-…です」 at the read-back: take the corrected fields and read back again.
+            found = self._fix_by_label(form, text, ctx) or extract(form, text, _today(ctx)) if typed else {}
+            if found:
+                return await self._ask(ctx, draft, form, found, CONFIRM)
+            hint = "「はい」か「なおす」でお答えください。" if step == CONFIRM else "なおす項目を選んでください。"
+            return await self._ask(ctx, draft, form, {}, step, lead=hint)
+        return await self._answer(ctx, draft, form, fields, step, action, text)
+
+    def _fix_by_label(self, form: FormDefinition, text: str, ctx: FlowContext) -> dict[str, str]:
+        """「名前がちがう、山田花子です」: a label named with its new value."""
+        for f in form.fields:
+            if f.label.removeprefix("お") in text:
+                rest = text.split(f.label.removeprefix("お"), 1)[1]
+                rest = re.sub(r"^\s*(?:は|が|を)?\s*(?:ちがいます|違います|まちがいです|間違いです|ちがう|違う)?[、。\s]*", "", rest)
+                parsed = parse_answer(f, rest, _today(ctx)) if rest else None
+                if parsed and parsed.value:
+                    return {f.name: parsed.value}
+        return {}
+
+    async def _answer(self, ctx: FlowContext, draft: Request, form: FormDefinition, fields: dict[str, str], step: str, action: Action, text: str) -> FlowResult:
+        form_field = form.field(step)
+        if action.is_form(FormVerb.SKIP) and not form_field.required:
+            return await self._ask(ctx, draft, form, {step: ""}, None)
+        parsed = parse_answer(form_field, text, _today(ctx))
+        if parsed.declined:
+            if form_field.refusal:
+                await request_service.refuse(ctx.session, request=draft, now=ctx.now, field=step)
+                ctx.conversation.awaiting = None
+                return self._result(draft, form_field.refusal, [], form, outcome="refused")
+            return await self._ask(ctx, draft, form, {}, step, lead=f"{form_field.label}がないと受け付けられません。")
+        # Whatever else the answer gives fills the other missing fields (asked nothing twice).
+        others = {
+            k: v for k, v in extract(form, text, _today(ctx)).items()
+            if k not in fields and k != step and form.field(k).type != form_field.type and form.asked(form.field(k), {**fields, step: parsed.value or ""})
+        }
+        if parsed.error:
+            return await self._ask(ctx, draft, form, others, step, lead=parsed.error)
+        found = {**others, step: parsed.value or ""}
+        for f in form.fields:
+            source = found.get(f.copy_kana_from or "")
+            if f.copy_kana_from and f.name not in fields and f.name not in found and source and parse_answer(f, source, _today(ctx)).value:
+                found[f.name] = parse_answer(f, source, _today(ctx)).value or ""
+        return await self._ask(ctx, draft, form, found, None)
+
+    async def _ask(self, ctx: FlowContext, draft: Request, form: FormDefinition, found: dict[str, str], step: str | None, *, lead: str = "") -> FlowResult:
+        fields = {**(draft.fields or {}), **found}
+        step = step or _next_step(form, fields)
+        await request_service.update_draft(ctx.session, request=draft, fields=found, step=step, now=ctx.now)
+        text, buttons = _question(form, step, fields, lead=lead)
+        return self._result(draft, text, buttons, form)
+
+    async def _record(self, ctx: FlowContext, draft: Request, form: FormDefinition) -> FlowResult:
+        recorded = await request_service.record(ctx.session, request=draft, form=form, tenant=ctx.tenant, now=ctx.now)
+        ctx.conversation.awaiting = None
+        if not recorded:  # recorded (or given up) by a concurrent turn: claim nothing new
+            return self._result(draft, "このご連絡は、すでに受け付けています。", [], form)
+        closed = not ctx.tenant.ward_office_hours.is_open(ctx.now)
+        variant = form.variant(draft.fields or {})
+        template = form.texts.recorded_closed if closed and form.texts.recorded_closed else form.texts.recorded
+        template = variant.recorded if variant and variant.recorded else template
+        text = template.format(due=due_text(draft.due_at), number=draft.number or "", **ctx.tenant.facts)
+        return self._result(draft, text, [], form, outcome="recorded")

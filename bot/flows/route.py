@@ -1,0 +1,41 @@
+"""The route-choice flow: a resident asks for a person (or taps a route button), chooses how
+to be reached, and leaves a callback number or an e-mail address. The steps themselves are
+handoff's service functions (handoff/intake.py); this flow only decides which one runs."""
+
+from __future__ import annotations
+
+from bot.flows.actions import Action, ActionKind
+from bot.flows.base import FlowContext, FlowName, FlowResult
+from handoff import intake
+
+ROUTE_STEPS = frozenset({FlowName.CALLBACK_PHONE, FlowName.APPOINTMENT, FlowName.EMAIL_ADDRESS, FlowName.MISSING_110})
+TALK_TO_HUMAN_TOPIC = "common.talk_to_human"
+
+
+def wants_person(action: Action, topic: str | None) -> bool:
+    return action.route is not None or action.kind == ActionKind.TALK_TO_HUMAN or topic == TALK_TO_HUMAN_TOPIC
+
+
+class RouteFlow:
+    async def request_person(self, ctx: FlowContext, *, lead: str | None) -> FlowResult:
+        """A request case at `none` urgency, and the ways to be reached."""
+        turn = await intake.on_person_requested(ctx.session, conversation=ctx.conversation, tenant=ctx.tenant, now=ctx.now, lead=lead)
+        ctx.case = turn.case
+        case_id = turn.case.id if turn.case else None
+        return FlowResult(turn.text, turn.buttons, {"case": str(case_id), "topic": TALK_TO_HUMAN_TOPIC}, case_id=case_id, route="chat", topic=TALK_TO_HUMAN_TOPIC)
+
+    async def step(self, ctx: FlowContext, action: Action, text: str) -> FlowResult | None:
+        """A route chosen, or the reply the chosen route waits for; None when neither."""
+        case = ctx.case
+        if case is None:
+            return None
+        route = action.route
+        if route is not None:
+            turn = await intake.on_route_chosen(ctx.session, conversation=ctx.conversation, case=case, route=route, tenant=ctx.tenant, now=ctx.now)
+        elif ctx.conversation.awaiting in ROUTE_STEPS:
+            turn = await intake.on_awaited_reply(
+                ctx.session, conversation=ctx.conversation, case=case, text=action.id or text, tenant=ctx.tenant, now=ctx.now
+            )
+        else:
+            return None
+        return FlowResult(turn.text, turn.buttons, {"case": str(case.id)}, case_id=case.id, route=str(turn.route or case.route))

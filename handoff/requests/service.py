@@ -1,0 +1,246 @@
+"""Request service functions: every state change is a compare-and-set on `status` with its
+`*_at` column and a `request_event` row, so two workers (or two counselors) can never both
+record, close or finish the same request.
+
+draft ─record→ open ─mark_done→ done        draft ─give_up→ incomplete
+   └─refuse→ refused                        open ─ask_back→ question ─mark_done→ done
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdoor.clock import JST, as_utc, to_jst
+from frontdoor.tenants import RequestTiming, Tenant
+from handoff.requests.forms import FormDefinition
+from handoff.requests.models import Request, RequestEvent, RequestStatus
+from handoff.requests.values import first_day
+
+CHAT_ORIGIN_LABEL = "チャットで受付"  # identity is never assumed from a chat (issue 13)
+
+
+async def _event(session: AsyncSession, request_id: uuid.UUID, action: str, now: datetime, *, actor_id: uuid.UUID | None = None, detail: dict | None = None) -> None:
+    session.add(RequestEvent(request_id=request_id, action=action, actor_id=actor_id, detail=detail, at=now))
+    await session.flush()
+
+
+async def _cas(
+    session: AsyncSession, request: Request, *, from_: tuple[RequestStatus, ...], values: dict, now: datetime, action: str,
+    actor_id: uuid.UUID | None = None, detail: dict | None = None,
+) -> bool:
+    result = await session.execute(
+        update(Request)
+        .where(Request.id == request.id, Request.status.in_([str(s) for s in from_]))
+        .values(updated_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    await _event(session, request.id, action, now, actor_id=actor_id, detail=detail)
+    await session.refresh(request)
+    return True
+
+
+async def start(
+    session: AsyncSession, *, tenant_id: str, conversation_id: uuid.UUID | None, kind: str, fields: dict[str, str], step: str | None,
+    now: datetime, outside_hours: bool,
+) -> Request:
+    """A draft the bot fills in with the resident; staff see it as 入力途中 until recorded."""
+    request = Request(
+        tenant_id=tenant_id, conversation_id=conversation_id, kind=kind, status=RequestStatus.DRAFT, fields=dict(fields),
+        step=step, created_at=now, updated_at=now, outside_hours=outside_hours,
+    )
+    session.add(request)
+    await session.flush()
+    await _event(session, request.id, "started", now, detail={"fields": sorted(fields)})
+    return request
+
+
+async def update_draft(session: AsyncSession, *, request: Request, fields: dict[str, str], step: str | None, now: datetime) -> bool:
+    """New field values (never logged: only their names) and the next step of a draft."""
+    merged = {**(request.fields or {}), **fields}
+    changed = await _cas(
+        session, request, from_=(RequestStatus.DRAFT,), values={"fields": merged, "step": step}, now=now,
+        action="fields", detail={"fields": sorted(fields), "step": step},
+    )
+    return changed
+
+
+def due_at(timing: RequestTiming, *, fields: dict[str, str], now: datetime) -> datetime:
+    """Due `due_hours` after recording, and no later than `days_before` the date the request
+    is about at `at` local time — but never before it was recorded."""
+    due = now + timedelta(hours=timing.due_hours)
+    if timing.before_field and (day := first_day(fields.get(timing.before_field) or "")):
+        hour, minute = (int(x) for x in timing.at.split(":"))
+        latest = datetime.combine(day - timedelta(days=timing.days_before), time(hour, minute), tzinfo=JST)
+        due = min(due, max(latest, now))
+    return due
+
+
+def timing_for(tenant: Tenant, kind: str) -> RequestTiming:
+    return tenant.requests.get(kind) or tenant.requests.get("default") or RequestTiming()
+
+
+async def _next_number(session: AsyncSession, *, request: Request, form: FormDefinition, now: datetime) -> str:
+    """The form's number for the next request of its kind in the period (年度 runs April to March)."""
+    local = to_jst(now)
+    fy = local.year if local.month >= 4 else local.year - 1
+    if form.number_per == "month":
+        start = datetime(local.year, local.month, 1, tzinfo=JST)
+    else:
+        start = datetime(fy, 4, 1, tzinfo=JST)
+    count = await session.scalar(
+        select(func.count()).select_from(Request).where(
+            Request.tenant_id == request.tenant_id, Request.kind == request.kind, Request.number.is_not(None), Request.recorded_at >= start
+        )
+    )
+    return form.number_format.format(seq=(count or 0) + 1, fy=fy, month=local.month, year=local.year)  # type: ignore[union-attr]
+
+
+async def record(session: AsyncSession, *, request: Request, form: FormDefinition, tenant: Tenant, now: datetime) -> bool:
+    """The resident said はい: the request goes on the staff worklist, with its due time and
+    (when the form asks for one) a management number."""
+    due = due_at(timing_for(tenant, request.kind), fields=request.fields or {}, now=now)
+    for _attempt in range(3):
+        number = await _next_number(session, request=request, form=form, now=now) if form.number_format else None
+        try:
+            async with session.begin_nested():
+                return await _cas(
+                    session, request, from_=(RequestStatus.DRAFT,), now=now, action="recorded",
+                    values={"status": RequestStatus.OPEN, "recorded_at": now, "due_at": due, "step": None, "number": number},
+                )
+        except IntegrityError:  # another request took the number: count again
+            continue
+    raise RuntimeError("could not assign a management number")
+
+
+async def give_up(session: AsyncSession, *, request: Request, now: datetime, why: str) -> bool:
+    """The resident stopped (or triage took over): kept for staff as incomplete, never as done."""
+    return await _cas(
+        session, request, from_=(RequestStatus.DRAFT,), values={"status": RequestStatus.INCOMPLETE, "closed_at": now},
+        now=now, action="incomplete", detail={"why": why},
+    )
+
+
+async def refuse(session: AsyncSession, *, request: Request, now: datetime, field: str) -> bool:
+    """A field the form cannot do without was declined (e.g. an anonymous report)."""
+    return await _cas(
+        session, request, from_=(RequestStatus.DRAFT,), values={"status": RequestStatus.REFUSED, "closed_at": now, "step": None},
+        now=now, action="refused", detail={"field": field},
+    )
+
+
+async def mark_done(session: AsyncSession, *, request_id: uuid.UUID, counselor_id: uuid.UUID, now: datetime) -> bool:
+    """対応済, with who and when; a second click (or a second counselor) changes nothing."""
+    request = await session.get(Request, request_id)
+    if request is None:
+        return False
+    return await _cas(
+        session, request, from_=(RequestStatus.OPEN, RequestStatus.QUESTION), values={"status": RequestStatus.DONE, "done_at": now, "done_by": counselor_id},
+        now=now, action="done", actor_id=counselor_id,
+    )
+
+
+async def edit_fields(session: AsyncSession, *, request_id: uuid.UUID, counselor_id: uuid.UUID, fields: dict[str, str], now: datetime) -> bool:
+    """A counselor corrects fields of a recorded request (after confirming by phone)."""
+    request = await session.get(Request, request_id)
+    if request is None:
+        return False
+    merged = {**(request.fields or {}), **fields}
+    return await _cas(
+        session, request, from_=(RequestStatus.OPEN, RequestStatus.QUESTION, RequestStatus.INCOMPLETE), values={"fields": merged},
+        now=now, action="edited", actor_id=counselor_id, detail={"fields": sorted(fields)},
+    )
+
+
+async def ask_back(session: AsyncSession, *, request_id: uuid.UUID, counselor_id: uuid.UUID, now: datetime) -> bool:
+    """Staff sent a question back to the resident (the message itself goes through the conversation)."""
+    request = await session.get(Request, request_id)
+    if request is None:
+        return False
+    return await _cas(
+        session, request, from_=(RequestStatus.OPEN, RequestStatus.QUESTION), values={"status": RequestStatus.QUESTION, "question_at": now},
+        now=now, action="question", actor_id=counselor_id,
+    )
+
+
+async def draft_of(session: AsyncSession, *, conversation_id: uuid.UUID) -> Request | None:
+    """The conversation's request being filled in, if any (at most one: one active flow)."""
+    return await session.scalar(
+        select(Request).where(Request.conversation_id == conversation_id, Request.status == RequestStatus.DRAFT).order_by(Request.created_at.desc()).limit(1)
+    )
+
+
+async def recorded_in(session: AsyncSession, *, conversation_id: uuid.UUID, kind: str) -> bool:
+    found = await session.scalar(
+        select(Request.id).where(Request.conversation_id == conversation_id, Request.kind == kind, Request.status != RequestStatus.DRAFT).limit(1)
+    )
+    return found is not None
+
+
+async def list_requests(session: AsyncSession, *, tenant_id: str, statuses: tuple[RequestStatus, ...] | None = None, limit: int = 500) -> list[Request]:
+    """Newest first; the worklist orders them itself."""
+    stmt = select(Request).where(Request.tenant_id == tenant_id)
+    if statuses:
+        stmt = stmt.where(Request.status.in_([str(s) for s in statuses]))
+    return list(await session.scalars(stmt.order_by(Request.created_at.desc(), Request.id).limit(limit)))
+
+
+async def events(session: AsyncSession, *, request_id: uuid.UUID) -> list[RequestEvent]:
+    return list(await session.scalars(select(RequestEvent).where(RequestEvent.request_id == request_id).order_by(RequestEvent.id)))
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """The stable JSON shape of a request (`frontdoor requests list --json`, `ask --conversation`)."""
+
+    id: str
+    kind: str
+    status: str
+    created_at: str
+    due_at: str | None
+    fields: dict[str, str]
+
+    @classmethod
+    def of(cls, request: Request) -> RequestView:
+        return cls(
+            str(request.id), request.kind, str(request.status), as_utc(request.created_at).isoformat(),
+            as_utc(request.due_at).isoformat() if request.due_at else None, dict(request.fields or {}),
+        )
+
+
+async def recorded_between(session: AsyncSession, *, tenant_id: str, kinds: tuple[str, ...], start: datetime, end: datetime) -> list[Request]:
+    """Requests recorded in [start, end) (reports and monthly forms); drafts never count."""
+    rows = await session.scalars(
+        select(Request)
+        .where(Request.tenant_id == tenant_id, Request.kind.in_(kinds), Request.recorded_at >= start, Request.recorded_at < end)
+        .order_by(Request.recorded_at)
+    )
+    return list(rows)
+
+
+def _who(request: Request) -> str:
+    fields = request.fields or {}
+    return (fields.get("kana") or fields.get("name") or "").replace(" ", "").replace("　", "")
+
+
+async def open_pauses(session: AsyncSession, *, tenant_id: str, as_of: datetime) -> list[Request]:
+    """Pauses still running at `as_of` (Setagaya 003 ③コ 休止者リスト): until 未定 or a later day,
+    and no resume recorded for the same person after them."""
+    pauses = await recorded_between(session, tenant_id=tenant_id, kinds=("setagaya.phone_visit_pause",), start=datetime(2000, 1, 1, tzinfo=JST), end=as_of)
+    resumes = await recorded_between(session, tenant_id=tenant_id, kinds=("setagaya.phone_visit_resume",), start=datetime(2000, 1, 1, tzinfo=JST), end=as_of)
+    today = to_jst(as_of).date()
+    running = []
+    for pause in pauses:
+        until = (pause.fields or {}).get("until", "未定")
+        ended = until != "未定" and (first_day(until) or today) < today
+        resumed = any(_who(r) == _who(pause) and r.recorded_at > pause.recorded_at for r in resumes)
+        if not ended and not resumed:
+            running.append(pause)
+    return running

@@ -1,0 +1,266 @@
+"""Reading field values out of what residents write: pure functions, no I/O.
+
+Two uses: `extract` finds every field a message already gives (so a resident who writes
+everything at once is asked nothing twice), `parse_answer` reads the answer to one question
+(the whole text is that field). Dates are resolved against the resident's local day, stored
+as ISO 8601 (a period as `start/end`), and read back in Japanese."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from handoff.requests.forms import FormDefinition, FormField
+
+_DASHES = str.maketrans({c: "-" for c in "−‐‑‒–—―ｰ"})
+WEEKDAYS = "月火水木金土日"
+KANA_WEEKDAYS = ("げつ", "か", "すい", "もく", "きん", "ど", "にち")
+
+PHONE_RE = re.compile(r"(?<!\d)(?:0\d{9,10}|0\d{1,4}[-(（ ]\d{1,4}[-)） ]\d{3,4})(?!\d)")
+_RELATIVE = (("しあさって", 3), ("明々後日", 3), ("明後日", 2), ("あさって", 2), ("明日", 1), ("あした", 1), ("あす", 1), ("今日", 0), ("きょう", 0), ("本日", 0))
+_MONTH_DAY = re.compile(r"(\d{1,2})\s*(?:月|/)\s*(\d{1,2})\s*日?")
+_DAY = re.compile(r"(?<![\d月/])(\d{1,2})\s*日(?!間)")
+_WEEKDAY = re.compile(r"(再来週|来週|今週)?\s*の?\s*([月火水木金土日])\s*曜|(再来週|来週|今週)?\s*の?\s*(げつ|か|すい|もく|きん|ど|にち)ようび")
+_DAYS_LONG = re.compile(r"(\d{1,2})\s*日間")
+_RANGE_JOIN = re.compile(r"^\s*(?:から|〜|~|-|より|ー)\s*(?:の)?\s*$")
+_UNDECIDED = ("未定", "みてい", "わからない", "分からない", "わかりません", "分かりません", "決まってない", "決まっていない", "きまってない", "きまっていない", "未定です")
+DECLINE_WORDS = ("言いたくない", "いいたくない", "教えたくない", "おしえたくない", "匿名", "とくめい", "名乗りたくない", "なのりたくない", "言えない", "いえない", "言いません")
+_NONE_WORDS = ("なし", "ない", "ありません", "特にない", "とくにない", "特になし", "とくになし", "いない", "いません")
+_YES = ("はい", "同意", "どうい", "いいです", "お願いします", "おねがいします", "かまいません", "構いません", "大丈夫", "だいじょうぶ", "ok", "うん", "ええ")
+_NO = ("いいえ", "いや", "だめ", "ダメ", "困ります", "こまります", "同意しない", "やめて")
+
+
+def normalized(text: str) -> str:
+    """NFKC (全角 digits and letters) plus the dashes residents type between digits."""
+    text = unicodedata.normalize("NFKC", text).translate(_DASHES)
+    return re.sub(r"(?<=\d)ー(?=\d)", "-", text).strip()  # ０９０ー… (the long vowel mark, between digits only)
+
+
+def hiragana(text: str) -> str:
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
+
+
+def _is_kana(text: str) -> bool:
+    return bool(text) and all("ぁ" <= c <= "ゖ" or c in "ー 　" for c in hiragana(text))
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[\s　。、,.!！?？「」]", "", normalized(text)).lower()
+
+
+@dataclass(frozen=True)
+class _Mention:
+    start: int
+    end: int
+    day: date
+
+
+def _resolve(today: date, month: int, day: int) -> date | None:
+    for year in (today.year, today.year + 1):
+        try:
+            found = date(year, month, day)
+        except ValueError:
+            return None
+        if found >= today - timedelta(days=1):
+            return found
+    return None
+
+
+def _mentions(text: str, today: date) -> list[_Mention]:
+    found: list[_Mention] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(start: int, end: int, day: date | None) -> None:
+        if day is None or any(s < end and start < e for s, e in taken):
+            return
+        taken.append((start, end))
+        found.append(_Mention(start, end, day))
+
+    for word, offset in _RELATIVE:
+        for m in re.finditer(word, text):
+            add(m.start(), m.end(), today + timedelta(days=offset))
+    for m in _MONTH_DAY.finditer(text):
+        add(m.start(), m.end(), _resolve(today, int(m.group(1)), int(m.group(2))))
+    for m in _DAY.finditer(text):
+        day = int(m.group(1))
+        month = today.month if day >= today.day else today.month % 12 + 1
+        add(m.start(), m.end(), _resolve(today, month, day))
+    for m in _WEEKDAY.finditer(text):
+        week = m.group(1) or m.group(3)
+        weekday = WEEKDAYS.index(m.group(2)) if m.group(2) else KANA_WEEKDAYS.index(m.group(4))
+        if week:
+            monday = today - timedelta(days=today.weekday()) + timedelta(days={"今週": 0, "来週": 7, "再来週": 14}[week])
+            add(m.start(), m.end(), monday + timedelta(days=weekday))
+        else:
+            add(m.start(), m.end(), today + timedelta(days=(weekday - today.weekday()) % 7))
+    return sorted(found, key=lambda x: x.start)
+
+
+def find_dates(text: str, today: date) -> str | None:
+    """A day or a period in free text, as ISO 8601 (`2026-12-10` or `2026-12-10/2026-12-12`)."""
+    text = normalized(text)
+    mentions = _mentions(text, today)
+    if not mentions:
+        return None
+    first = mentions[0]
+    for second in mentions[1:]:
+        if _RANGE_JOIN.match(text[first.end : second.start]) and second.day >= first.day:
+            return f"{first.day.isoformat()}/{second.day.isoformat()}"
+    long = _DAYS_LONG.search(text, first.end)
+    if long and int(long.group(1)) > 1:
+        return f"{first.day.isoformat()}/{(first.day + timedelta(days=int(long.group(1)) - 1)).isoformat()}"
+    return first.day.isoformat()
+
+
+def first_day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.split("/")[0])
+    except ValueError:
+        return None
+
+
+def show_day(day: date) -> str:
+    return f"{day.month}月{day.day}日（{WEEKDAYS[day.weekday()]}）"
+
+
+def display(form_field: FormField, value: str | None) -> str:
+    """How a stored value is read back to the resident and shown to staff."""
+    if value is None or value == "":
+        return "（なし）"
+    if form_field.type in ("dates", "date", "date_or_undecided") and value != "未定":
+        try:
+            return "〜".join(show_day(date.fromisoformat(part)) for part in value.split("/"))
+        except ValueError:
+            return value
+    return value
+
+
+_NAME_LABEL = re.compile(r"(?:お?名前|なまえ|氏名)\s*(?:は|が|:)?\s*([^\s、。,0-9()]{2,12}?)\s*(?:です|と申します|といいます|[\s、。,(]|$)")
+_NAME_KANA = re.compile(r"([一-龥々ヶ]{1,5}\s?[一-龥々ヶ]{1,5})\s*\(\s*([ぁ-んァ-ヶー\s]{2,20}?)\s*\)")
+_NAME_SELF = re.compile(r"([一-龥々ヶぁ-んァ-ヶー\s]{2,12}?)\s*(?:と申します|といいます|ともうします)")
+_KANA_LABEL = re.compile(r"(?:ふりがな|フリガナ|よみがな|ヨミガナ|読み方|読み)\s*(?:は|:)?\s*([ぁ-んァ-ヶー\s]{2,20})")
+_NAME_LEADS = re.compile(r"^(?:私は|わたしは|わたくしは|わたしの|本人は|本人の)")
+
+
+def _clean_name(value: str) -> str:
+    value = _NAME_LEADS.sub("", value.strip())
+    value = re.sub(r"(?:です|と申します|といいます|ともうします)[。.]?$", "", value)
+    return re.sub(r"^(?:お?名前|なまえ|氏名)\s*(?:は|:)?\s*", "", value).strip(" 、。")
+
+
+def _names(text: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    if m := _NAME_KANA.search(text):
+        found["name"], found["kana"] = m.group(1).strip(), hiragana(m.group(2).strip())
+    elif m := _NAME_LABEL.search(text):
+        found["name"] = _clean_name(m.group(1))
+    elif m := _NAME_SELF.search(text):
+        found["name"] = _clean_name(m.group(1))
+    if "kana" not in found and (m := _KANA_LABEL.search(text)):
+        found["kana"] = hiragana(m.group(1).strip())
+    return found
+
+
+def extract(form: FormDefinition, text: str, today: date) -> dict[str, str]:
+    """Every field of `form` this message already gives."""
+    text = normalized(text)
+    found: dict[str, str] = {}
+    names = _names(text)
+    phone = PHONE_RE.search(text)
+    for f in form.fields:
+        value: str | None = None
+        if f.type in ("dates", "date", "date_or_undecided"):
+            value = find_dates(text, today)
+            if f.type == "date" and value:
+                value = value.split("/")[0]
+            elif f.type == "date_or_undecided":  # the end of a period, or 未定; a single day is a start
+                value = "未定" if any(w in text for w in _UNDECIDED) else (value.split("/")[1] if value and "/" in value else None)
+        elif f.type == "phone" and phone:
+            value = phone.group(0)
+        elif f.type == "name":
+            value = names.get("name")
+        elif f.type == "kana":
+            value = names.get("kana")
+        elif f.type in ("choice", "choices"):
+            hits = _options_in(f, text)
+            value = (hits[0] if len(hits) == 1 else None) if f.type == "choice" else ("、".join(hits) or None)
+        if value:
+            found[f.name] = value
+    for f in form.fields:
+        source = found.get(f.copy_kana_from or "")
+        if f.copy_kana_from and f.name not in found and source and _is_kana(source):
+            found[f.name] = hiragana(source)
+    return found
+
+
+def _options_in(form_field: FormField, text: str) -> list[str]:
+    """The options a text names, by their own words or an alias."""
+    plain = _plain(text)
+    return [o for o in form_field.options if any(_plain(w) in plain for w in (o, *form_field.aliases.get(o, ())))]
+
+
+@dataclass(frozen=True)
+class Parsed:
+    value: str | None = None  # "" for an optional field the resident skipped
+    error: str | None = None
+    declined: bool = False
+
+
+def declines(text: str) -> bool:
+    plain = _plain(text)
+    return any(w in plain for w in DECLINE_WORDS)
+
+
+def _says(plain: str, words: tuple[str, ...]) -> bool:
+    return any(plain == w or plain.startswith(w) for w in words)
+
+
+def parse_answer(form_field: FormField, text: str, today: date) -> Parsed:
+    """The answer to this field's question; an error is a short Japanese hint."""
+    text = normalized(text)
+    plain = _plain(text)
+    if form_field.required and declines(text):
+        return Parsed(declined=True)
+    if not form_field.required and (plain in _NONE_WORDS or plain in ("skip", "とばす", "スキップ")):
+        return Parsed(value="")
+    t = form_field.type
+    if t in ("dates", "date", "date_or_undecided"):
+        if t == "date_or_undecided" and any(w in plain for w in _UNDECIDED):
+            return Parsed(value="未定")
+        value = find_dates(text, today)
+        if not value:
+            return Parsed(error="日にちが読み取れませんでした。「12月10日」「あした」「来週の水曜日」のように書いてください。")
+        return Parsed(value=value if t == "dates" else value.split("/")[0])
+    if t == "phone":
+        found = PHONE_RE.search(text)
+        if not found:
+            return Parsed(error="お電話番号が読み取れませんでした。数字で書いてください。（例：03-1234-5678）")
+        return Parsed(value=found.group(0))
+    if t == "name":
+        value = _names(text).get("name") or _clean_name(text)
+        if not value or re.search(r"\d", value) or len(value) > 30:
+            return Parsed(error="お名前が読み取れませんでした。お名前だけを書いてください。（例：世田谷 花子）")
+        return Parsed(value=value)
+    if t == "kana":
+        value = hiragana(re.sub(r"^(?:ふりがな|よみがな|読み)\s*(?:は|:)?", "", _clean_name(text)))
+        if not _is_kana(value):
+            return Parsed(error="ふりがなを、ひらがなかカタカナで書いてください。（例：せたがや はなこ）")
+        return Parsed(value=value)
+    if t in ("choice", "choices"):
+        hits = _options_in(form_field, text)
+        if not hits and plain.isdigit() and 1 <= int(plain) <= len(form_field.options):
+            hits = [form_field.options[int(plain) - 1]]
+        if not hits or (t == "choice" and len(hits) > 1):
+            return Parsed(error="次の中から選んでください：" + "／".join(form_field.options))
+        return Parsed(value="、".join(hits))
+    if t == "consent":
+        if _says(plain, _NO):
+            return Parsed(value="同意しない")
+        if _says(plain, _YES):
+            return Parsed(value="同意する")
+        return Parsed(error="「はい」か「いいえ」でお答えください。")
+    if len(plain) < (4 if t == "address" else 1):
+        return Parsed(error="もう少し詳しく書いてください。")
+    return Parsed(value=text[:500])

@@ -1,0 +1,161 @@
+"""The staff worklist (issue 13 "Staff side"): thin routes over the request service. Every
+view that shows a request's fields or its conversation writes an audit entry first."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bot import conversations as conv_service
+from bot.models import Author
+from frontdoor.clock import JST, utc_now
+from frontdoor.deps import RuntimeDep, SessionDep
+from handoff import accounts, audit, live
+from handoff.auth import CaseWorker
+from handoff.console import _page, _telegram
+from handoff.requests import service as request_service
+from handoff.requests import sheets
+from handoff.requests.forms import load_forms
+from handoff.requests.models import Request as ServiceRequest
+from handoff.requests.models import RequestStatus
+from handoff.requests.values import display
+from workers.reports.periods import Month
+
+router = APIRouter(prefix="/console/requests", include_in_schema=False)
+
+STATUS_JA = {"draft": "入力途中", "incomplete": "未完了（途中でやめた）", "refused": "受付できず", "open": "未対応", "question": "質問中", "done": "対応済"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ORDER = {"open": 0, "question": 1, "draft": 2, "incomplete": 3, "refused": 4, "done": 5}
+
+
+async def _request_for(session, staff, request_id: uuid.UUID) -> ServiceRequest:  # noqa: ANN001
+    request = await session.get(ServiceRequest, request_id, populate_existing=True)
+    if request is None or request.tenant_id != staff.tenant_id:
+        raise HTTPException(status_code=404, detail="この受付は見つかりません。")
+    return request
+
+
+def _xlsx(body: bytes, name: str) -> Response:
+    return Response(body, media_type=XLSX, headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+def _rows(forms, requests: list[ServiceRequest]) -> list[dict]:  # noqa: ANN001
+    rows = []
+    for r in sorted(requests, key=lambda r: (ORDER.get(str(r.status), 9), r.due_at or r.created_at, -r.created_at.timestamp())):
+        form = forms.get(r.kind) if r.kind in forms else None
+        rows.append({"request": r, "title": form.title if form else r.kind, "task": form.staff_task(r.fields or {}) if form else "", "status": STATUS_JA[str(r.status)]})
+    return rows
+
+
+@router.get("", response_class=HTMLResponse)
+async def worklist(request: Request, staff: CaseWorker, session: SessionDep, status: str = "active", kind: str = "") -> HTMLResponse:
+    """New requests first, by due time; open ones, then those in progress or given up."""
+    statuses = {
+        "active": (RequestStatus.OPEN, RequestStatus.QUESTION, RequestStatus.DRAFT, RequestStatus.INCOMPLETE),
+        "done": (RequestStatus.DONE,),
+        "all": None,
+    }.get(status, (RequestStatus.OPEN,))
+    forms = load_forms()
+    found = await request_service.list_requests(session, tenant_id=staff.tenant_id, statuses=statuses)
+    if kind:
+        found = [r for r in found if r.kind == kind]
+    await audit.record(session, staff=staff, action="view_worklist")
+    kinds = [(f.kind, f.title) for f in forms.all() if staff.tenant_id in f.tenants]
+    return _page(request, "requests.html", staff, rows=_rows(forms, found), status=status, kind=kind, kinds=kinds, now=utc_now(), month=f"{datetime.now(JST):%Y-%m}")
+
+
+@router.get("/{request_id}", response_class=HTMLResponse)
+async def request_page(request: Request, request_id: uuid.UUID, staff: CaseWorker, session: SessionDep) -> HTMLResponse:
+    """One request with its fields, what staff do with it and the conversation (audited)."""
+    item = await _request_for(session, staff, request_id)
+    await audit.record(session, staff=staff, action="view_request", conversation_id=item.conversation_id)
+    forms = load_forms()
+    form = forms.get(item.kind)
+    fields = item.fields or {}
+    shown = [(f.name, f.label, display(f, fields.get(f.name)), f.options) for f in form.fields if form.asked(f, fields)]
+    staff_fields = [(f.name, f.label, fields.get(f.name, ""), f.options) for f in form.staff_fields]
+    names = {c.id: c.display_name for c in await accounts.colleagues(session, tenant_id=staff.tenant_id)}
+    messages = await conv_service.history(session, conversation_id=item.conversation_id) if item.conversation_id else []
+    return _page(
+        request, "request.html", staff, item=item, form=form, shown=shown, staff_fields=staff_fields, task=form.staff_task(fields),
+        status_ja=STATUS_JA[str(item.status)], events=await request_service.events(session, request_id=item.id), names=names, messages=messages,
+    )
+
+
+@router.post("/{request_id}/done")
+async def mark_done(request_id: uuid.UUID, staff: CaseWorker, session: SessionDep) -> Response:
+    """対応済, with who and when."""
+    await _request_for(session, staff, request_id)
+    if not await request_service.mark_done(session, request_id=request_id, counselor_id=staff.id, now=utc_now()):
+        await session.rollback()
+        raise HTTPException(status_code=409, detail="この受付は、すでに対応済か、まだ記録されていません。")
+    await session.commit()
+    return RedirectResponse(f"/console/requests/{request_id}", status_code=303)
+
+
+@router.post("/{request_id}/edit")
+async def edit(request: Request, request_id: uuid.UUID, staff: CaseWorker, session: SessionDep) -> Response:
+    """Fields corrected by staff (after a phone call); only the form's own field names are taken."""
+    item = await _request_for(session, staff, request_id)
+    form = load_forms().get(item.kind)
+    allowed = {f.name for f in form.fields} | {f.name for f in form.staff_fields}
+    posted = await request.form()
+    values = {k: str(v).strip()[:2000] for k, v in posted.items() if k in allowed and str(v).strip() != (item.fields or {}).get(k, "")}
+    if values and not await request_service.edit_fields(session, request_id=request_id, counselor_id=staff.id, fields=values, now=utc_now()):
+        await session.rollback()
+        raise HTTPException(status_code=409, detail="入力途中の受付は編集できません。")
+    await session.commit()
+    return RedirectResponse(f"/console/requests/{request_id}", status_code=303)
+
+
+@router.post("/{request_id}/question")
+async def send_question(request: Request, request_id: uuid.UUID, staff: CaseWorker, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """A question back to the resident, on their own channel, from the request."""
+    item = await _request_for(session, staff, request_id)
+    text = str((await request.form()).get("text", "")).strip()
+    if not text or len(text) > runtime.settings.max_message_chars or item.conversation_id is None:
+        raise HTTPException(status_code=400, detail="質問が空か、長すぎます。")
+    if not await request_service.ask_back(session, request_id=request_id, counselor_id=staff.id, now=utc_now()):
+        await session.rollback()
+        raise HTTPException(status_code=409, detail="記録済みの受付にだけ質問を送れます。")
+    await session.commit()
+    await live.post(session, relay=runtime.relay, telegram=_telegram(runtime), conversation_id=item.conversation_id, text=text, author=Author.COUNSELOR, counselor_id=staff.id)
+    return RedirectResponse(f"/console/requests/{request_id}", status_code=303)
+
+
+@router.get("/{request_id}/sheet.xlsx")
+async def sheet(request_id: uuid.UUID, staff: CaseWorker, session: SessionDep) -> Response:
+    """別紙3 (a schedule change) or 別紙9 (a complaint) for one request."""
+    item = await _request_for(session, staff, request_id)
+    await audit.record(session, staff=staff, action="export_request", conversation_id=item.conversation_id)
+    form = load_forms().get(item.kind)
+    if item.kind == "setagaya.phone_visit_change":
+        return _xlsx(sheets.besshi3(form, item, stamp=utc_now()), "besshi3.xlsx")
+    if item.kind == "complaint":
+        return _xlsx(sheets.besshi9(form, item, stamp=utc_now()), "besshi9.xlsx")
+    raise HTTPException(status_code=404, detail="この受付の様式はありません。")
+
+
+@router.get("/export/besshi4.xlsx")
+async def besshi4(staff: CaseWorker, session: SessionDep, month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")]) -> Response:
+    """別紙4: the month's cancellations."""
+    period = Month.parse(month)
+    start, end = period.utc_bounds()
+    found = await request_service.recorded_between(session, tenant_id=staff.tenant_id, kinds=("setagaya.phone_visit_cancel",), start=start, end=end)
+    await audit.record(session, staff=staff, action="export_besshi4")
+    return _xlsx(sheets.besshi4(load_forms().get("setagaya.phone_visit_cancel"), found, month=month, stamp=utc_now()), f"besshi4-{month}.xlsx")
+
+
+@router.get("/export/pause-list.xlsx")
+async def pause_list(staff: CaseWorker, session: SessionDep) -> Response:
+    """The quarterly 休止者リスト: pauses still running today."""
+    now = utc_now()
+    local = now.astimezone(JST)
+    quarter = f"{local.year if local.month >= 4 else local.year - 1}年度 第{((local.month - 4) % 12) // 3 + 1}四半期"
+    found = await request_service.open_pauses(session, tenant_id=staff.tenant_id, as_of=now + timedelta(seconds=1))
+    await audit.record(session, staff=staff, action="export_pause_list")
+    return _xlsx(sheets.pause_list(load_forms().get("setagaya.phone_visit_pause"), found, quarter=quarter, as_of=local.date(), stamp=now), "pause-list.xlsx")

@@ -1,0 +1,97 @@
+"""A resident sends an absence notice in the widget → a counselor sees it on the worklist and
+marks it done → the 別紙6 and the 休止者リスト downloads hold what they should (issue 13)."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+
+from frontdoor.clock import JST, utc_now
+from handoff.models import Role
+from handoff.requests import service as request_service
+from handoff.requests.forms import load_forms
+from handoff.requests.models import Request, RequestStatus
+from tests.handoff.staff import PASSWORD, make_staff
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.browser, pytest.mark.slow]
+
+
+def phone_visit_count(body: bytes) -> int:
+    """別紙6 1-1: the 当月 count under 電話訪問関連."""
+    ws = next(ws for ws in load_workbook(io.BytesIO(body)).worksheets if any(c.value == "1-1.入電数内訳" for row in ws.iter_rows() for c in row))
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value == "電話訪問関連":
+                return int(ws.cell(row=cell.row + 1, column=cell.column).value or 0)
+    raise AssertionError("no 電話訪問関連 column")
+
+
+def cells(body: bytes) -> list[str]:
+    return [str(c.value) for ws in load_workbook(io.BytesIO(body)).worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+
+
+async def _login(browser, base_url: str, staff, landing: str):  # noqa: ANN001, ANN202
+    ctx = await browser.new_context(locale="ja-JP", accept_downloads=True)
+    page = await ctx.new_page()
+    await page.goto(f"{base_url}/console/login?next={landing}")
+    await page.fill("input[name=login]", staff.login)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"**{landing}")
+    return ctx, page
+
+
+async def test_absence_notice_from_the_widget_to_done_and_into_the_downloads(live_server, browser, session, runtime, artifacts):  # noqa: ANN001
+    month = f"{datetime.now(JST):%Y-%m}"
+    counselor = await make_staff(session, tenant_id="setagaya")
+    manager = await make_staff(session, tenant_id="setagaya", role=Role.MANAGER)
+    manager_ctx, dashboard = await _login(browser, live_server.base_url, manager, "/dashboard/")
+    await dashboard.request.post(f"{live_server.base_url}/dashboard/reports/{month}/regenerate", max_redirects=0)
+    before = phone_visit_count(await (await dashboard.request.get(f"{live_server.base_url}/dashboard/reports/{month}.xlsx")).body())
+
+    resident_ctx = await browser.new_context(locale="ja-JP")
+    resident = await resident_ctx.new_page()
+    await resident.goto(f"{live_server.base_url}/demo/setagaya")
+    await resident.click(".fd-launcher")
+    await resident.wait_for_selector(".fd-status:has-text('つながっています')")
+    day = (datetime.now(JST) + timedelta(days=3)).date()
+    await resident.fill(".fd-form textarea", f"{day.month}月{day.day}日は留守です。世田谷花子（せたがやはなこ）03-1234-5678")
+    await resident.press(".fd-form textarea", "Enter")
+    await resident.wait_for_selector(".fd-bot >> text=よろしいですか", timeout=15000)
+    await resident.click(".fd-buttons button:has-text('はい')")
+    await resident.wait_for_selector(".fd-bot >> text=記録しました", timeout=15000)
+    await resident.screenshot(path=str(artifacts / "widget-absence-notice.png"))
+
+    staff_ctx, console = await _login(browser, live_server.base_url, counselor, "/console/")
+    await console.click("nav >> text=受付（申し出）")
+    row = console.locator("tr[data-kind='setagaya.phone_visit_absence'].status-open").first
+    await row.locator("a.button").click()
+    await console.wait_for_selector("td.value[data-field=name] >> text=世田谷花子")
+    await console.click("#mark-done")
+    await console.wait_for_selector("p.done >> text=対応済")
+    await console.screenshot(path=str(artifacts / "worklist-request-done.png"), full_page=True)
+    request_id = console.url.rstrip("/").split("/")[-1]
+    done = await session.get(Request, __import__("uuid").UUID(request_id), populate_existing=True)
+    assert done.status == RequestStatus.DONE and done.done_by == counselor.id and done.fields["name"] == "世田谷花子"
+
+    # A pause still running (recorded earlier by phone-visit staff through the same service).
+    pause = await request_service.start(
+        session, tenant_id="setagaya", conversation_id=None, kind="setagaya.phone_visit_pause", step=None, now=utc_now(), outside_hours=False,
+        fields={"start": f"{day.isoformat()}", "until": "未定", "reason": "入院", "reporter": "家族", "name": "世田谷次郎", "kana": "せたがやじろう", "phone": "03-2222-3333"},
+    )
+    assert await request_service.record(session, request=pause, form=load_forms().get("setagaya.phone_visit_pause"), tenant=runtime.tenants.get("setagaya"), now=utc_now())
+    await session.commit()
+
+    regenerated = await dashboard.request.post(f"{live_server.base_url}/dashboard/reports/{month}/regenerate", max_redirects=0)
+    assert regenerated.status == 303
+    after = phone_visit_count(await (await dashboard.request.get(f"{live_server.base_url}/dashboard/reports/{month}.xlsx")).body())
+    assert after == before + 1  # 1-1 電話訪問関連 counts the absence notice's conversation once
+    pauses = cells(await (await console.request.get(f"{live_server.base_url}/console/requests/export/pause-list.xlsx")).body())
+    assert "世田谷次郎" in pauses and "未定" in pauses and "休止開始日" in pauses
+    assert "世田谷花子" not in pauses  # an absence notice is not a pause
+    await staff_ctx.close()
+    await resident_ctx.close()
+    await manager_ctx.close()

@@ -1,0 +1,106 @@
+"""Form definitions are content with a schema (issue 13): validated here as at start-up."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from frontdoor.settings import Settings
+from frontdoor.tenants import load_tenants
+from handoff.requests.forms import FormDefinition, load_form, load_forms
+from handoff.requests.values import extract, find_dates, parse_answer
+from knowledge.catalog import load_catalog
+
+ABSENCE = "setagaya.phone_visit_absence"
+MONDAY = date(2026, 12, 7)
+
+
+def test_every_shipped_form_loads_and_names_real_entries_and_timings():
+    forms = load_forms()
+    catalog = load_catalog()
+    tenants = load_tenants(Settings(_env_file=None).tenants_dir)
+    assert ABSENCE in forms
+    for form in forms.all():
+        for topic in form.topics:
+            assert topic in catalog, f"{form.kind}: unknown knowledge entry {topic}"
+        for tenant_id in form.tenants:
+            timing = tenants.get(tenant_id).requests.get(form.kind)
+            if timing and timing.before_field:
+                assert form.field(timing.before_field).type in ("dates", "date", "date_or_undecided")
+
+
+def test_entries_with_a_form_no_longer_say_it_cannot_be_taken():
+    catalog = load_catalog()
+    for form in load_forms().all():
+        for topic in form.topics:
+            assert "まだ受け付けられません" not in catalog.get(topic).answer
+            assert "まだできません" not in catalog.get(topic).answer
+
+
+def test_a_form_without_the_due_placeholder_or_with_unknown_staff_fields_is_refused(tmp_path: Path):
+    raw = yaml.safe_load((Path("handoff/requests/forms") / f"{ABSENCE}.yaml").read_text(encoding="utf-8"))
+    broken = {**raw, "texts": {**raw["texts"], "recorded": "記録しました。"}}
+    with pytest.raises(ValueError, match="due"):
+        FormDefinition.model_validate(broken)
+    with pytest.raises(ValueError, match="staff_view"):
+        FormDefinition.model_validate({**raw, "staff_view": ["nickname"]})
+    path = tmp_path / f"{ABSENCE}.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert load_form(path).kind == ABSENCE
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("あしたはびょういんでいないです", "2026-12-08"),
+        ("あさって留守です", "2026-12-09"),
+        ("来週の水曜日は旅行", "2026-12-16"),
+        ("すいようびはでかけます", "2026-12-09"),
+        ("１２月１０日から１２日まで", "2026-12-10/2026-12-12"),
+        ("20日から3日間いません", "2026-12-20/2026-12-22"),
+        ("1月5日", "2027-01-05"),  # after the year end
+        ("ありがとうございます", None),
+    ],
+)
+def test_dates_as_residents_write_them(text: str, expected: str | None):
+    assert find_dates(text, MONDAY) == expected
+
+
+def test_one_message_gives_every_field_it_contains():
+    form = load_forms().get(ABSENCE)
+    assert extract(form, "12月10日は通院で留守にします。世田谷花子（セタガヤハナコ）０３−１２３４−５６７８", MONDAY) == {
+        "dates": "2026-12-10", "name": "世田谷花子", "kana": "せたがやはなこ", "phone": "03-1234-5678",
+    }
+    assert extract(form, "わたしはやまだはなこといいます", MONDAY) == {"name": "やまだはなこ", "kana": "やまだはなこ"}
+
+
+def test_answers_are_validated_with_a_clear_japanese_hint():
+    form = load_forms().get(ABSENCE)
+    assert parse_answer(form.field("phone"), "ゆうがた", MONDAY).error.startswith("お電話番号が読み取れません")
+    assert parse_answer(form.field("kana"), "世田谷", MONDAY).error.startswith("ふりがなを")
+    assert parse_answer(form.field("kana"), "セタガヤ ハナコ", MONDAY).value == "せたがや はなこ"
+    assert parse_answer(form.field("name"), "名前は言いたくないです", MONDAY).declined
+
+
+async def test_management_numbers_count_per_period(session):  # noqa: ANN001
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from handoff.requests import service
+    from handoff.requests.models import RequestStatus
+
+    tenants = load_tenants(Settings(_env_file=None).tenants_dir)
+    monthly = load_forms().get("complaint").model_copy(update={"number_format": "{month}-{seq}", "number_per": "month"})
+    at = datetime(2026, 10, 3, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    numbers = []
+    for _ in range(3):
+        request = await service.start(session, tenant_id="setagaya", conversation_id=None, kind="complaint", fields={"content": "x"}, step=None, now=at, outside_hours=False)
+        assert await service.record(session, request=request, form=monthly, tenant=tenants.get("setagaya"), now=at)
+        numbers.append(request.number)
+        assert request.status == RequestStatus.OPEN
+    assert numbers[-1] == f"10-{int(numbers[0].split('-')[1]) + 2}"  # 月-受付順 (Setagaya 003 ⑤イ(イ))
+    assert not await service.record(session, request=request, form=monthly, tenant=tenants.get("setagaya"), now=at)  # recorded once
+    await session.rollback()
