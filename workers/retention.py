@@ -21,6 +21,8 @@ from bot.models import Conversation, Message, ResidentContact
 from frontdoor.clock import to_jst
 from frontdoor.tenants import Tenant
 from handoff.models import AuditLog, AuditPurgePermit, Case, CaseNote
+from handoff.requests.forms import load_forms
+from handoff.requests.models import Request, RequestEvent
 from knowledge.gaps import KnowledgeGap
 from workers.models import ErasureRecord
 
@@ -29,8 +31,12 @@ ACTION_JA = {
     "messages": "本文を消去（件数のための行のみ保持）",
     "conversations": "相談者の連絡先（チャネルの識別子）を消去（集計のための行のみ保持）",
     "cases": "連絡先・希望時間・メモ・終了記録・ラベルを消去（緊急度・方法・時刻は報告のため保持）",
+    "requests": "申し出の氏名・連絡先・住所・日付・自由記述を消去（種類・選択肢・状態は報告のため保持）",
     "audit": "監査ログの行を削除",
 }
+# Form answers that are categories, not personal data: kept so past reports (別紙6 2-3 by
+# type of help, 4-2) still add up after erasure.
+KEPT_FIELD_TYPES = ("choice", "choices", "consent")
 ERASED_PSEUDONYM = "erased:"
 
 
@@ -102,6 +108,26 @@ async def _erase_cases(session: AsyncSession, tenant_id: str, before: datetime) 
     return len(ids)
 
 
+async def _erase_requests(session: AsyncSession, tenant_id: str, before: datetime) -> int:
+    """Requests taken in chat keep their kind, status and category answers; names, phones,
+    addresses, dates and free text go, and so do the field values copied into their events."""
+    forms = load_forms()
+    changed = []
+    for request in await session.scalars(select(Request).where(Request.tenant_id == tenant_id, Request.created_at < before)):
+        form = forms.get(request.kind) if request.kind in forms else None
+        kept = {
+            name: value
+            for name, value in (request.fields or {}).items()
+            if form is not None and name in {f.name for f in form.fields if f.type in KEPT_FIELD_TYPES}
+        }
+        if kept != (request.fields or {}):
+            request.fields = kept
+            changed.append(request.id)
+    if changed:
+        await session.execute(update(RequestEvent).where(RequestEvent.request_id.in_(changed)).values(detail=None))
+    return len(changed)
+
+
 async def _erase_audit(session: AsyncSession, tenant_id: str, before: datetime) -> int:
     """The only delete the append-only triggers allow: under a permit, in this transaction."""
     permit = AuditPurgePermit(tenant_id=tenant_id, before=before)
@@ -119,6 +145,7 @@ async def erase(session: AsyncSession, *, tenant_id: str, cutoffs: Cutoffs, acto
         ("messages", cutoffs.messages, _erase_messages),
         ("conversations", cutoffs.conversations, _erase_contacts),
         ("cases", cutoffs.cases, _erase_cases),
+        ("requests", cutoffs.requests, _erase_requests),
         ("audit", cutoffs.audit, _erase_audit),
     )
     made = []

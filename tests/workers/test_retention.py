@@ -147,3 +147,30 @@ def test_erase_command_asks_first_then_erases_and_prints_the_record(tmp_path):  
     again = _cli(["erase", "--tenant", "kashiwa", "--before", "2099-04-01", "--yes"], data_dir=tmp_path)
     assert "消去の対象はありませんでした" in again.stdout
     assert _cli(["erase", "--tenant", "osaka", "--before", "2099-04-01", "--yes"], data_dir=tmp_path).returncode == 2
+
+
+async def test_requests_past_their_period_lose_personal_fields_but_keep_what_reports_count(runtime, session):  # noqa: ANN001
+    """別紙1-1 §29: a volunteer request from a resident keeps its kind, status and type of help
+    (別紙6 2-3 counts it) once its period is over; the name, reading, address, phone and free text go."""
+    from handoff.requests.models import Request, RequestEvent, RequestStatus
+
+    setagaya = runtime.tenants.get("setagaya")
+    fields = {
+        "task": "電球の交換", "detail": "台所の電球がきれた", "dates": "来週の火曜", "name": "世田谷 花子",
+        "kana": "せたがや はなこ", "address": "世田谷区世田谷4-21-27", "phone": "03-0000-1234", "consent": "はい",
+    }
+    request = Request(tenant_id="setagaya", kind="setagaya.volunteer_visit", status=RequestStatus.DONE, fields=fields, created_at=T0, updated_at=T0, recorded_at=T0)
+    session.add(request)
+    await session.flush()
+    session.add(RequestEvent(request_id=request.id, action="edited", detail={"phone": "03-0000-1234"}, at=T0))
+    await session.commit()
+
+    now = T0 + timedelta(days=setagaya.retention.requests + 1)
+    made = await retention.erase(session, tenant_id="setagaya", cutoffs=retention.Cutoffs(requests=now - timedelta(days=setagaya.retention.requests)), actor="system", now=now)
+    assert [(r.target, r.count) for r in made] == [("requests", 1)]
+    request = await session.get(Request, request.id, populate_existing=True)
+    assert request.fields == {"task": "電球の交換", "consent": "はい"}
+    assert (request.kind, request.status) == ("setagaya.volunteer_visit", RequestStatus.DONE)
+    details = list(await session.scalars(select(RequestEvent.detail).where(RequestEvent.request_id == request.id).execution_options(populate_existing=True)))
+    assert details == [None]
+    assert await retention.erase(session, tenant_id="setagaya", cutoffs=retention.Cutoffs(requests=now), actor="system", now=now) == []
