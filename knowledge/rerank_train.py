@@ -47,7 +47,7 @@ def training_rows(
 
 
 def prepare(index: KnowledgeIndex, cache_dir: Path | None, labelled: list[Labelled] | None = None) -> tuple[Features, list[Labelled], np.ndarray | None]:
-    labelled = labelled if labelled is not None else load_training(index.catalog)
+    labelled = labelled if labelled is not None else load_training(index.catalog, only_known=True)
     vectors = None
     if index.embedder is not None:
         vectors, _ = cached_embeddings(index.embedder, [normalize(r.text) for r in labelled], cache_dir)
