@@ -4,17 +4,21 @@ and the idle lock (Setagaya 別紙1-1 §14: 離席時にパスワードロック
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from typing import Annotated
 
 from fastapi import Depends, HTTPException
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from redis.exceptions import RedisError
 from starlette.requests import HTTPConnection
 
 from frontdoor.deps import RuntimeDep, SessionDep
 from handoff import accounts
 from handoff.models import Counselor, Role
+
+log = logging.getLogger(__name__)
 
 COOKIE = "frontdoor_staff"
 LOCK_KEY = "console-lock:{sid}"
@@ -82,7 +86,16 @@ def session_id(request: HTTPConnection) -> str:
 
 
 async def is_locked(redis, sid: str) -> bool:  # noqa: ANN001
-    return bool(sid) and bool(await redis.exists(LOCK_KEY.format(sid=sid)))
+    """With Redis down the lock cannot be read; the console stays usable (unlocked) rather than
+    every page failing: counselors must still see the queue and the 「システムの一部が停止して
+    います」 banner, which tells them to reload it (issue 12, a failing part degrades service)."""
+    if not sid:
+        return False
+    try:
+        return bool(await redis.exists(LOCK_KEY.format(sid=sid)))
+    except (RedisError, OSError):
+        log.warning("console lock unreadable: Redis is down; treating this console as unlocked")
+        return False
 
 
 async def lock(redis, sid: str, *, ttl_s: int) -> None:  # noqa: ANN001

@@ -6,10 +6,12 @@ refused; the idle lock (Setagaya 別紙1-1 §14) blurs the page and unlocking ke
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import timedelta
 
 import pytest
+from playwright.async_api import expect
 from sqlalchemy import select, update
 
 from bot.engine import Inbound
@@ -19,6 +21,7 @@ from handoff import escalation
 from handoff.models import Case, CaseStatus
 from handoff.notify import ConsoleNotifier
 from tests.conftest import LiveServer
+from workers.notifiers import backoff, repeat_after
 from tests.handoff.staff import PASSWORD, console_client, make_staff
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser, pytest.mark.slow]
@@ -73,7 +76,8 @@ async def test_alerts_reach_a_counselor_inside_another_case(live_server, runtime
 
     emergency = await _case(runtime, session, "じいちゃんが家の中で倒れて、息してない")
     assert emergency.urgency == "emergency"
-    await page.wait_for_function("document.title.startsWith('【緊急】')", timeout=5000)
+    # expect() polls from Playwright's own world: the console's strict CSP forbids wait_for_function's eval.
+    await expect(page).to_have_title(re.compile(r"^【緊急】"), timeout=5000)
     assert await page.is_visible("#fd-alert[data-level='emergency']")
     assert "緊急の相談が1件" in await page.text_content("#fd-alert-text")
     assert await page.evaluate("document.documentElement.dataset.fdLastSound") == "emergency"
@@ -81,14 +85,14 @@ async def test_alerts_reach_a_counselor_inside_another_case(live_server, runtime
     await page.screenshot(path=str(artifacts / "night-console-emergency.png"), full_page=True)
 
     assert (await colleague.post(f"/console/cases/{emergency.id}/take-over")).status_code == 303
-    await page.wait_for_function("document.title === '案件 | Frontdoor'", timeout=5000)
+    await expect(page).to_have_title("案件 | Frontdoor", timeout=5000)
     assert not await page.is_visible("#fd-alert")
 
     # Another page of the console: the conversation list.
     await page.goto(f"{live_server.base_url}/console/conversations?status=open")
     urgent = await _case(runtime, session, "もう生きていけない")
     assert urgent.urgency == "urgent"
-    await page.wait_for_function("document.title.startsWith('【至急】')", timeout=5000)
+    await expect(page).to_have_title(re.compile(r"^【至急】"), timeout=5000)
     assert await page.evaluate("document.documentElement.dataset.fdLastSound") == "urgent"
     assert await page.is_visible("#fd-alert[data-level='urgent']")
 
@@ -96,12 +100,15 @@ async def test_alerts_reach_a_counselor_inside_another_case(live_server, runtime
     await page.evaluate("document.documentElement.dataset.fdLastSound = ''")
     await session.execute(update(Case).where(Case.id == urgent.id).values(due_at=utc_now() - timedelta(seconds=1)))
     await session.commit()
-    assert await escalation.escalate(session, case_id=urgent.id, now=utc_now(), notifiers=[ConsoleNotifier(runtime.relay)])
-    await page.wait_for_function("document.documentElement.dataset.fdLastSound === 'urgent'", timeout=5000)
-    assert "期限を過ぎています" in await page.text_content("#fd-alert-text")
+    now = utc_now()
+    assert await escalation.escalate(session, case_id=urgent.id, now=now, notifier_names=["console"], repeat_after=repeat_after(runtime.settings))
+    # What the worker's outbox sweep does next (the escalation is queued, then delivered).
+    await escalation.deliver_due(session, now=now, notifiers=[ConsoleNotifier(runtime.relay)], backoff=backoff(runtime.settings), case_id=urgent.id)
+    await expect(page.locator("html")).to_have_attribute("data-fd-last-sound", "urgent", timeout=5000)
+    await expect(page.locator("#fd-alert-text")).to_contain_text("期限を過ぎています", timeout=5000)
 
     assert (await colleague.post(f"/console/cases/{urgent.id}/take-over")).status_code == 303
-    await page.wait_for_function("!document.title.startsWith('【')", timeout=5000)
+    await expect(page).not_to_have_title(re.compile(r"^【"), timeout=5000)
     await colleague.aclose()
     await context.close()
 

@@ -16,14 +16,15 @@ async def test_greeting_examples_short_reply_and_large_text(live_server, browser
     page = await ctx.new_page()
     await page.goto(f"{live_server.base_url}/demo/setagaya")
     await page.click(".fd-launcher")
-    await page.wait_for_selector(".fd-intro")
-    intro = await page.inner_text(".fd-intro")
+    chat = page.frame_locator("iframe.fd-frame")  # the chat runs in Frontdoor's own frame (issue 12)
+    await chat.locator(".fd-intro").wait_for()
+    intro = await chat.locator(".fd-intro").inner_text()
     assert "高齢者安心コール" in intro
-    labels = await page.locator(".fd-examples button").all_inner_texts()
+    labels = await chat.locator(".fd-examples button").all_inner_texts()
     assert labels == widget.examples and 3 <= len(labels) <= 4
 
-    await page.click(".fd-examples button:has-text('見守りステッカー')")
-    reply = page.locator(".fd-bot:not(.fd-intro)").last
+    await chat.locator(".fd-examples button:has-text('見守りステッカー')").click()
+    reply = chat.locator(".fd-bot:not(.fd-intro)").last
     await reply.wait_for(timeout=20000)
     more = reply.locator(".fd-more-toggle")
     assert await more.inner_text() == "くわしく"
@@ -34,15 +35,21 @@ async def test_greeting_examples_short_reply_and_large_text(live_server, browser
     assert await reply.locator(".fd-more").is_visible()
     assert await reply.locator(".fd-more-toggle").count() == 0
 
-    narrow = await page.evaluate("document.querySelector('.fd-panel').getBoundingClientRect().width")
-    await page.click(".fd-large-toggle")
-    assert await page.inner_text(".fd-large-toggle") == "文字を標準に"
-    wide = await page.evaluate("document.querySelector('.fd-panel').getBoundingClientRect().width")
+    # The panel fills the frame, so the frame on the host page is what grows.
+    frame_width = "document.querySelector('iframe.fd-frame').getBoundingClientRect().width"
+    narrow = await page.evaluate(frame_width)
+    await chat.locator(".fd-large-toggle").click()
+    assert await chat.locator(".fd-large-toggle").inner_text() == "文字を標準に"
+    await page.wait_for_timeout(200)  # the frame tells the host page by postMessage
+    wide = await page.evaluate(frame_width)
     assert wide > narrow, "large text grows the panel on a desktop"
     await page.reload()
-    await page.wait_for_selector(".fd-panel:not([hidden])")  # the open conversation reopens
-    assert await page.evaluate("document.querySelector('.fd-panel').classList.contains('fd-large')")
-    assert await page.inner_text(".fd-large-toggle") == "文字を標準に"
+    await page.wait_for_selector("iframe.fd-frame:not([hidden])")  # the open conversation reopens
+    chat = page.frame_locator("iframe.fd-frame")
+    await chat.locator(".fd-panel.fd-large").wait_for()
+    assert await chat.locator(".fd-large-toggle").inner_text() == "文字を標準に"
+    await page.wait_for_timeout(200)
+    assert await page.evaluate(frame_width) == wide
     await page.screenshot(path=str(artifacts / "widget-help-desktop.png"))
     await ctx.close()
 
@@ -50,11 +57,12 @@ async def test_greeting_examples_short_reply_and_large_text(live_server, browser
     page = await phone.new_page()
     await page.goto(f"{live_server.base_url}/demo/kashiwa")
     await page.click(".fd-launcher")
-    await page.wait_for_selector(".fd-intro")
-    title = page.locator(".fd-title")
+    chat = page.frame_locator("iframe.fd-frame")
+    await chat.locator(".fd-intro").wait_for()
+    title = chat.locator(".fd-title")
     height = await title.evaluate("t => t.getBoundingClientRect().height")
     line = await title.evaluate("t => parseFloat(getComputedStyle(t).lineHeight)")
     assert height <= line * 1.2, "the title does not wrap on a phone"
-    assert "柏市" in await page.inner_text(".fd-intro")
+    assert "柏市" in await chat.locator(".fd-intro").inner_text()
     await page.screenshot(path=str(artifacts / "widget-help-phone.png"))
     await phone.close()

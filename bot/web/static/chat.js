@@ -60,6 +60,7 @@
     bigBtn.textContent = on ? "文字を標準に" : "文字を大きく";
     bigBtn.setAttribute("aria-pressed", on ? "true" : "false");
     log.scrollTop = log.scrollHeight - fromBottom;
+    tellHost(on ? "large" : "normal");  // the host's loader grows the frame itself on a desktop
   }
   setLarge(!!store.get("large", false));
   bigBtn.onclick = function () {

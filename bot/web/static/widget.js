@@ -2,7 +2,7 @@
  * Embed: <script src="https://HOST/widget.js" data-tenant="kashiwa"></script>
  * It adds the 「相談する」 button and a frame served from Frontdoor's own origin; the chat,
  * its session token and the conversation live in that frame, where the host page's other
- * scripts cannot read them (issue 12). Only "open" / "close" / "active" cross the boundary. */
+ * scripts cannot read them (issue 12). Only "open" / "close" / "active" / "large" / "normal" cross the boundary. */
 (function () {
   "use strict";
   var script = document.currentScript || document.querySelector("script[data-tenant]");
@@ -26,5 +26,7 @@
     if (ev.origin !== origin || ev.source !== frame.contentWindow || !ev.data) return;
     if (ev.data.frontdoor === "close") { frame.hidden = true; launcher.hidden = false; launcher.focus(); }
     if (ev.data.frontdoor === "active") show();  // a conversation in progress reopens with the page
+    // Large text (issue 15) grows the panel on a desktop; the panel fills the frame, so the frame grows.
+    if (ev.data.frontdoor === "large" || ev.data.frontdoor === "normal") frame.classList.toggle("fd-large", ev.data.frontdoor === "large");
   });
 })();
