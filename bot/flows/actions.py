@@ -76,7 +76,8 @@ def parse(action_id: str | None, text: str) -> Action:
         except ValueError:
             return TEXT
     if head in ("checkin", "missing110") and rest in ("yes", "no"):
-        return Action(ActionKind(head), rest, button=short)
+        # A forged いいえ carrying a long text must not settle a check-in unread: it is typed words.
+        return Action(ActionKind(head), rest, button=True) if short else TEXT
     if head == "form":
         if not short:  # a form step never comes with more than its label: the words are the resident's
             return TEXT

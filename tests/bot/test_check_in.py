@@ -106,3 +106,16 @@ async def test_console_lists_pending_check_ins_as_needing_a_look_without_an_alar
     other = await make_staff(session, tenant_id="setagaya")
     other_client = await console_client(live_server.base_url, other)
     assert str(first.conversation_id) not in (await other_client.get("/console/check-ins/rows")).text  # tenant isolation
+
+
+async def test_a_forged_no_with_long_words_is_read_as_words_and_does_not_settle(engine, session):  # noqa: ANN001
+    """A いいえ id sent with a resident's long text (a forged or replayed frame) is not a tap:
+    the check-in is not settled unread; the words are answered as typed text."""
+    who = uuid.uuid4().hex
+    first = await engine.handle_inbound(session, turn(who, "最近ねむれなくて、仕事もつらいです。相談できるところはありますか"))
+    assert "ひとつだけ" in first.replies[0].text
+    words = "いいえじゃないです。ほんとうはもう限界で、今夜どうなるかわからないです。だれかと話したい"
+    reply = await engine.handle_inbound(session, turn(who, words, action="checkin:no"))
+    conversation = await session.get(Conversation, first.conversation_id, populate_existing=True)
+    assert conversation.check_in_status != CheckInStatus.SETTLED
+    assert all("お答えくださって" not in r.text for r in reply.replies)
