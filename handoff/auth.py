@@ -86,9 +86,9 @@ def session_id(request: HTTPConnection) -> str:
 
 
 async def is_locked(redis, sid: str) -> bool:  # noqa: ANN001
-    """With Redis down the lock cannot be read; the console stays usable (unlocked) rather than
-    every page failing: counselors must still see the queue and the 「システムの一部が停止して
-    います」 banner, which tells them to reload it (issue 12, a failing part degrades service)."""
+    """Redis unreachable: not locked, so counselors keep answering residents while it is down
+    (a failing part degrades service; replies are stored and caught up, issue 12). The
+    browser's idle lock (lock.js) still blurs the page; only a reload gets round it meanwhile."""
     if not sid:
         return False
     try:

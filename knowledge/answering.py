@@ -90,6 +90,10 @@ def _decide_reranked(matches: list[Match]) -> Literal["answer", "clarify"]:
     best = matches[0]
     if best.entry.urgent or best.prob >= SURE_PROB:
         return "answer"
+    if best.score < ANSWER_MIN_SCORE:
+        # Not sure, and the words barely fit (the best is a lone candidate only because nothing
+        # else fits either: 「粗大ごみの出し方」 vs ボランティアのごみ出し): ask, never answer outright.
+        return "clarify"
     rivals = [m for m in matches[1:] if m.entry.need_key != best.entry.need_key]
     if rivals and best.prob - (rivals[0].prob or 0.0) < CLOSE_PROB:
         return "clarify"

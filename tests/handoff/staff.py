@@ -26,9 +26,14 @@ async def console_client(base_url: str, staff: Counselor) -> httpx.AsyncClient:
     client = httpx.AsyncClient(base_url=base_url, timeout=30, follow_redirects=False)
     response = await client.post("/console/login", data={"login": staff.login, "password": PASSWORD})
     assert response.status_code == 303, response.text
-    # The CSRF token a signed-in page carries (issue 12), sent as the header console.js sets.
-    page = await client.get(response.headers["location"])
+    await use_page_token(client, response.headers["location"])
+    return client
+
+
+async def use_page_token(client: httpx.AsyncClient, path: str) -> None:
+    """The CSRF token a signed-in page carries (issue 12), sent as the header console.js sets.
+    It is bound to the session cookie, so a client that signs in again must fetch it anew."""
+    page = await client.get(path)
     match = re.search(r'<meta name="csrf-token" content="([0-9a-f]+)">', page.text)
     assert match, page.text[:500]
     client.headers["X-CSRF-Token"] = match.group(1)
-    return client

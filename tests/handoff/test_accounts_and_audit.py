@@ -18,7 +18,7 @@ from frontdoor.clock import JST, utc_now
 from frontdoor.models import ChannelKind
 from handoff import accounts, audit
 from handoff.models import AuditLog, Case, CaseStatus, Role
-from tests.handoff.staff import PASSWORD, console_client, make_staff
+from tests.handoff.staff import PASSWORD, console_client, make_staff, use_page_token
 
 pytestmark = pytest.mark.asyncio
 
@@ -67,7 +67,7 @@ async def test_disabling_an_account_ends_its_open_session_at_once(live_server, s
     assert refused.status_code == 303 and refused.headers["location"].startswith("/console/login")
     assert (await client.get("/console/queue/rows")).status_code == 401
     again = await client.post("/console/login", data={"login": counselor.login, "password": PASSWORD})
-    assert again.status_code == 200 and "違います" in again.text
+    assert again.status_code == 401 and "違います" in again.text  # a failed sign-in is 401 (issue 12)
     # Enabled again, the person signs in afresh (the old cookie stays dead).
     assert "有効にしました" in (await supervisor.post(f"/console/accounts/{counselor.id}/enable")).text
     assert (await client.get("/console/", headers={"Accept": "text/html"})).status_code == 303
@@ -88,10 +88,12 @@ async def test_reset_forces_a_new_password_at_next_login(live_server, session): 
     temporary = page.text.split("仮パスワード：")[1].split("（")[0].strip()
     assert len(temporary) >= 12
     assert (await old_session.get("/console/", headers={"Accept": "text/html"})).status_code == 303  # ended at once
-    assert (await old_session.post("/console/login", data={"login": counselor.login, "password": PASSWORD})).status_code == 200  # old one gone
+    old = await old_session.post("/console/login", data={"login": counselor.login, "password": PASSWORD})
+    assert old.status_code == 401 and "違います" in old.text  # old one gone (a failed sign-in is 401, issue 12)
 
     login = await old_session.post("/console/login", data={"login": counselor.login, "password": temporary})
     assert login.status_code == 303 and login.headers["location"] == "/console/password"
+    await use_page_token(old_session, login.headers["location"])  # a new session, a new CSRF token
     blocked = await old_session.get("/console/", headers={"Accept": "text/html"})
     assert blocked.status_code == 303 and blocked.headers["location"] == "/console/password"
     weak = await old_session.post("/console/password", data={"current": temporary, "new": "short", "again": "short"})

@@ -107,7 +107,9 @@ async def test_only_the_holder_or_a_supervisor_may_hand_back_or_close(live_serve
             refused = await other.post(f"/console/cases/{case.id}/{action}", data=data)
             assert refused.status_code == 403 and holder.display_name in refused.json()["detail"]
         assert (await _reload(session, case.id)).status == CaseStatus.IN_PROGRESS
-        assert (await boss.post(f"/console/cases/{case.id}/close", data={"outcome": "解決"})).status_code == 303
+        # An urgent case needs a closing note as well as an outcome (console branch rule).
+        closing = {"outcome": "解決", "note": "折り返しの電話で安全を確認しました。"}
+        assert (await boss.post(f"/console/cases/{case.id}/close", data=closing)).status_code == 303
         assert (await _reload(session, case.id)).status == CaseStatus.CLOSED
     finally:
         for c in (mine, other, boss):

@@ -20,7 +20,11 @@ async def test_unanswered_questions_are_listed_by_frequency_without_phone_number
         outcome = await runtime.conversation_engine.handle_inbound(
             session, Inbound("setagaya", ChannelKind.WEB, who, question, channel_message_id=who)
         )
-        assert outcome.topic is None or outcome.confidence < 0.5
+        # Not answered outright and no request started (the ward's 粗大ごみ is not a volunteer's
+        # ごみ出し). Since issue 15 the confidence is the re-ranker's probability, so the check is
+        # on what the resident got, not on a score threshold.
+        assert outcome.request is None
+        assert not any("区に登録したボランティア" in r.text for r in outcome.replies), outcome.replies
     rows = await top_gaps(session, tenant_id="setagaya")
     top = [r for r in rows if "粗大ごみ" in r[1]]
     assert top and top[0][2] >= 3
