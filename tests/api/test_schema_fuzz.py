@@ -41,6 +41,10 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_server_errors(case, live_server, counselor_headers):  # noqa: ANN001
     response = case.call(base_url=live_server.base_url, headers=counselor_headers, timeout=30)
+    if case.formatted_path == "/healthz" and response.status_code == 503:
+        # By design: the suite runs no Celery worker, and /healthz reports the stale heartbeat.
+        assert response.json()["worker"] != "ok" and response.json()["database"] == "ok"
+        return
     assert response.status_code < 500, (case.method, case.formatted_path, case.query, response.text[:300])
     if response.status_code >= 400 and "json" in response.headers.get("content-type", ""):
         detail = response.json().get("detail")

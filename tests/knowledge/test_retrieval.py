@@ -20,8 +20,11 @@ def test_tenant_sees_own_and_common_only(index):
 def test_results_are_sorted_and_bounded(index):
     matches = index.search("setagaya", "ステッカーを申し込みたい", k=5)
     assert len(matches) == 5
-    assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+    # Ranked by the re-ranker's probability when it has one (issue 15), else by the hybrid score.
+    order = [m.prob if m.prob is not None else m.score for m in matches]
+    assert order == sorted(order, reverse=True)
     assert all(0.0 <= m.score <= 1.0 for m in matches)
+    assert matches[0].entry.id == "setagaya.sticker"
 
 
 def test_empty_message_matches_nothing(index):
