@@ -234,6 +234,9 @@ class ConversationEngine:
             return []
 
         ctx = FlowContext(session, conversation, tenant, now, case)
+        if (domain := await self.flows.before_triage(ctx, text)) is not None:
+            conversation.urgency, outcome.urgency = str(prior), str(prior)
+            return [self._flow_turn(domain, outcome)]
         if decision.raised:  # newly flagged: triage wins over any flow; a case and the immediate reply
             await self.flows.interrupt(ctx)
             conversation.category = conversation.category or intake.report_category(tenant, decision.assessment)

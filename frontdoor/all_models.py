@@ -4,6 +4,7 @@ from bot import models as bot_models  # noqa: F401
 from frontdoor import models as core_models  # noqa: F401
 from frontdoor.db import Base
 from handoff import models as handoff_models  # noqa: F401
+from handoff.missing import models as missing_models  # noqa: F401
 from handoff.requests import models as request_models  # noqa: F401
 from knowledge import gaps as knowledge_gaps  # noqa: F401
 from workers import models as worker_models  # noqa: F401

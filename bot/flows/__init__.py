@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.flows.actions import Action, ActionKind, FormVerb, parse
 from bot.flows.base import FlowContext, FlowName, FlowResult
 from bot.flows.form import FormFlow
+from bot.flows.missing import HOOKS, MissingFlow
 from bot.flows.route import RouteFlow, wants_person
 from handoff.requests.forms import Forms
 
@@ -18,16 +19,24 @@ __all__ = ["Action", "ActionKind", "FlowContext", "FlowName", "FlowResult", "Flo
 class Flows:
     def __init__(self, forms: Forms):
         self.forms = forms
-        self.form = FormFlow(forms)
+        self.form = FormFlow(forms, HOOKS)
         self.route = RouteFlow()
+        self.missing = MissingFlow(forms, self.form, self.route)
 
     async def interrupt(self, ctx: FlowContext) -> None:
         """Triage raised the conversation: a form being filled in stops (kept as incomplete)."""
         await self.form.stop_any(ctx, why="triage")
 
+    async def before_triage(self, ctx: FlowContext, text: str) -> FlowResult | None:
+        """A domain message that must not be read as a new emergency: a reporter writing that
+        the missing person was found (「見つかりました」 reads like an alarm to triage)."""
+        return await self.missing.found_notice(ctx, text)
+
     async def step(self, ctx: FlowContext, action: Action, text: str, *, topic: str | None, person_lead: str | None) -> FlowResult | None:
         """The turn of a flow, or None for the knowledge answer. Buttons of a flow win over the
         active flow (the resident tapped something else); typed words go to the active flow."""
+        if (after_110 := await self.missing.after_110(ctx, action, text)) is not None:
+            return after_110
         if action.is_form(FormVerb.START) and action.arg in self.forms and ctx.tenant.id in self.forms.get(action.arg).tenants:
             return await self.form.start(ctx, self.forms.get(action.arg), None)
         in_form = ctx.conversation.awaiting == FlowName.FORM

@@ -9,6 +9,7 @@ it (e.g. an anonymous missing-person report, Setagaya 003 ⑤)."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 FORMS_DIR = Path(__file__).parent / "forms"
 
 FieldType = Literal["dates", "date", "date_or_undecided", "name", "kana", "phone", "address", "text", "choice", "choices", "consent"]
+
+
+class AskIf(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    field: str
+    any_of: tuple[str, ...] = Field(min_length=1)
 
 
 class FormField(BaseModel):
@@ -33,6 +40,13 @@ class FormField(BaseModel):
     refusal: str | None = None
     # Filled from another field when that one is all kana (a kana-only name is its own ふりがな).
     copy_kana_from: str | None = None
+    # Regular expressions that find this field in free text (group 1, or the whole match); a
+    # field with `find` is filled only by them (two name fields never take the same name).
+    find: tuple[str, ...] = ()
+    # Other words residents use for an option of a choice field (あり → 有).
+    aliases: dict[str, tuple[str, ...]] = {}
+    # Asked only when another field's answer names one of these options (別紙8-3 メール配信).
+    ask_if: AskIf | None = None
 
     @model_validator(mode="after")
     def _options_for_choices(self) -> FormField:
@@ -40,6 +54,11 @@ class FormField(BaseModel):
             raise ValueError(f"{self.name}: a {self.type} field needs options")
         if self.refusal and not self.required:
             raise ValueError(f"{self.name}: only a required field can refuse the request")
+        for pattern in self.find:
+            re.compile(pattern)
+        for option in self.aliases:
+            if option not in self.options:
+                raise ValueError(f"{self.name}: aliases name unknown option {option!r}")
         return self
 
 
@@ -51,12 +70,13 @@ class FormTexts(BaseModel):
     # {due}: when staff will have looked at it. `recorded_closed`: outside office hours.
     recorded: str = Field(min_length=4)
     recorded_closed: str | None = None
+    start_closed: str | None = None  # the lead outside office hours (with `closed_fields`)
     stopped: str = "受付を取りやめました。記録はしていません。ほかにご用があれば、お書きください。"
 
 
 class FormDefinition(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    kind: str = Field(pattern=r"^(common|kashiwa|setagaya)\.[a-z][a-z0-9_]*$|^complaint$")
+    kind: str = Field(pattern=r"^(common|kashiwa|setagaya)\.[a-z][a-z0-9_]*$|^complaint$|^missing_person(_found)?$")
     tenants: tuple[Literal["kashiwa", "setagaya"], ...]
     title: str = Field(min_length=2, max_length=30)
     # Knowledge entries whose answer offers (or, with details already given, starts) this form.
@@ -67,6 +87,15 @@ class FormDefinition(BaseModel):
     # Where a recorded request is counted: report layout → line (e.g. 別紙6 1-1 電話訪問関連).
     report: dict[str, str] = {}
     number_prefix: str | None = None  # assign a management number at recording
+    # `fiscal_year`: <prefix>-<年度>-0001; `month`: 月-受付順 (e.g. 10-3, Setagaya 003 ⑤イ(イ)).
+    number_scheme: Literal["fiscal_year", "month"] = "fiscal_year"
+    number_field: str | None = None  # a field that also holds the number as staff say it
+    # Outside office hours only these fields are asked (an office-hours variant of the form).
+    closed_fields: tuple[str, ...] = ()
+    # The form follows a triage case of these kinds once the case's first question is answered.
+    case_kinds: tuple[str, ...] = ()
+    # A named domain workflow run when the request is recorded (bot.flows hooks).
+    on_record: str | None = None
     source: str = Field(min_length=5)
 
     @model_validator(mode="after")
@@ -80,9 +109,25 @@ class FormDefinition(BaseModel):
         for f in self.fields:
             if f.copy_kana_from and f.copy_kana_from not in names:
                 raise ValueError(f"{self.kind}: {f.name} copies from unknown field {f.copy_kana_from!r}")
+        for name in self.closed_fields:
+            if name not in names:
+                raise ValueError(f"{self.kind}: closed_fields names unknown field {name!r}")
+        for f in self.fields:
+            if f.ask_if and (f.ask_if.field not in names or not set(f.ask_if.any_of) <= set(self.field(f.ask_if.field).options)):
+                raise ValueError(f"{self.kind}: {f.name} asks only if an unknown field or option")
         if "{due}" not in self.texts.recorded:
             raise ValueError(f"{self.kind}: the recorded text must say when staff will look ({{due}})")
         return self
+
+    def asks(self, f: FormField, fields: dict[str, str], *, closed: bool) -> bool:
+        """Whether `f` is asked: outside office hours only `closed_fields` (when set); an
+        `ask_if` field only when the field it depends on names one of its options."""
+        if closed and self.closed_fields and f.name not in self.closed_fields:
+            return False
+        if f.ask_if:
+            given = fields.get(f.ask_if.field) or ""
+            return any(o in given for o in f.ask_if.any_of)
+        return True
 
     def field(self, name: str) -> FormField:
         for f in self.fields:
@@ -105,6 +150,13 @@ class Forms:
 
     def all(self) -> list[FormDefinition]:
         return list(self._by_kind.values())
+
+    def for_case_kind(self, tenant_id: str, case_kind: str | None) -> FormDefinition | None:
+        """The form that follows a triage case of this kind (e.g. a missing person), if any."""
+        for d in self._by_kind.values():
+            if case_kind in d.case_kinds and tenant_id in d.tenants:
+                return d
+        return None
 
     def for_topic(self, tenant_id: str, topic: str | None) -> FormDefinition | None:
         """The form a knowledge entry offers to this tenant's residents, if any."""

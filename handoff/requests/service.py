@@ -30,6 +30,11 @@ async def _event(session: AsyncSession, request_id: uuid.UUID, action: str, now:
     await session.flush()
 
 
+async def log_event(session: AsyncSession, *, request_id: uuid.UUID, action: str, now: datetime, actor_id: uuid.UUID | None = None, detail: dict | None = None) -> None:
+    """An event of a domain workflow that changes no status (e.g. the ward was phoned)."""
+    await _event(session, request_id, action, now, actor_id=actor_id, detail=detail)
+
+
 async def _cas(
     session: AsyncSession, request: Request, *, from_: tuple[RequestStatus, ...], values: dict, now: datetime, action: str,
     actor_id: uuid.UUID | None = None, detail: dict | None = None,
@@ -87,30 +92,55 @@ def timing_for(tenant: Tenant, kind: str) -> RequestTiming:
     return tenant.requests.get(kind) or tenant.requests.get("default") or RequestTiming()
 
 
-async def _next_number(session: AsyncSession, *, tenant_id: str, prefix: str, now: datetime) -> str:
-    """`<prefix>-<fiscal year>-<n>`; 年度 runs April to March."""
+async def _next_number(session: AsyncSession, *, tenant_id: str, form: FormDefinition, now: datetime) -> tuple[str, str]:
+    """The stored number and the number as staff say it. `fiscal_year`: `<prefix>-<年度>-0001`
+    (年度 runs April to March); `month`: stored `<prefix>-<year>-<month>-<n>`, said `<month>-<n>`
+    (月-受付順, e.g. 10-3: Setagaya 003 ⑤イ(イ))."""
     local = to_jst(now)
-    year = local.year if local.month >= 4 else local.year - 1
-    head = f"{prefix}-{year}-"
+    if form.number_scheme == "month":
+        head = f"{form.number_prefix}-{local.year}-{local.month:02d}-"
+    else:
+        head = f"{form.number_prefix}-{local.year if local.month >= 4 else local.year - 1}-"
     count = await session.scalar(select(func.count()).select_from(Request).where(Request.tenant_id == tenant_id, Request.number.like(f"{head}%")))
-    return f"{head}{(count or 0) + 1:04d}"
+    n = (count or 0) + 1
+    if form.number_scheme == "month":
+        return f"{head}{n}", f"{local.month}-{n}"
+    return f"{head}{n:04d}", f"{head}{n:04d}"
 
 
-async def record(session: AsyncSession, *, request: Request, form: FormDefinition, tenant: Tenant, now: datetime) -> bool:
-    """The resident said はい: the request goes on the staff worklist, with its due time and
-    (when the form asks for one) a management number."""
-    due = due_at(timing_for(tenant, request.kind), fields=request.fields or {}, now=now)
+async def record(
+    session: AsyncSession, *, request: Request, form: FormDefinition, tenant: Tenant, now: datetime,
+    status: RequestStatus = RequestStatus.OPEN, due: datetime | None = None,
+) -> bool:
+    """The resident said はい: the request goes on the staff worklist, with its due time
+    (`due`, when the form's workflow sets it) and (when the form asks for one) a management number."""
+    due = due or due_at(timing_for(tenant, request.kind), fields=request.fields or {}, now=now)
     for _attempt in range(3):
-        number = await _next_number(session, tenant_id=request.tenant_id, prefix=form.number_prefix, now=now) if form.number_prefix else None
+        number, said = await _next_number(session, tenant_id=request.tenant_id, form=form, now=now) if form.number_prefix else (None, None)
+        fields = {**(request.fields or {}), form.number_field: said} if form.number_field and said else request.fields
         try:
             async with session.begin_nested():
                 return await _cas(
                     session, request, from_=(RequestStatus.DRAFT,), now=now, action="recorded",
-                    values={"status": RequestStatus.OPEN, "recorded_at": now, "due_at": due, "step": None, "number": number},
+                    values={"status": status, "recorded_at": now, "due_at": due, "step": None, "number": number, "fields": fields},
                 )
         except IntegrityError:  # another request took the number: count again
             continue
     raise RuntimeError("could not assign a management number")
+
+
+async def advance(
+    session: AsyncSession, *, request: Request, from_: tuple[RequestStatus, ...], to: RequestStatus, now: datetime, action: str,
+    due: datetime | None, actor_id: uuid.UUID | None = None, detail: dict | None = None, fields: dict[str, str] | None = None,
+) -> bool:
+    """A workflow step of a recorded request (e.g. a missing person found): its status, its
+    next deadline and new field values, compare-and-set."""
+    values: dict = {"status": to, "due_at": due}
+    if fields:
+        values["fields"] = {**(request.fields or {}), **fields}
+    if to == RequestStatus.DONE:
+        values |= {"done_at": now, "done_by": actor_id}
+    return await _cas(session, request, from_=from_, values=values, now=now, action=action, actor_id=actor_id, detail=detail)
 
 
 async def give_up(session: AsyncSession, *, request: Request, now: datetime, why: str) -> bool:
