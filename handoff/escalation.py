@@ -26,16 +26,13 @@ async def overdue_case_ids(session: AsyncSession, *, now: datetime) -> list:
     )
 
 
-async def escalate(session: AsyncSession, *, case_id, now: datetime, notifiers: list[Notifier]) -> bool:  # noqa: ANN001
-    """Escalate one case if it is still waiting; False if someone accepted it or it was done already."""
-    case = await session.get(Case, case_id)
-    if case is None:
-        return False
-    recipients = tuple(
+async def escalation_recipients(session: AsyncSession, *, tenant_id: str) -> tuple[str, ...]:
+    """E-mail addresses of the tenant's on-call counselors and supervisors."""
+    return tuple(
         email
         for email in await session.scalars(
             select(Counselor.email).where(
-                Counselor.tenant_id == case.tenant_id,
+                Counselor.tenant_id == tenant_id,
                 Counselor.active.is_(True),
                 Counselor.email.is_not(None),
                 or_(Counselor.on_call.is_(True), Counselor.role == Role.SUPERVISOR),
@@ -43,6 +40,14 @@ async def escalate(session: AsyncSession, *, case_id, now: datetime, notifiers: 
         )
         if email
     )
+
+
+async def escalate(session: AsyncSession, *, case_id, now: datetime, notifiers: list[Notifier]) -> bool:  # noqa: ANN001
+    """Escalate one case if it is still waiting; False if someone accepted it or it was done already."""
+    case = await session.get(Case, case_id)
+    if case is None:
+        return False
+    recipients = await escalation_recipients(session, tenant_id=case.tenant_id)
     waited = int((now - case.created_at).total_seconds() // 60)
     # Claim first (compare-and-set), so two timers firing at once notify once.
     if not await case_service.mark_escalated(session, case_id=case.id, now=now):

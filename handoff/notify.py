@@ -33,6 +33,17 @@ class Escalation:
         return f"{self.subject()}\n相談員コンソールで確認してください。\n{console_url}/console/cases/{self.case_id}\n"
 
 
+@dataclass(frozen=True)
+class DeadlineAlert(Escalation):
+    """A workflow deadline near or missed (e.g. the 30-minute missing-person ward report):
+    sent through the same notifiers as an escalation, with its own subject."""
+
+    text: str = ""
+
+    def subject(self) -> str:
+        return self.text
+
+
 class Notifier(Protocol):
     name: str
 

@@ -28,9 +28,10 @@ class Flows:
         await self.form.stop_any(ctx, why="triage")
 
     async def before_triage(self, ctx: FlowContext, text: str) -> FlowResult | None:
-        """A domain message that must not be read as a new emergency: a reporter writing that
-        the missing person was found (「見つかりました」 reads like an alarm to triage)."""
-        return await self.missing.found_notice(ctx, text)
+        """A domain message that must not be read as a new emergency: a missing-person reporter
+        writing that the person was found (「見つかりました」 reads like an alarm to triage), or
+        answering the daily check."""
+        return await self.missing.reporter_message(ctx, text)
 
     async def step(self, ctx: FlowContext, action: Action, text: str, *, topic: str | None, person_lead: str | None) -> FlowResult | None:
         """The turn of a flow, or None for the knowledge answer. Buttons of a flow win over the

@@ -17,10 +17,14 @@ from bot.flows.route import RouteFlow
 from handoff.missing import service as missing
 from handoff.requests.forms import Forms
 from handoff.requests.models import Request, RequestStatus
+from handoff.requests.service import RequestView
 from frontdoor.clock import to_jst
 from handoff.requests.values import extract, normalized
 
 FOUND_FORM = "missing_person_found"
+_REFUSE = re.compile(r"(?:確認|電話|連絡)(?:は|も)?(?:もう)?(?:いらない|不要|結構|しないで|やめて|けっこう)")
+CHECK_NOT_FOUND = "お知らせありがとうございます。管理番号「{number}」の件、担当者にお伝えします。見つかったときは、このチャットか安心コール（{anshin_call_phone}）へお知らせください。"
+CHECK_REFUSED = "承知しました。管理番号「{number}」の件、毎日の確認のお電話はいたしません。今後の対応は担当者が区と相談します。見つかったときは、安心コール（{anshin_call_phone}）へお知らせください。"
 _FOUND = re.compile(r"見つか[りっ]|みつか[りっ]|発見され|保護され|帰って(?:き|来)|かえってき|戻って(?:き|来)|もどってき")
 _NOT_FOUND = re.compile(r"見つかって(?:い)?な|みつかって(?:い)?な|見つかりません|みつかりません|見つからな|みつからな|帰って(?:こ|来)な|戻って(?:こ|来)な|まだ")
 
@@ -86,12 +90,21 @@ class MissingFlow:
             given |= extract(form, said, to_jst(ctx.now).date())
         return await self.form.start(ctx, form, None, lead=lead, preset={**given, "called_110": "有" if called else "無"})
 
-    async def found_notice(self, ctx: FlowContext, text: str) -> FlowResult | None:
-        """「母が見つかりました」 from a reporter whose intake is still searching."""
-        if ctx.conversation.awaiting == FlowName.FORM or FOUND_FORM not in self.forms or not says_found(text):
+    async def reporter_message(self, ctx: FlowContext, text: str) -> FlowResult | None:
+        """A reporter whose intake is still searching writes (this or a new conversation):
+        「母が見つかりました」 starts the 別紙8-4 form; an answer to the bot's daily check
+        question is attached to that check (⑤イ(キ))."""
+        if ctx.conversation.awaiting == FlowName.FORM or FOUND_FORM not in self.forms:
             return None
         intake = await missing.active_of_contact(ctx.session, contact_id=ctx.conversation.contact_id)
         if intake is None or intake.status != RequestStatus.OPEN:
             return None
         number = (intake.fields or {}).get("management_no", "")
-        return await self.form.start(ctx, self.forms.get(FOUND_FORM), text, preset={"management_no": number, "of": str(intake.id)})
+        if says_found(text):
+            return await self.form.start(ctx, self.forms.get(FOUND_FORM), text, preset={"management_no": number, "of": str(intake.id)})
+        if not await missing.awaiting_chat_answer(ctx.session, intake):
+            return None
+        outcome = "refused" if _REFUSE.search(normalized(text)) else "not_found"
+        await missing.record_check(ctx.session, request_id=intake.id, counselor_id=None, outcome=outcome, now=ctx.now, note=text)
+        reply = CHECK_REFUSED if outcome == "refused" else CHECK_NOT_FOUND
+        return FlowResult(reply.format(number=number, **ctx.tenant.facts), [], {"request": str(intake.id), "check": outcome}, request=RequestView.of(intake))

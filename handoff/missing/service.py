@@ -19,7 +19,7 @@ from frontdoor.clock import JST, to_jst
 from frontdoor.tenants import Tenant
 from handoff.missing.models import MissingPerson
 from handoff.requests import service as request_service
-from handoff.requests.models import Request, RequestStatus
+from handoff.requests.models import Request, RequestEvent, RequestStatus
 
 KIND = "missing_person"
 ACTIVE = (RequestStatus.CALLBACK, RequestStatus.OPEN, RequestStatus.FOUND)
@@ -238,6 +238,15 @@ async def active_of_contact(session: AsyncSession, *, contact_id: uuid.UUID) -> 
         .where(MissingPerson.contact_id == contact_id, Request.status.in_([str(RequestStatus.OPEN), str(RequestStatus.CALLBACK)]))
         .order_by(Request.created_at.desc()).limit(1)
     )
+
+
+async def awaiting_chat_answer(session: AsyncSession, request: Request) -> bool:
+    """The bot asked the reporter in chat (daily check) and no check was recorded since."""
+    last = await session.scalar(
+        select(RequestEvent.action).where(RequestEvent.request_id == request.id, RequestEvent.action.in_(["check_asked", "checked"]))
+        .order_by(RequestEvent.id.desc()).limit(1)
+    )
+    return last == "check_asked"
 
 
 def countdown(due: datetime | None, now: datetime) -> str:
