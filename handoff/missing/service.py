@@ -47,10 +47,11 @@ def _minutes(tenant: Tenant) -> int:
     return tenant.missing_person_report.minutes if tenant.missing_person_report else 30
 
 
-def next_check(intake_day: date, now: datetime) -> datetime:
+def next_check(intake_day: date, now: datetime, *, checked_today: bool = False) -> datetime:
     """The next 10:30 check deadline: from the day after the intake (⑤イ(キ))."""
     local = to_jst(now)
-    day = max(intake_day + timedelta(days=1), local.date() if local.time() < CHECK_UNTIL else local.date() + timedelta(days=1))
+    today_open = local.time() < CHECK_UNTIL and not checked_today
+    day = max(intake_day + timedelta(days=1), local.date() if today_open else local.date() + timedelta(days=1))
     return datetime.combine(day, CHECK_UNTIL, JST)
 
 
@@ -193,7 +194,7 @@ async def record_check(
     if consult and record.consult_at is None:
         await _set(session, record, consult_at=now)
         await request_service.log_event(session, request_id=request_id, action="consult_ward", now=now, actor_id=counselor_id)
-    due = None if outcome == "refused" else next_check(to_jst(record.intake_at or now).date(), now)
+    due = None if outcome == "refused" else next_check(to_jst(record.intake_at or now).date(), now, checked_today=True)
     await request_service.advance(session, request=request, from_=(RequestStatus.OPEN,), to=RequestStatus.OPEN, now=now, action="next_check", due=due)
     return CheckResult(consult)
 

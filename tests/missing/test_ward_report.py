@@ -49,7 +49,7 @@ async def _console_messages(pubsub, seconds: float = 8) -> list[dict]:  # noqa: 
     return found
 
 
-def test_report_deadline_is_30_minutes_or_9_30_for_calls_ending_8_30_to_9():
+async def test_report_deadline_is_30_minutes_or_9_30_for_calls_ending_8_30_to_9():
     assert missing.report_deadline(datetime(2026, 12, 8, 14, 10, tzinfo=JST)) == datetime(2026, 12, 8, 14, 40, tzinfo=JST)
     assert missing.report_deadline(datetime(2026, 12, 8, 8, 40, tzinfo=JST)) == datetime(2026, 12, 8, 9, 30, tzinfo=JST)
     assert missing.report_deadline(datetime(2026, 12, 8, 9, 0, tzinfo=JST)) == datetime(2026, 12, 8, 9, 30, tzinfo=JST)
