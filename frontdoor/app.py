@@ -17,6 +17,7 @@ from frontdoor.runtime import Runtime, build_runtime
 from frontdoor.settings import Settings
 from handoff.auth import LoginRequired
 from handoff.console import router as console_router
+from handoff.console_missing import router as console_missing_router
 from handoff.console_socket import router as console_socket_router
 from workers.reports.dashboard import router as dashboard_router
 
@@ -55,6 +56,7 @@ def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | N
     app.include_router(web_router)
     app.include_router(webhook_router)
     app.include_router(console_router)
+    app.include_router(console_missing_router)
     app.include_router(console_socket_router)
     app.include_router(dashboard_router)
 

@@ -23,6 +23,7 @@ from handoff import accounts, audit, live
 from handoff import cases as case_service
 from handoff.auth import COOKIE, MAX_AGE_S, CaseWorker, issue_cookie
 from handoff.canned import canned_for
+from handoff.console_missing import panel_for
 from handoff.models import Case, CaseStatus, Counselor, Role, Route
 from handoff.queues import live_queue
 from workers.reports import periods as report_periods
@@ -143,6 +144,7 @@ async def case_page(request: Request, case_id: uuid.UUID, staff: CaseWorker, ses
         "outcomes": OUTCOMES,
         "names": {c.id: c.display_name for c in await accounts.colleagues(session, tenant_id=staff.tenant_id)},
         "holds_chat": case.status == CaseStatus.IN_PROGRESS and case.assignee_id == staff.id,
+        "missing_panel": await panel_for(session, case, utc_now()),
     }
     return _page(request, "case.html", staff, **context)
 
