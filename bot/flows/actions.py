@@ -78,6 +78,8 @@ def parse(action_id: str | None, text: str) -> Action:
     if head in ("checkin", "missing110") and rest in ("yes", "no"):
         return Action(ActionKind(head), rest, button=short)
     if head == "form":
+        if not short:  # a form step never comes with more than its label: the words are the resident's
+            return TEXT
         verb, _, arg = rest.partition(":")
         try:
             return Action(ActionKind.FORM, str(FormVerb(verb)), arg or None, button=short)
