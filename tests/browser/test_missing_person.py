@@ -47,10 +47,10 @@ def closed_server(settings, decider, redis_handle, tmp_path, inbox):  # noqa: AN
     server.stop()
 
 
-async def _say(page, text: str, expect: str) -> None:  # noqa: ANN001
-    await page.fill(".fd-form textarea", text)
-    await page.press(".fd-form textarea", "Enter")
-    await page.wait_for_selector(f".fd-bot >> text={expect}", timeout=20000)
+async def _say(chat, text: str, expect: str) -> None:  # noqa: ANN001
+    await chat.locator(".fd-form textarea").fill(text)
+    await chat.locator(".fd-form textarea").press("Enter")
+    await chat.locator(f".fd-bot >> text={expect}").last.wait_for(timeout=20000)
 
 
 async def test_widget_intake_then_counselor_reports_to_the_ward_and_mails_the_form(closed_server, browser, session, inbox, artifacts):  # noqa: ANN001
@@ -59,20 +59,21 @@ async def test_widget_intake_then_counselor_reports_to_the_ward_and_mails_the_fo
     resident = await resident_ctx.new_page()
     await resident.goto(f"{closed_server.base_url}/demo/setagaya")
     await resident.click(".fd-launcher")
-    await resident.wait_for_selector(".fd-status:has-text('つながっています')")
-    await _say(resident, "認知症の父が朝から帰ってきません", "110")
-    await resident.click(".fd-buttons button:has-text('はい、連絡しました')")
-    await resident.wait_for_selector(".fd-bot >> text=閉庁時間", timeout=20000)
-    await _say(resident, "世田谷花子です", "ふりがな")
-    await _say(resident, "せたがやはなこ", "ご関係")
-    await _say(resident, "むすめです", "お電話番号")
-    await _say(resident, "090-3333-4444", "よろしいですか")
-    await resident.locator(".fd-buttons").last.locator("button:has-text('はい')").click()
+    chat = resident.frame_locator("iframe.fd-frame")  # the chat lives in Frontdoor's own frame
+    await chat.locator(".fd-status:has-text('つながっています')").wait_for()
+    await _say(chat, "認知症の父が朝から帰ってきません", "110")
+    await chat.locator(".fd-buttons button:has-text('はい、連絡しました')").last.click()
+    await chat.locator(".fd-bot >> text=閉庁時間").last.wait_for(timeout=20000)
+    await _say(chat, "世田谷花子です", "ふりがな")
+    await _say(chat, "せたがやはなこ", "ご関係")
+    await _say(chat, "むすめです", "お電話番号")
+    await _say(chat, "090-3333-4444", "よろしいですか")
+    await chat.locator(".fd-buttons").last.locator("button:has-text('はい')").click()
     try:
-        await resident.wait_for_selector(".fd-bot >> text=管理番号", timeout=20000)
+        await chat.locator(".fd-bot >> text=管理番号").last.wait_for(timeout=20000)
     finally:
         await resident.screenshot(path=str(artifacts / "missing-widget.png"))
-    told = await resident.locator(".fd-bot").last.inner_text()
+    told = await chat.locator(".fd-bot").last.inner_text()
     number = re.search(r"管理番号「(\d+-\d+)」", told).group(1)
     await resident.screenshot(path=str(artifacts / "missing-widget.png"))
 
