@@ -149,6 +149,26 @@ async def test_a_found_notice_telling_of_a_danger_is_escalated_by_triage_not_tak
     assert await request_service.draft_of(session, conversation_id=first.conversation_id) is None  # no 別紙8-4 form started
 
 
+async def test_a_danger_in_the_intakes_own_conversation_already_at_emergency_does_not_start_the_found_form(runtime, session, counselor):  # noqa: ANN001
+    """There triage cannot raise the level any more; the message's own danger signal still keeps
+    the found flow away (the case is already an emergency in the queue)."""
+    taken = datetime(2026, 12, 22, 14, 0, tzinfo=JST)
+    reporter = Reporter(runtime, session, now=taken - timedelta(minutes=5))
+    alarm = await reporter.says("認知症の父が朝から帰ってきません")
+    assert alarm.urgency == "emergency"
+    await reporter.taps("missing110:yes", "はい、連絡しました")
+    await reporter.says("やめる")  # the chat form stopped; the intake is taken by phone instead
+    conversation = await session.get(Conversation, alarm.conversation_id)
+    request = await _reported(session, runtime, counselor, taken=taken, contact_id=conversation.contact_id, conversation_id=conversation.id)
+    reporter.now = taken + timedelta(minutes=10)  # the same conversation, still open
+    danger = await reporter.says("見つかったけど息をしていない")
+    assert danger.conversation_id == alarm.conversation_id and danger.urgency == "emergency"
+    assert "よかった" not in text_of(danger)
+    assert await request_service.draft_of(session, conversation_id=danger.conversation_id) is None
+    request = await session.get(Request, request.id, populate_existing=True)
+    assert request.status == RequestStatus.OPEN
+
+
 async def test_a_found_notice_from_the_ward_ends_the_case_with_its_call_time(runtime, session, counselor):  # noqa: ANN001
     taken = datetime(2026, 12, 22, 15, 0, tzinfo=JST)
     request = await _reported(session, runtime, counselor, taken=taken)
