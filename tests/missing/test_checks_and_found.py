@@ -153,14 +153,14 @@ async def test_a_danger_in_the_intakes_own_conversation_already_at_emergency_doe
     """There triage cannot raise the level any more; the message's own danger signal still keeps
     the found flow away (the case is already an emergency in the queue)."""
     taken = datetime(2026, 12, 22, 14, 0, tzinfo=JST)
-    reporter = Reporter(runtime, session, now=taken - timedelta(minutes=5))
+    reporter = Reporter(runtime, session, now=taken - timedelta(minutes=2))
     alarm = await reporter.says("認知症の父が朝から帰ってきません")
     assert alarm.urgency == "emergency"
     await reporter.taps("missing110:yes", "はい、連絡しました")
     await reporter.says("やめる")  # the chat form stopped; the intake is taken by phone instead
     conversation = await session.get(Conversation, alarm.conversation_id)
     request = await _reported(session, runtime, counselor, taken=taken, contact_id=conversation.contact_id, conversation_id=conversation.id)
-    reporter.now = taken + timedelta(minutes=10)  # the same conversation, still open
+    reporter.now = taken + timedelta(minutes=1)  # the same conversation, still open
     danger = await reporter.says("見つかったけど息をしていない")
     assert danger.conversation_id == alarm.conversation_id and danger.urgency == "emergency"
     assert "よかった" not in text_of(danger)
