@@ -277,6 +277,12 @@ class ConversationEngine:
             outcome.case_id = turn.case.id if turn.case else None
             return [(turn.text, turn.buttons, {"urgency": str(level), "kind": decision.assessment.kind, "case": str(turn.case.id)})]
 
+        # Triage did not raise the level: a missing-person reporter's found notice or daily-check
+        # answer (issue 8) may go to its flow, unless this message carries a danger of its own
+        # (「見つかったけど息をしていない」 where the conversation is already at 緊急).
+        alarmed = any(s != "model.check_in" for s in decision.assessment.signals)
+        if not alarmed and (domain := await self.flows.reporter_turn(ctx, text)) is not None:
+            return [self._flow_turn(domain, outcome)]
         lead = decision.answer.reply if decision.topic == "common.talk_to_human" and decision.answer else None
         result = await self.flows.step(ctx, action, text, topic=decision.topic, person_lead=lead)
         if ctx.case is not None:

@@ -30,6 +30,7 @@ from handoff.auth import ConsoleLocked, LoginRequired, PasswordChangeRequired
 from handoff.console import router as console_router
 from handoff.console_admin import router as console_admin_router
 from handoff.requests.views import router as requests_router
+from handoff.console_missing import router as console_missing_router
 from handoff.console_socket import router as console_socket_router
 from workers.reports.dashboard import router as dashboard_router
 
@@ -110,6 +111,7 @@ def create_app(settings: Settings, *, runtime_factory: Callable[[], Runtime] | N
     app.include_router(requests_router)
     app.include_router(console_router)
     app.include_router(console_admin_router)
+    app.include_router(console_missing_router)
     app.include_router(console_socket_router)
     app.include_router(dashboard_router)
 

@@ -164,6 +164,15 @@ class RequestTiming(BaseModel):
     at: str = "17:00"
 
 
+class WardReport(BaseModel):
+    """Where missing-person reports go (Setagaya 003 ⑤イ(カ): 電話報告及びメール送信先は最大2か所)."""
+
+    model_config = ConfigDict(extra="forbid")
+    phones: list[str] = Field(min_length=1, max_length=2)
+    emails: list[str] = Field(min_length=1, max_length=2)
+    minutes: int = 30  # the report is due this long after the intake (or the found notice) ends
+
+
 class Tenant(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
@@ -192,6 +201,8 @@ class Tenant(BaseModel):
         return self
     # Due times of requests taken in chat, by request kind (issue 13); `default` for the rest.
     requests: dict[str, RequestTiming] = {}
+    # The ward's missing-person contacts (issue 8); None: the tenant takes no missing-person intake.
+    missing_person_report: WardReport | None = None
 
     @model_validator(mode="after")
     def _hours_texts_name_known_facts(self) -> Tenant:

@@ -26,6 +26,7 @@ from knowledge import disaster
 from handoff import cases as case_service
 from handoff.auth import COOKIE, CaseWorker, cookie_counselor_id, issue_cookie, max_age_s
 from handoff.canned import canned_for
+from handoff.console_missing import panel_for
 from handoff.models import Case, CaseStatus, Counselor, Role, Route
 from handoff.history import describe as describe_event
 from handoff.queue_view import describe_cases
@@ -203,6 +204,7 @@ async def case_page(request: Request, case_id: uuid.UUID, staff: CaseWorker, ses
         "outcomes": OUTCOMES,
         "names": {c.id: c.display_name for c in await accounts.list_accounts(session, tenant_id=staff.tenant_id)},
         "holds_chat": case.status == CaseStatus.IN_PROGRESS and case.assignee_id == staff.id,
+        "missing_panel": await panel_for(session, case, utc_now()),
     }
     return _page(request, "case.html", staff, **context)
 

@@ -79,17 +79,23 @@ async def escalate(
     return True
 
 
-async def _recipients(session: AsyncSession, case: Case, level: int) -> list[Counselor]:
-    """Level 1: the on-call staff (supervisors if no one is on call); later levels: supervisors too."""
-    staff = list(
+async def escalation_recipients(session: AsyncSession, *, tenant_id: str) -> list[Counselor]:
+    """The tenant's active on-call counselors and supervisors: who escalations and one-shot
+    deadline alerts (e.g. the missing-person ward report, handoff.missing.timers) are for."""
+    return list(
         await session.scalars(
             select(Counselor).where(
-                Counselor.tenant_id == case.tenant_id,
+                Counselor.tenant_id == tenant_id,
                 Counselor.active.is_(True),
                 or_(Counselor.on_call.is_(True), Counselor.role == Role.SUPERVISOR),
             )
         )
     )
+
+
+async def _recipients(session: AsyncSession, case: Case, level: int) -> list[Counselor]:
+    """Level 1: the on-call staff (supervisors if no one is on call); later levels: supervisors too."""
+    staff = await escalation_recipients(session, tenant_id=case.tenant_id)
     on_call = [s for s in staff if s.on_call]
     return on_call if level == 1 and on_call else staff
 

@@ -6,6 +6,7 @@ A notifier raises when its message did not reach anyone; the escalation outbox
 from __future__ import annotations
 
 import asyncio
+import logging
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -15,6 +16,8 @@ import httpx
 
 from handoff import presence
 from handoff.relay import Relay
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,17 @@ class Escalation:
     def body(self, console_url: str) -> str:
         # No resident text or personal data: the console shows the case after sign-in.
         return f"{self.subject()}\n相談員コンソールで確認してください。\n{console_url}/console/cases/{self.case_id}\n"
+
+
+@dataclass(frozen=True)
+class DeadlineAlert(Escalation):
+    """A workflow deadline near or missed (e.g. the 30-minute missing-person ward report):
+    sent through the same notifiers as an escalation, with its own subject."""
+
+    text: str = ""
+
+    def subject(self) -> str:
+        return self.text
 
 
 class NotReached(Exception):
@@ -104,3 +118,18 @@ class WebhookNotifier:
                 },
             )
             response.raise_for_status()
+
+
+async def notify_all(notifiers: list[Notifier], alert: Escalation) -> list[str]:
+    """One-shot alerts (DeadlineAlert; no outbox, no retry: the next deadline alerts anew):
+    each notifier is tried once, a failure is logged and does not stop the others. Returns the
+    names of the notifiers that reached someone."""
+    reached = []
+    for notifier in notifiers:
+        try:
+            await notifier.notify(alert)
+            reached.append(notifier.name)
+        except Exception as exc:  # noqa: BLE001  # one notifier down must not silence the rest
+            # The reason, never the message of an arbitrary error (it may hold an address).
+            log.warning("alert via %s failed: %s", notifier.name, exc if isinstance(exc, NotReached) else type(exc).__name__)
+    return reached

@@ -25,6 +25,8 @@ def create_celery(settings: Settings, *, redis_url: str | None = None) -> Celery
         beat_schedule={
             "close-idle-conversations": {"task": "frontdoor.close_idle_conversations", "schedule": 60.0},
             "check-sla": {"task": "frontdoor.check_sla", "schedule": 20.0},
+            # Missing-person ward-report deadlines (30 minutes) and the 10:00 daily checks (issue 8).
+            "missing-person-tick": {"task": "frontdoor.missing_person_tick", "schedule": 60.0},
             # Reports are due by the 10th (Kashiwa 002 §8(4)); generate last month's on the 1st, 01:00 JST.
             # Retention periods per tenant file (issue 11; Setagaya 別紙1-1 §29).
             "erase-expired": {"task": "frontdoor.erase_expired", "schedule": crontab(minute=30, hour=3)},

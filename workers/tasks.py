@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import shared_task
 
@@ -131,3 +131,24 @@ def erase_expired(self, now: str | None = None) -> int:  # noqa: ANN001
         return len(await retention.erase_expired(session, tenants=tenants, now=moment))
 
     return run_with_session(settings, work)
+
+
+# --- Missing-person timers (issue 8) --------------------------------------------------------
+
+
+@shared_task(bind=True, name="frontdoor.missing_person_tick", time_limit=60, expires=60)
+def missing_person_tick(self, at: str | None = None) -> int:  # noqa: ANN001
+    """Beat, every minute: ward-report deadlines near/missed alert the console and the
+    notifiers; each morning's status checks fall due and chat reporters are asked (⑤イ(カ)(キ))."""
+    from handoff.missing import chat, timers
+    from handoff.relay import Relay
+
+    settings = _settings(self)
+
+    async def work(session, redis) -> int:  # noqa: ANN001
+        now = datetime.fromisoformat(at) if at else utc_now()  # `at`: replays and tests fix the clock
+        sent, checks = await timers.tick(session, now=now, notifiers=build_notifiers(settings, redis))
+        await chat.ask_reporters(session, checks, relay=Relay(redis), telegram=chat.telegram_sender(settings), now=now)
+        return sent + len(checks)
+
+    return run_with_session_and_redis(settings, work)

@@ -1,6 +1,7 @@
 """Flows: the small state machines a conversation runs one at a time (issue 13).
 
-The engine runs triage first (it always wins: `interrupt`), then `step` (a tapped button of a
+The engine runs triage first (it always wins: `interrupt`), then `reporter_turn` (a missing-
+person reporter's found notice or check answer, issue 8), then `step` (a tapped button of a
 flow, or the active flow), then the knowledge answer, then `after_answer` (an answer that is
 a request's entry starts or offers its form)."""
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from bot.flows.actions import Action, ActionKind, FormVerb, parse
 from bot.flows.base import FlowContext, FlowName, FlowResult
 from bot.flows.form import FormFlow
+from bot.flows.missing import HOOKS, MissingFlow
 from bot.flows.route import RouteFlow, wants_person
 from handoff.requests.forms import Forms
 
@@ -23,16 +25,25 @@ __all__ = ["AfterAnswer", "Action", "ActionKind", "FlowContext", "FlowName", "Fl
 class Flows:
     def __init__(self, forms: Forms):
         self.forms = forms
-        self.form = FormFlow(forms)
+        self.form = FormFlow(forms, HOOKS)
         self.route = RouteFlow()
+        self.missing = MissingFlow(forms, self.form, self.route)
 
     async def interrupt(self, ctx: FlowContext) -> None:
         """Triage raised the conversation: a form being filled in stops (kept as incomplete)."""
         await self.form.stop_any(ctx, why="triage")
 
+    async def reporter_turn(self, ctx: FlowContext, text: str) -> FlowResult | None:
+        """A missing-person reporter writing that the person was found, or answering the daily
+        check. Asked only after triage, and only when triage did not raise the message: a found
+        notice that tells of a danger (「見つかったけど倒れている」) is escalated like any other."""
+        return await self.missing.reporter_message(ctx, text)
+
     async def step(self, ctx: FlowContext, action: Action, text: str, *, topic: str | None, person_lead: str | None) -> FlowResult | None:
         """The turn of a flow, or None for the knowledge answer. Buttons of a flow win over the
         active flow (the resident tapped something else); typed words go to the active flow."""
+        if (after_110 := await self.missing.after_110(ctx, action, text)) is not None:
+            return after_110
         if action.is_form(FormVerb.START) and action.arg in self.forms and ctx.tenant.id in self.forms.get(action.arg).tenants:
             return await self.form.start(ctx, self.forms.get(action.arg), None)
         in_form = ctx.conversation.awaiting == FlowName.FORM

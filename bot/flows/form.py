@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Protocol
 
 from bot.flows.actions import Action, ActionKind, FormVerb
 from bot.flows.base import FlowContext, FlowName, FlowResult
 from frontdoor.clock import to_jst
 from handoff.requests import service as request_service
 from handoff.requests.forms import FormDefinition, Forms
-from handoff.requests.models import Request
+from handoff.requests.models import Request, RequestStatus
 from handoff.requests.service import RequestView
 from handoff.requests.values import display, extract, normalized, parse_answer, show_day
 from knowledge.condolences import load_condolences
@@ -23,6 +24,15 @@ CONFIRM, FIX = "confirm", "fix"
 YES_WORDS = ("はい", "はいそうです", "はいおねがいします", "それでおねがいします", "それでお願いします", "おねがいします", "お願いします", "大丈夫です", "だいじょうぶです", "あってます", "合ってます", "ok", "うん", "ええ", "それで")
 FIX_WORDS = ("なおす", "直す", "なおします", "直します", "なおしたい", "直したい", "訂正", "修正", "ちがう", "違う", "ちがいます", "違います", "まちがい", "間違い", "いいえ")
 STOP_WORDS = ("やめる", "やめます", "やめたい", "キャンセル", "とりけし", "取り消し", "中止", "もういい", "もういいです", "やっぱりいい", "やっぱりいいです")
+
+
+class RecordHook(Protocol):
+    """A domain workflow behind a form (`on_record`): the status and deadline a request is
+    recorded with, and what happens once it is (e.g. the missing-person timers)."""
+
+    def plan(self, ctx: FlowContext, draft: Request) -> tuple[RequestStatus, datetime | None]: ...
+
+    async def recorded(self, ctx: FlowContext, request: Request) -> None: ...
 
 
 def _plain(text: str) -> str:
@@ -43,9 +53,13 @@ def _today(ctx: FlowContext):  # noqa: ANN202
     return to_jst(ctx.now).date()
 
 
-def _next_step(form: FormDefinition, fields: dict[str, str]) -> str:
+def _closed(draft: Request) -> bool:
+    return bool(draft.outside_hours)
+
+
+def _next_step(form: FormDefinition, fields: dict[str, str], closed: bool) -> str:
     for f in form.fields:
-        if f.name not in fields and form.asked(f, fields):
+        if f.name not in fields and form.asked(f, fields, closed=closed):
             return f.name
     return CONFIRM
 
@@ -53,14 +67,15 @@ def _next_step(form: FormDefinition, fields: dict[str, str]) -> str:
 STOP_BUTTON = ("form:stop", "やめる")
 
 
-def _question(form: FormDefinition, step: str, fields: dict[str, str], *, lead: str = "") -> tuple[str, list[tuple[str, str]]]:
+def _question(form: FormDefinition, step: str, fields: dict[str, str], *, closed: bool, lead: str = "") -> tuple[str, list[tuple[str, str]]]:
+    shown = [f for f in form.fields if form.asked(f, fields, closed=closed)]
     if step == CONFIRM:
-        lines = [f"・{f.label}：{display(f, fields.get(f.name))}" for f in form.fields if form.asked(f, fields)]
+        lines = [f"・{f.label}：{display(f, fields.get(f.name))}" for f in shown]
         text = "\n".join(p for p in (lead, form.texts.confirm, *lines) if p)
         return text, [("form:yes", "はい"), ("form:fix", "なおす"), STOP_BUTTON]
     if step == FIX:
         text = "\n".join(p for p in (lead, "どこをなおしますか。") if p)
-        return text, [(f"form:fix:{f.name}", f.label) for f in form.fields if form.asked(f, fields)]
+        return text, [(f"form:fix:{f.name}", f.label) for f in shown]
     f = form.field(step)
     buttons = [("form:choose", o) for o in f.options] if f.type in ("choice", "consent") and f.options else []
     if f.type == "consent":
@@ -73,8 +88,12 @@ def _question(form: FormDefinition, step: str, fields: dict[str, str], *, lead: 
 class FormFlow:
     """Steps of one form; `forms` is the validated content (handoff/requests/forms/)."""
 
-    def __init__(self, forms: Forms):
+    def __init__(self, forms: Forms, hooks: dict[str, RecordHook] | None = None):
         self.forms = forms
+        self.hooks = hooks or {}
+        for form in forms.all():
+            if form.on_record and form.on_record not in self.hooks:
+                raise ValueError(f"{form.kind}: no workflow named {form.on_record!r}")
 
     def offered(self, ctx: FlowContext, topic: str | None) -> list[FormDefinition]:
         return self.forms.for_topic(ctx.tenant.id, topic)
@@ -102,20 +121,26 @@ class FormFlow:
         """How many of the form's fields the message already gives."""
         return len(extract(form, text, _today(ctx)))
 
-    async def start(self, ctx: FlowContext, form: FormDefinition, text: str | None) -> FlowResult:
-        """A new draft with every field this message already gives; ask for the first missing one."""
+    async def start(
+        self, ctx: FlowContext, form: FormDefinition, text: str | None, *, lead: str = "", preset: dict[str, str] | None = None
+    ) -> FlowResult:
+        """A new draft with every field this message already gives (and `preset`, what the
+        conversation already knows); ask for the first missing one. Outside office hours a
+        form with `closed_fields` asks only those."""
         await self.stop_any(ctx, why="replaced")
-        found = extract(form, text, _today(ctx)) if text else {}
-        fields = {k: v for k, v in found.items() if form.asked(form.field(k), found)}
-        step = _next_step(form, fields)
-        condolences = load_condolences()
-        lead = f"{condolences.text}\n{form.texts.start}" if text and condolences.reports_a_death(text) else form.texts.start
+        closed = not ctx.tenant.ward_office_hours.is_open(ctx.now)
+        found = {**(extract(form, text, _today(ctx)) if text else {}), **(preset or {})}
+        fields = {k: v for k, v in found.items() if k in (preset or {}) or form.asked(form.field(k), found)}
+        step = _next_step(form, fields, closed)
+        start = form.texts.start_closed if closed and form.texts.start_closed else form.texts.start
+        if text and load_condolences().reports_a_death(text):
+            start = f"{load_condolences().text}\n{start}"
         request = await request_service.start(
             ctx.session, tenant_id=ctx.tenant.id, conversation_id=ctx.conversation.id, kind=form.kind, fields=fields,
-            step=step, now=ctx.now, outside_hours=not ctx.tenant.ward_office_hours.is_open(ctx.now),
+            step=step, now=ctx.now, outside_hours=closed,
         )
         ctx.conversation.awaiting = str(FlowName.FORM)
-        text_, buttons = _question(form, step, fields, lead=lead)
+        text_, buttons = _question(form, step, fields, closed=closed, lead="\n\n".join(p for p in (lead, start) if p))
         return self._result(request, text_, buttons, form)
 
     async def stop_any(self, ctx: FlowContext, *, why: str) -> None:
@@ -139,7 +164,7 @@ class FormFlow:
             return None
         form = self.forms.get(draft.kind)
         fields = dict(draft.fields or {})
-        step = draft.step or _next_step(form, fields)
+        step = draft.step or _next_step(form, fields, _closed(draft))
         typed = action.kind == ActionKind.TEXT or action.is_form(FormVerb.CHOOSE)  # a choice button's label is the answer
         if action.is_form(FormVerb.STOP) or (typed and _says(text, STOP_WORDS)):
             await request_service.give_up(ctx.session, request=draft, now=ctx.now, why="resident")
@@ -198,19 +223,24 @@ class FormFlow:
 
     async def _ask(self, ctx: FlowContext, draft: Request, form: FormDefinition, found: dict[str, str], step: str | None, *, lead: str = "") -> FlowResult:
         fields = {**(draft.fields or {}), **found}
-        step = step or _next_step(form, fields)
+        step = step or _next_step(form, fields, _closed(draft))
         await request_service.update_draft(ctx.session, request=draft, fields=found, step=step, now=ctx.now)
-        text, buttons = _question(form, step, fields, lead=lead)
+        text, buttons = _question(form, step, fields, closed=_closed(draft), lead=lead)
         return self._result(draft, text, buttons, form)
 
     async def _record(self, ctx: FlowContext, draft: Request, form: FormDefinition) -> FlowResult:
-        recorded = await request_service.record(ctx.session, request=draft, form=form, tenant=ctx.tenant, now=ctx.now)
+        hook = self.hooks.get(form.on_record or "")
+        status, due = hook.plan(ctx, draft) if hook else (RequestStatus.OPEN, None)
+        recorded = await request_service.record(ctx.session, request=draft, form=form, tenant=ctx.tenant, now=ctx.now, status=status, due=due)
         ctx.conversation.awaiting = None
         if not recorded:  # recorded (or given up) by a concurrent turn: claim nothing new
             return self._result(draft, "このご連絡は、すでに受け付けています。", [], form)
+        if hook:
+            await hook.recorded(ctx, draft)
         closed = not ctx.tenant.ward_office_hours.is_open(ctx.now)
         variant = form.variant(draft.fields or {})
         template = form.texts.recorded_closed if closed and form.texts.recorded_closed else form.texts.recorded
         template = variant.recorded if variant and variant.recorded else template
-        text = template.format(due=due_text(draft.due_at), number=draft.number or "", **ctx.tenant.facts)
+        number = (draft.fields or {}).get(form.number_field or "") or draft.number or ""
+        text = template.format(due=due_text(draft.due_at), number=number, **ctx.tenant.facts)
         return self._result(draft, text, [], form, outcome="recorded")

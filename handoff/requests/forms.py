@@ -9,6 +9,7 @@ it (e.g. an anonymous missing-person report, Setagaya 003 ⑤)."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -35,8 +36,12 @@ class FormField(BaseModel):
     copy_kana_from: str | None = None
     # Other words residents use for an option (「亡くなりました」 is 死亡).
     aliases: dict[str, tuple[str, ...]] = {}
-    # Asked only when another (choices) field includes this option: 別紙3 asks only what changed.
-    ask_if: dict[str, str] = {}
+    # Asked only when another (choice or choices) field includes this option, or one of these
+    # options: 別紙3 asks only what changed; 別紙8-3 asks the mail items only if mail is chosen.
+    ask_if: dict[str, str | tuple[str, ...]] = {}
+    # Regular expressions that find this field in free text (group 1, or the whole match); a
+    # field with `find` is filled only by them (two name fields never take the same name).
+    find: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _options_for_choices(self) -> FormField:
@@ -44,6 +49,8 @@ class FormField(BaseModel):
             raise ValueError(f"{self.name}: a {self.type} field needs options")
         if self.refusal and not self.required:
             raise ValueError(f"{self.name}: only a required field can refuse the request")
+        for pattern in self.find:
+            re.compile(pattern)
         return self
 
 
@@ -75,6 +82,7 @@ class FormTexts(BaseModel):
     # {due}: when staff will have looked at it. `recorded_closed`: outside office hours.
     recorded: str = Field(min_length=4)
     recorded_closed: str | None = None
+    start_closed: str | None = None  # the lead outside office hours (with `closed_fields`)
     stopped: str = "受付を取りやめました。記録はしていません。ほかにご用があれば、お書きください。"
     staff_task: str | None = None  # what staff do with it (a dispatch, a written notice)
     variants: tuple[Variant, ...] = ()
@@ -82,7 +90,7 @@ class FormTexts(BaseModel):
 
 class FormDefinition(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    kind: str = Field(pattern=r"^(common|kashiwa|setagaya)\.[a-z][a-z0-9_]*$|^complaint$")
+    kind: str = Field(pattern=r"^(common|kashiwa|setagaya)\.[a-z][a-z0-9_]*$|^complaint$|^missing_person(_found)?$")
     tenants: tuple[Literal["kashiwa", "setagaya"], ...]
     title: str = Field(min_length=2, max_length=30)
     # Knowledge entries whose answer offers (or, with details already given, starts) this form.
@@ -95,13 +103,24 @@ class FormDefinition(BaseModel):
     # Where a recorded request is counted: report layout → line (e.g. 別紙6 1-1 電話訪問関連).
     report: dict[str, str] = {}
     # A management number assigned at recording: {seq} counts this kind's requests in the
-    # period (`number_per`); {fy} the fiscal year, {month} the month (e.g. "{month}-{seq}" is
-    # Setagaya 003 ⑤イ(イ)'s 月-受付順).
+    # period (`number_per`); {fy} the fiscal year, {year} and {month} the calendar ones.
     number_format: str | None = Field(default=None, pattern=r"\{seq")
     number_per: Literal["fiscal_year", "month"] = "fiscal_year"
+    # A key of `fields` (not asked) that holds the number as staff and residents say it,
+    # formatted by `number_said` (same placeholders; default `number_format`): the stored
+    # number stays unique across years while the 管理番号 reads 月-受付順, e.g. 10-3 (Setagaya
+    # 003 ⑤イ(イ)). Texts say it as {number} (a found report says its intake's, given as a preset).
+    number_field: str | None = None
+    number_said: str | None = Field(default=None, pattern=r"\{seq")
     # Recorded from the message itself, no questions (a complaint is recorded whenever it appears).
     record_at_once: bool = False
     staff_fields: tuple[StaffField, ...] = ()
+    # Outside office hours only these fields are asked (an office-hours variant of the form).
+    closed_fields: tuple[str, ...] = ()
+    # The form follows a triage case of these kinds once the case's first question is answered.
+    case_kinds: tuple[str, ...] = ()
+    # A named domain workflow run when the request is recorded (bot.flows hooks).
+    on_record: str | None = None
     source: str = Field(min_length=5)
 
     @model_validator(mode="after")
@@ -110,9 +129,9 @@ class FormDefinition(BaseModel):
         if len(set(names)) != len(names):
             raise ValueError(f"{self.kind}: duplicate field names")
         for f in self.fields:
-            for other, option in f.ask_if.items():
-                if other not in names or option not in self.field(other).options:
-                    raise ValueError(f"{self.kind}: {f.name} asks if {other} includes unknown option {option!r}")
+            for other, options in f.ask_if.items():
+                if other not in names or not set(_any_of(options)) <= set(self.field(other).options):
+                    raise ValueError(f"{self.kind}: {f.name} asks if {other} includes unknown option {options!r}")
             unknown = set(f.aliases) - set(f.options)
             if unknown:
                 raise ValueError(f"{self.kind}: {f.name} has aliases for unknown options {sorted(unknown)}")
@@ -125,6 +144,11 @@ class FormDefinition(BaseModel):
         for f in self.fields:
             if f.copy_kana_from and f.copy_kana_from not in names:
                 raise ValueError(f"{self.kind}: {f.name} copies from unknown field {f.copy_kana_from!r}")
+        for name in self.closed_fields:
+            if name not in names:
+                raise ValueError(f"{self.kind}: closed_fields names unknown field {name!r}")
+        if self.number_said and not self.number_format:
+            raise ValueError(f"{self.kind}: number_said needs number_format")
         if "{due}" not in self.texts.recorded:
             raise ValueError(f"{self.kind}: the recorded text must say when staff will look ({{due}})")
         return self
@@ -141,9 +165,14 @@ class FormDefinition(BaseModel):
                 return f.label
         return name
 
-    def asked(self, f: FormField, fields: dict[str, str]) -> bool:
-        """Whether this field is asked at all, given the answers so far (`ask_if`)."""
-        return all(option in (fields.get(other) or "").split("、") for other, option in f.ask_if.items())
+    def asked(self, f: FormField, fields: dict[str, str], *, closed: bool = False) -> bool:
+        """Whether this field is asked at all, given the answers so far (`ask_if`); outside
+        office hours (`closed`) only `closed_fields`, when the form has them."""
+        if closed and self.closed_fields and f.name not in self.closed_fields:
+            return False
+        return all(
+            any(option in (fields.get(other) or "").split("、") for option in _any_of(options)) for other, options in f.ask_if.items()
+        )
 
     def variant(self, fields: dict[str, str]) -> Variant | None:
         for v in self.texts.variants:
@@ -154,6 +183,10 @@ class FormDefinition(BaseModel):
     def staff_task(self, fields: dict[str, str]) -> str | None:
         v = self.variant(fields)
         return (v.staff_task if v and v.staff_task else None) or self.texts.staff_task
+
+
+def _any_of(options: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (options,) if isinstance(options, str) else options
 
 
 class Forms:
@@ -170,6 +203,13 @@ class Forms:
 
     def all(self) -> list[FormDefinition]:
         return list(self._by_kind.values())
+
+    def for_case_kind(self, tenant_id: str, case_kind: str | None) -> FormDefinition | None:
+        """The form that follows a triage case of this kind (e.g. a missing person), if any."""
+        for d in self._by_kind.values():
+            if case_kind in d.case_kinds and tenant_id in d.tenants:
+                return d
+        return None
 
     def for_topic(self, tenant_id: str, topic: str | None) -> list[FormDefinition]:
         """The forms a knowledge entry offers to this tenant's residents."""

@@ -22,6 +22,8 @@ class RequestStatus(StrEnum):
     REFUSED = "refused"  # a field the form cannot do without was declined (e.g. an anonymous report)
     OPEN = "open"  # recorded: on the staff worklist
     QUESTION = "question"  # staff sent a question back to the resident
+    CALLBACK = "callback"  # taken outside office hours: staff call back on the next opening day (003 ⑤ウ)
+    FOUND = "found"  # a missing person was found: the found report to the ward is due (003 ⑤イ(ク)(ケ))
     DONE = "done"  # 対応済
 
 

@@ -30,6 +30,11 @@ async def _event(session: AsyncSession, request_id: uuid.UUID, action: str, now:
     await session.flush()
 
 
+async def log_event(session: AsyncSession, *, request_id: uuid.UUID, action: str, now: datetime, actor_id: uuid.UUID | None = None, detail: dict | None = None) -> None:
+    """An event of a domain workflow that changes no status (e.g. the ward was phoned)."""
+    await _event(session, request_id, action, now, actor_id=actor_id, detail=detail)
+
+
 async def _cas(
     session: AsyncSession, request: Request, *, from_: tuple[RequestStatus, ...], values: dict, now: datetime, action: str,
     actor_id: uuid.UUID | None = None, detail: dict | None = None,
@@ -87,37 +92,60 @@ def timing_for(tenant: Tenant, kind: str) -> RequestTiming:
     return tenant.requests.get(kind) or tenant.requests.get("default") or RequestTiming()
 
 
-async def _next_number(session: AsyncSession, *, request: Request, form: FormDefinition, now: datetime) -> str:
-    """The form's number for the next request of its kind in the period (年度 runs April to March)."""
+async def _next_number(session: AsyncSession, *, request: Request, form: FormDefinition, now: datetime) -> tuple[str, str]:
+    """The form's number for the next request of its kind in the period (年度 runs April to
+    March), and the same number as staff say it (`number_said`, e.g. 月-受付順 10-3)."""
     local = to_jst(now)
     fy = local.year if local.month >= 4 else local.year - 1
     if form.number_per == "month":
         start = datetime(local.year, local.month, 1, tzinfo=JST)
+        end = datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=JST)
     else:
-        start = datetime(fy, 4, 1, tzinfo=JST)
+        start, end = datetime(fy, 4, 1, tzinfo=JST), datetime(fy + 1, 4, 1, tzinfo=JST)
     count = await session.scalar(
         select(func.count()).select_from(Request).where(
-            Request.tenant_id == request.tenant_id, Request.kind == request.kind, Request.number.is_not(None), Request.recorded_at >= start
+            Request.tenant_id == request.tenant_id, Request.kind == request.kind, Request.number.is_not(None),
+            Request.recorded_at >= start, Request.recorded_at < end,
         )
     )
-    return form.number_format.format(seq=(count or 0) + 1, fy=fy, month=local.month, year=local.year)  # type: ignore[union-attr]
+    values = {"seq": (count or 0) + 1, "fy": fy, "month": local.month, "year": local.year}
+    number = form.number_format.format(**values)  # type: ignore[union-attr]
+    return number, form.number_said.format(**values) if form.number_said else number
 
 
-async def record(session: AsyncSession, *, request: Request, form: FormDefinition, tenant: Tenant, now: datetime) -> bool:
-    """The resident said はい: the request goes on the staff worklist, with its due time and
-    (when the form asks for one) a management number."""
-    due = due_at(timing_for(tenant, request.kind), fields=request.fields or {}, now=now)
+async def record(
+    session: AsyncSession, *, request: Request, form: FormDefinition, tenant: Tenant, now: datetime,
+    status: RequestStatus = RequestStatus.OPEN, due: datetime | None = None,
+) -> bool:
+    """The resident said はい: the request goes on the staff worklist, with its due time
+    (`due`, when the form's workflow sets it) and (when the form asks for one) a management number."""
+    due = due or due_at(timing_for(tenant, request.kind), fields=request.fields or {}, now=now)
     for _attempt in range(3):
-        number = await _next_number(session, request=request, form=form, now=now) if form.number_format else None
+        number, said = await _next_number(session, request=request, form=form, now=now) if form.number_format else (None, None)
+        fields = {**(request.fields or {}), form.number_field: said} if form.number_field and said else request.fields
         try:
             async with session.begin_nested():
                 return await _cas(
                     session, request, from_=(RequestStatus.DRAFT,), now=now, action="recorded",
-                    values={"status": RequestStatus.OPEN, "recorded_at": now, "due_at": due, "step": None, "number": number},
+                    values={"status": status, "recorded_at": now, "due_at": due, "step": None, "number": number, "fields": fields},
                 )
         except IntegrityError:  # another request took the number: count again
             continue
     raise RuntimeError("could not assign a management number")
+
+
+async def advance(
+    session: AsyncSession, *, request: Request, from_: tuple[RequestStatus, ...], to: RequestStatus, now: datetime, action: str,
+    due: datetime | None, actor_id: uuid.UUID | None = None, detail: dict | None = None, fields: dict[str, str] | None = None,
+) -> bool:
+    """A workflow step of a recorded request (e.g. a missing person found): its status, its
+    next deadline and new field values, compare-and-set."""
+    values: dict = {"status": to, "due_at": due}
+    if fields:
+        values["fields"] = {**(request.fields or {}), **fields}
+    if to == RequestStatus.DONE:
+        values |= {"done_at": now, "done_by": actor_id}
+    return await _cas(session, request, from_=from_, values=values, now=now, action=action, actor_id=actor_id, detail=detail)
 
 
 async def give_up(session: AsyncSession, *, request: Request, now: datetime, why: str) -> bool:

@@ -163,6 +163,19 @@ def _names(text: str) -> dict[str, str]:
     return found
 
 
+def _found(form_field: FormField, text: str) -> str | None:
+    """A field with `find` patterns: the first match (group 1 when the pattern has one)."""
+    for pattern in form_field.find:
+        if m := re.search(pattern, text):
+            value = (m.group(1) if m.groups() else m.group(0)).strip(" 、。,")
+            if form_field.type in ("choice", "choices"):
+                hits = _options_in(form_field, value)
+                value = hits[0] if len(hits) == 1 else None
+            if value:
+                return value
+    return None
+
+
 def extract(form: FormDefinition, text: str, today: date) -> dict[str, str]:
     """Every field of `form` this message already gives."""
     text = normalized(text)
@@ -171,7 +184,9 @@ def extract(form: FormDefinition, text: str, today: date) -> dict[str, str]:
     phone = PHONE_RE.search(text)
     for f in form.fields:
         value: str | None = None
-        if f.type in ("dates", "date", "date_or_undecided"):
+        if f.find:
+            value = _found(f, text)
+        elif f.type in ("dates", "date", "date_or_undecided"):
             value = find_dates(text, today)
             if f.type == "date" and value:
                 value = value.split("/")[0]
@@ -188,6 +203,9 @@ def extract(form: FormDefinition, text: str, today: date) -> dict[str, str]:
             value = (hits[0] if len(hits) == 1 else None) if f.type == "choice" else ("、".join(hits) or None)
         if value:
             found[f.name] = value
+    # A name a labelled field claims (「父の名前は…」) is not also the resident's own name.
+    claimed = {found[f.name] for f in form.fields if f.find and f.name in found}
+    found = {k: v for k, v in found.items() if form.field(k).find or v not in claimed}
     for f in form.fields:
         source = found.get(f.copy_kana_from or "")
         if f.copy_kana_from and f.name not in found and source and _is_kana(source):
@@ -221,7 +239,7 @@ def parse_answer(form_field: FormField, text: str, today: date) -> Parsed:
     """The answer to this field's question; an error is a short Japanese hint."""
     text = normalized(text)
     plain = _plain(text)
-    if form_field.required and declines(text):
+    if form_field.required and declines(text) and not (form_field.type in ("choice", "choices") and _options_in(form_field, text)):
         return Parsed(declined=True)
     if not form_field.required and (plain in _NONE_WORDS or plain in ("skip", "とばす", "スキップ")):
         return Parsed(value="")
@@ -250,8 +268,11 @@ def parse_answer(form_field: FormField, text: str, today: date) -> Parsed:
         return Parsed(value=value)
     if t in ("choice", "choices"):
         hits = _options_in(form_field, text)
-        if not hits and plain.isdigit() and 1 <= int(plain) <= len(form_field.options):
-            hits = [form_field.options[int(plain) - 1]]
+        numbers = re.findall(r"\d+", text)
+        if not hits and numbers and re.fullmatch(r"[\d\s,、と・番とです。]+", text) and all(1 <= int(n) <= len(form_field.options) for n in numbers):
+            hits = [form_field.options[int(n) - 1] for n in dict.fromkeys(numbers)]  # 「1と3」
+        if not hits and t == "choices" and plain in ("ぜんぶ", "全部", "すべて", "全て"):
+            hits = list(form_field.options)
         if not hits or (t == "choice" and len(hits) > 1):
             return Parsed(error="次の中から選んでください：" + "／".join(form_field.options))
         return Parsed(value="、".join(hits))

@@ -21,7 +21,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.models import Conversation, Message
 from frontdoor.models import Channel
+from handoff.missing.models import MissingPerson
 from handoff.models import Case
+from handoff.requests.models import Request
 from knowledge.gaps import KnowledgeGap
 from workers.reports.periods import Month
 
@@ -234,14 +236,28 @@ async def flagged_cases(session: AsyncSession, scope: Scope) -> list[tuple]:
 
 
 async def missing_person_cases(session: AsyncSession, scope: Scope) -> list[tuple]:
-    """Missing-person reports (Setagaya 003 §1(2)⑤): (created_at, outside office hours, closed_at)."""
+    """Missing-person cases with no intake form recorded (the reporter stopped before the
+    read-back): (created_at, outside office hours, closed_at)."""
+    intake = exists().where(Request.conversation_id == Case.conversation_id, Request.kind == "missing_person", Request.recorded_at.is_not(None))
     stmt = (
         _cases_in(scope)
         .add_columns(Case.created_at, Conversation.outside_hours, Case.closed_at)
-        .where(Case.kind == "missing_person")
+        .where(Case.kind == "missing_person", ~intake)
         .order_by(Case.created_at)
     )
     return list((await session.execute(stmt)).all())
+
+
+async def missing_person_intakes(session: AsyncSession, *, tenant_id: str, month: Month) -> list[tuple[Request, MissingPerson]]:
+    """Recorded intakes (issue 8) first taken in the month: 閉庁時間受電 or 受付 (別紙6 §5)."""
+    start, end = month.utc_bounds()
+    first = func.coalesce(MissingPerson.closed_call_at, MissingPerson.intake_at)
+    stmt = (
+        select(Request, MissingPerson).join(MissingPerson, MissingPerson.request_id == Request.id)
+        .where(MissingPerson.tenant_id == tenant_id, first >= start, first < end)
+        .order_by(first)
+    )
+    return [(r, m) for r, m in (await session.execute(stmt)).all()]
 
 
 async def top_gaps(session: AsyncSession, *, tenant_id: str, month: Month, limit: int = 10, min_count: int = 2) -> list[tuple[str, int]]:

@@ -11,6 +11,7 @@ invented numbers; only what we do record (sticker inquiries, missing-person repo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +39,35 @@ def fold(counts: dict[str, int]) -> dict[str, int]:
     return out
 
 
+class MissingRow(NamedTuple):
+    """One line of 別紙6 §5 (開庁時 / 閉庁時), from the intake's records (issue 8)."""
+
+    number: str
+    received: str  # 受付日時, or 閉庁時間受電日時 when closed
+    closed: bool
+    callback_intake: str = ""  # 翌開庁日に電話後の受付日時 (閉庁時)
+    reported: str = ""  # 受付時の区への報告完了日時
+    checks: int | str = ""  # 状況確認回数
+    found_reported: str = ""  # 発見時の区への報告完了日時
+    ended_by_ward: str = ""  # 区からの報告により対応を終了した日時
+
+    def cells(self) -> list:
+        head = [self.number, self.received] + ([self.callback_intake] if self.closed else [])
+        return [*head, self.reported, self.checks, self.found_reported, self.ended_by_ward]
+
+
+def _at(moment: datetime | None) -> str:
+    return to_jst(moment).strftime("%Y/%m/%d %H:%M") if moment else ""
+
+
+def missing_row(request, record) -> MissingRow:  # noqa: ANN001
+    closed = record.closed_call_at is not None
+    return MissingRow(
+        (request.fields or {}).get("management_no", ""), _at(record.closed_call_at if closed else record.intake_at), closed,
+        _at(record.intake_at) if closed else "", _at(record.form_mailed_at), record.checks, _at(record.found_mailed_at), _at(record.ward_call_at),
+    )
+
+
 @dataclass
 class Besshi6:
     month: Month
@@ -46,7 +76,7 @@ class Besshi6:
     hour_counts: dict[str, list[int]]  # category → 24 counts
     hour_seconds: dict[str, list[int]]
     consultations: list[tuple[str, str, str, str]]  # (受付日時, 内容区分, 概要, 対応結果)
-    missing: list[tuple[str, str, bool]] = field(default_factory=list)  # (管理番号, 受付日時, 閉庁時)
+    missing: list[MissingRow] = field(default_factory=list)
     volunteer: list[request_counts.TaskCounts] = field(default_factory=list)  # 2-3, from the request records
     sticker_requests: tuple[int, int] = (0, 0)  # 4-2 対応実績 (month, 年度累計)
 
@@ -86,9 +116,11 @@ async def collect(session: AsyncSession, *, tenant_id: str, month: Month) -> Bes
             await describe(masker, category=category, kind=kind, note=note), _outcome(case_status, outcome, status),
         ))
     # 003 §1(2)⑤イ(イ): 管理番号 is 月-受付順 (the 3rd in October → 10-3).
-    missing = [
-        (f"{month.month}-{i}", to_jst(created).strftime("%Y/%m/%d %H:%M"), bool(outside))
-        for i, (created, outside, _closed) in enumerate(await queries.missing_person_cases(session, queries.Scope.month(tenant_id, month)), start=1)
+    missing = [missing_row(request, record) for request, record in await queries.missing_person_intakes(session, tenant_id=tenant_id, month=month)]
+    # Cases whose reporter stopped before the intake was recorded: counted, no 管理番号.
+    missing += [
+        MissingRow("（受付票なし）", _at(created), bool(outside))
+        for created, outside, _closed in await queries.missing_person_cases(session, queries.Scope.month(tenant_id, month))
     ]
     return Besshi6(
         month=month,
@@ -191,9 +223,9 @@ def _section2to4(wb, data: Besshi6) -> None:  # noqa: ANN001
 def _section5(wb, data: Besshi6) -> None:  # noqa: ANN001
     ws = xlsx.sheet(wb, "5.行方不明発生時の通報受付実績", widths={1: 12, 2: 20, 3: 20, 4: 20})
     row = xlsx.heading(ws, 1, "5.行方不明発生時の通報受付実績")
-    row = xlsx.note(ws, row, "チャットで受け付けた行方不明の通報（相談員への引継ぎ案件）。区への報告・状況確認の記録欄は受付票機能の実装後に集計します。")
+    row = xlsx.note(ws, row, "チャットで受け付けた行方不明の通報。受付票（別紙8-3）の記録から集計（報告完了はメール送信の日時）。")
     for label, closed in (("行方不明発生時の通報受付業務（開庁時）", False), ("行方不明発生時の通報受付業務（閉庁時）", True)):
-        items = [m for m in data.missing if m[2] == closed]
+        items = [m for m in data.missing if m.closed == closed]
         row = xlsx.heading(ws, row + 1, label)
         xlsx.put(ws, row, 1, "【受付回数】")
         xlsx.put(ws, row, 2, f"{len(items)} 回")
@@ -202,7 +234,7 @@ def _section5(wb, data: Besshi6) -> None:  # noqa: ANN001
             headers = ["管理番号", "閉庁時間受電日時", "翌開庁日に電話後の受付日時", "受付時の区への報告完了日時", "状況確認回数", "発見時の区への報告完了日時", "区からの報告により対応を終了した日時"]
         else:
             headers = ["管理番号", "受付日時", "受付時の区への報告完了日時", "状況確認回数", "発見時の区への報告完了日時", "区からの報告により対応を終了した日時"]
-        row = xlsx.table(ws, row, headers, [[number, received] for number, received, _ in items])
+        row = xlsx.table(ws, row, headers, [m.cells() for m in items])
 
 
 def render_xlsx(data: Besshi6, *, stamp: datetime) -> bytes:

@@ -1,0 +1,108 @@
+"""The missing-person intake in the widget and the counselor's side in the console (issue 8):
+the reporter's closed-hours intake (Setagaya's office hours are set closed for this server, so
+the test does not depend on the weekday it runs), then the counselor sees the 管理番号 and the
+countdown, records the next-opening-day call, the phone report to the ward and sends 別紙8-3
+to a real local SMTP server."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+import yaml
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from handoff.missing.models import MissingPerson
+from handoff.models import Case
+from handoff.requests.models import Request
+from tests.conftest import LiveServer, free_port
+from tests.handoff.staff import PASSWORD, make_staff
+from tests.handoff.test_notifiers import Inbox
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def inbox():  # noqa: ANN201
+    box, port = Inbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    box.port = port
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def closed_server(settings, decider, redis_handle, tmp_path, inbox):  # noqa: ANN001, ANN201
+    tenants = tmp_path / "tenants"
+    shutil.copytree(settings.tenants_dir, tenants)
+    setagaya = yaml.safe_load((tenants / "setagaya.yaml").read_text(encoding="utf-8"))
+    setagaya["office_hours"] = {"weekdays": [0], "open": "00:00", "close": "00:01", "closed_on_public_holidays": True, "year_end_closure": None}
+    (tenants / "setagaya.yaml").write_text(yaml.safe_dump(setagaya, allow_unicode=True), encoding="utf-8")
+    update = {"tenants_dir": tenants, "notify_smtp_host": "127.0.0.1", "notify_smtp_port": inbox.port, "notify_smtp_sender": "anshin@example.invalid"}
+    server = LiveServer(settings.model_copy(update=update), decider, redis_handle).start()
+    yield server
+    server.stop()
+
+
+async def _say(chat, text: str, expect: str) -> None:  # noqa: ANN001
+    await chat.locator(".fd-form textarea").fill(text)
+    await chat.locator(".fd-form textarea").press("Enter")
+    await chat.locator(f".fd-bot >> text={expect}").last.wait_for(timeout=20000)
+
+
+async def test_widget_intake_then_counselor_reports_to_the_ward_and_mails_the_form(closed_server, browser, session, inbox, artifacts):  # noqa: ANN001
+    counselor = await make_staff(session, tenant_id="setagaya")
+    resident_ctx = await browser.new_context(locale="ja-JP")
+    resident = await resident_ctx.new_page()
+    await resident.goto(f"{closed_server.base_url}/demo/setagaya")
+    await resident.click(".fd-launcher")
+    chat = resident.frame_locator("iframe.fd-frame")  # the chat lives in Frontdoor's own frame
+    await chat.locator(".fd-status:has-text('つながっています')").wait_for()
+    await _say(chat, "認知症の父が朝から帰ってきません", "110")
+    await chat.locator(".fd-buttons button:has-text('はい、連絡しました')").last.click()
+    await chat.locator(".fd-bot >> text=閉庁時間").last.wait_for(timeout=20000)
+    await _say(chat, "世田谷花子です", "ふりがな")
+    await _say(chat, "せたがやはなこ", "ご関係")
+    await _say(chat, "むすめです", "お電話番号")
+    await _say(chat, "090-3333-4444", "よろしいですか")
+    await chat.locator(".fd-buttons").last.locator("button:has-text('はい')").click()
+    try:
+        await chat.locator(".fd-bot >> text=管理番号").last.wait_for(timeout=20000)
+    finally:
+        await resident.screenshot(path=str(artifacts / "missing-widget.png"))
+    told = await chat.locator(".fd-bot").last.inner_text()
+    number = re.search(r"管理番号「(\d+-\d+)」", told).group(1)
+    await resident.screenshot(path=str(artifacts / "missing-widget.png"))
+
+    request = await session.scalar(select(Request).where(Request.kind == "missing_person").order_by(Request.created_at.desc()).limit(1))
+    assert request.fields["management_no"] == number and request.fields["reporter_phone"] == "090-3333-4444"
+    case = await session.scalar(select(Case).where(Case.conversation_id == request.conversation_id))
+
+    staff_ctx = await browser.new_context(locale="ja-JP")
+    console = await staff_ctx.new_page()
+    await console.goto(f"{closed_server.base_url}/console/")
+    await console.fill("input[name=login]", counselor.login)
+    await console.fill("input[name=password]", PASSWORD)
+    await console.click("button[type=submit]")
+    await console.wait_for_url("**/console/")
+    await console.goto(f"{closed_server.base_url}/console/cases/{case.id}")
+    assert await console.inner_text("#management-no") == number
+    assert re.fullmatch(r"あと\d+分", await console.inner_text("#countdown"))  # until the call-back deadline
+    await console.click("#callback-continue")  # the next-opening-day call: still missing
+    await console.wait_for_selector("#ward-phone")
+    assert re.fullmatch(r"あと(29|30)分", await console.inner_text("#countdown"))  # ⑤イ(カ): 30 minutes from now
+    await console.fill("#ward-phone input[name=to]", "地域支援課 佐藤")
+    await console.click("#ward-phone button")
+    await console.wait_for_selector("#send-form")
+    await console.click("#send-form button")
+    await console.wait_for_selector("#missing >> text=状況確認：まだ見つかっていない")
+    await console.screenshot(path=str(artifacts / "missing-console.png"), full_page=True)
+
+    assert len(inbox.messages) == 1 and b"xlsx" in inbox.messages[0]
+    record = await session.get(MissingPerson, request.id, populate_existing=True)
+    assert record.ward_phoned_to == "地域支援課 佐藤" and record.ward_phoned_at and record.form_mailed_at and record.intake_at
+    await staff_ctx.close()
+    await resident_ctx.close()

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.handoff.staff import make_staff
+
+
+@pytest.fixture
+async def counselor(session):  # noqa: ANN001, ANN201
+    return (await make_staff(session, tenant_id="setagaya")).id
