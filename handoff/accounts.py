@@ -166,7 +166,7 @@ async def reset_password(
     if account is None:
         raise AccountError("アカウントが見つかりません。")
     check_password(temporary, login=account.login, demo_mode=demo_mode)
-    account.password_hash = _hasher.hash(temporary)
+    account.password_hash = await asyncio.to_thread(_hasher.hash, temporary)
     account.must_change_password = True
     account.sessions_valid_after = now
     _audit(session, actor=actor, action="password_reset", account=account, now=now)
@@ -178,13 +178,13 @@ async def change_password(
 ) -> Counselor:
     """The account holder chooses a new password (after a reset, or at will)."""
     try:
-        _hasher.verify(counselor.password_hash, current)
+        await asyncio.to_thread(_hasher.verify, counselor.password_hash, current)
     except (VerificationError, InvalidHashError):
         raise AccountError("いまのパスワードが違います。") from None
     if new == current:
         raise AccountError("いまと違うパスワードにしてください。")
     check_password(new, login=counselor.login, demo_mode=demo_mode)
-    counselor.password_hash = _hasher.hash(new)
+    counselor.password_hash = await asyncio.to_thread(_hasher.hash, new)
     counselor.must_change_password = False
     counselor.password_changed_at = now
     _audit(session, actor=counselor, action="password_changed", account=counselor, now=now)
@@ -208,7 +208,7 @@ async def set_chat_cap(
 async def verify_password(counselor: Counselor, password: str) -> bool:
     """Unlocking an idle-locked console asks the same person for their password again."""
     try:
-        return _hasher.verify(counselor.password_hash, password)
+        return await asyncio.to_thread(_hasher.verify, counselor.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

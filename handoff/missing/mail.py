@@ -58,9 +58,12 @@ async def send_to_ward(session: AsyncSession, *, request_id: uuid.UUID, counselo
     staff_phone = tenant.facts.get("anshin_call_phone", "")
     number = (request.fields or {}).get("management_no", "")
     if request.status == RequestStatus.FOUND:
-        title, data = "行方不明者発見報告票", found_sheet(request, record, await _checks(session, request_id), staff_name=staff_name, staff_phone=staff_phone, now=now)
+        checks = await _checks(session, request_id)
+        title = "行方不明者発見報告票"
+        data = await asyncio.to_thread(found_sheet, request, record, checks, staff_name=staff_name, staff_phone=staff_phone, now=now)
     elif request.status == RequestStatus.OPEN and record.form_mailed_at is None:
-        title, data = "行方不明者受付票", intake_sheet(request, record, staff_name=staff_name, staff_phone=staff_phone)
+        title = "行方不明者受付票"
+        data = await asyncio.to_thread(intake_sheet, request, record, staff_name=staff_name, staff_phone=staff_phone)
     else:
         raise MailNotSent("送る報告票はありません（送信済みか、受付が終わっています）。")
     message = EmailMessage()

@@ -3,6 +3,8 @@ view that shows a request's fields or its conversation writes an audit entry fir
 
 from __future__ import annotations
 
+import asyncio
+
 import uuid
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -134,9 +136,9 @@ async def sheet(request_id: uuid.UUID, staff: CaseWorker, session: SessionDep) -
     await audit.record(session, staff=staff, action="export_request", conversation_id=item.conversation_id)
     form = load_forms().get(item.kind)
     if item.kind == "setagaya.phone_visit_change":
-        return _xlsx(sheets.besshi3(form, item, stamp=utc_now()), "besshi3.xlsx")
+        return _xlsx(await asyncio.to_thread(sheets.besshi3, form, item, stamp=utc_now()), "besshi3.xlsx")
     if item.kind == "complaint":
-        return _xlsx(sheets.besshi9(form, item, stamp=utc_now()), "besshi9.xlsx")
+        return _xlsx(await asyncio.to_thread(sheets.besshi9, form, item, stamp=utc_now()), "besshi9.xlsx")
     raise HTTPException(status_code=404, detail="この受付の様式はありません。")
 
 
@@ -147,7 +149,8 @@ async def besshi4(staff: CaseWorker, session: SessionDep, month: Annotated[str, 
     start, end = period.utc_bounds()
     found = await request_service.recorded_between(session, tenant_id=staff.tenant_id, kinds=("setagaya.phone_visit_cancel",), start=start, end=end)
     await audit.record(session, staff=staff, action="export_besshi4")
-    return _xlsx(sheets.besshi4(load_forms().get("setagaya.phone_visit_cancel"), found, month=month, stamp=utc_now()), f"besshi4-{month}.xlsx")
+    body = await asyncio.to_thread(sheets.besshi4, load_forms().get("setagaya.phone_visit_cancel"), found, month=month, stamp=utc_now())
+    return _xlsx(body, f"besshi4-{month}.xlsx")
 
 
 @router.get("/export/pause-list.xlsx")
@@ -158,4 +161,5 @@ async def pause_list(staff: CaseWorker, session: SessionDep) -> Response:
     quarter = f"{local.year if local.month >= 4 else local.year - 1}年度 第{((local.month - 4) % 12) // 3 + 1}四半期"
     found = await request_service.open_pauses(session, tenant_id=staff.tenant_id, as_of=now + timedelta(seconds=1))
     await audit.record(session, staff=staff, action="export_pause_list")
-    return _xlsx(sheets.pause_list(load_forms().get("setagaya.phone_visit_pause"), found, quarter=quarter, as_of=local.date(), stamp=now), "pause-list.xlsx")
+    body = await asyncio.to_thread(sheets.pause_list, load_forms().get("setagaya.phone_visit_pause"), found, quarter=quarter, as_of=local.date(), stamp=now)
+    return _xlsx(body, "pause-list.xlsx")
