@@ -21,6 +21,8 @@ import urllib.request
 from collections import deque
 from dataclasses import dataclass, field
 
+import psutil
+
 from frontdoor.migrate import upgrade
 from frontdoor.redis_server import RedisProcess
 from frontdoor.settings import Settings
@@ -85,8 +87,16 @@ def _wait_serving(url: str, children: list[Child], timeout: float = 120) -> bool
 
 
 def _stop(children: list[Child]) -> None:
+    """SIGTERM each child, then make sure nothing it started outlives `up`: the API's
+    inference pool and the Celery worker's pool are grandchildren, and on a busy machine
+    they can still be running after their parent has exited."""
     procs = [c.proc for c in children if c.proc is not None and c.proc.poll() is None]
+    descendants = []
     for proc in procs:
+        try:
+            descendants += psutil.Process(proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            pass
         proc.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 15
     for proc in procs:
@@ -95,6 +105,13 @@ def _stop(children: list[Child]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    _, left = psutil.wait_procs(descendants, timeout=max(1.0, deadline - time.monotonic()))
+    for orphan in left:
+        try:
+            orphan.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(left, timeout=5)
 
 
 def supervise_once(children: list[Child], *, now: float) -> bool:

@@ -57,7 +57,9 @@ async def test_widget_intake_then_counselor_reports_to_the_ward_and_mails_the_fo
     counselor = await make_staff(session, tenant_id="setagaya")
     resident_ctx = await browser.new_context(locale="ja-JP")
     resident = await resident_ctx.new_page()
-    await resident.goto(f"{closed_server.base_url}/demo/setagaya")
+    page = await resident.goto(f"{closed_server.base_url}/demo/setagaya")
+    assert page is not None and page.status == 200, (page.status if page else None, await resident.content())
+    await resident.wait_for_selector(".fd-launcher", timeout=60000)  # the loader script has run
     await resident.click(".fd-launcher")
     chat = resident.frame_locator("iframe.fd-frame")  # the chat lives in Frontdoor's own frame
     await chat.locator(".fd-status:has-text('つながっています')").wait_for()
