@@ -240,8 +240,21 @@ async def browser():  # noqa: ANN201
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        await _warm_up(browser)
         yield browser
         await browser.close()
+
+
+async def _warm_up(browser) -> None:  # noqa: ANN001
+    """Lay out Japanese text once before any test: on a fresh machine the first layout builds
+    the font caches for the CJK fonts and can hold the renderer for tens of seconds, which
+    would otherwise fall on the first test's 30-second waits."""
+    context = await browser.new_context(locale="ja-JP")
+    page = await context.new_page()
+    await page.set_content("<p style='font-family: sans-serif'>相談する ご相談 ありがとうございます</p>", timeout=180_000)
+    await page.locator("p").wait_for(timeout=180_000)
+    await page.screenshot(timeout=180_000)  # forces layout and painting of the glyphs
+    await context.close()
 
 
 @pytest.fixture(scope="session")
