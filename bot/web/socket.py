@@ -25,6 +25,7 @@ import uuid
 from collections import deque
 
 from fastapi import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnected
 from sqlalchemy import select
 
 from bot import conversations as conv_service
@@ -70,7 +71,12 @@ class ResidentSocket:
                 if event["id"] <= self.last_sent:
                     return
                 self.last_sent = event["id"]
-            await self.ws.send_json(event)
+            try:
+                await self.ws.send_json(event)
+            except WebSocketDisconnected:
+                # The resident left while a reply or catch-up was on its way. Everything is
+                # stored; the next connection catches up from the database.
+                return
 
     async def run(self) -> None:
         await self.ws.accept()

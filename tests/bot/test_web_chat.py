@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import uuid
 
 import pytest
@@ -59,6 +61,29 @@ async def test_dropped_socket_resumes_without_losing_or_repeating(live_server, s
     assert all(i > first_reply["id"] for i in ids)
     assert [e["text"] for e in caught_up] == ["土日もやってる？", away_reply["text"]]
     await resumed.close()
+
+
+async def test_resident_who_leaves_before_the_reply_loses_nothing_and_breaks_nothing(live_server, session):  # noqa: ANN001
+    """The widget closed (a tab shut on a phone) while the reply was being written: the
+    message and the reply are stored, the server logs no crash, and the next visit catches up."""
+    errors: list[logging.LogRecord] = []
+    handler = logging.Handler(level=logging.ERROR)
+    handler.emit = errors.append
+    logging.getLogger("uvicorn.error").addHandler(handler)
+    try:
+        client = await ChatClient(f"{live_server.ws_url}/ws/setagaya").connect()
+        token = client.session
+        await client.send_text("ゆうびんで　ステッカーを　おくってもらえますか")
+        await client.next_event("ack")
+        await client.close()
+        back = await ChatClient(f"{live_server.ws_url}/ws/setagaya").connect(session=token, last_id=0)
+        seen = await back.messages_until(lambda e: e["author"] == "bot", timeout=30)
+        await back.close()
+        await asyncio.sleep(2.5)  # past the server's catch-up wait for the socket that left
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(handler)
+    assert seen[0]["text"] == "ゆうびんで　ステッカーを　おくってもらえますか"
+    assert not errors, [r.getMessage() for r in errors]
 
 
 async def test_resent_message_with_same_client_id_is_stored_once(live_server, session):  # noqa: ANN001
