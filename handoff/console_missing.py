@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdoor.clock import JST, utc_now
+from frontdoor.clock import JST, to_jst, utc_now
 from frontdoor.deps import RuntimeDep, SessionDep
 from handoff import accounts, audit
 from handoff.auth import CaseWorker
@@ -50,6 +50,7 @@ class Panel:
     fields: tuple[FormField, ...]  # 別紙8-3 items, in the form's order
     found_fields: tuple[FormField, ...]  # 別紙8-4 items
     history: list[Entry]
+    check_today: bool  # a daily check is due today (or overdue): it can be recorded now (⑤イ(キ))
 
 
 async def panel_for(session: AsyncSession, case: Case, now: datetime) -> Panel | None:
@@ -70,6 +71,7 @@ async def panel_for(session: AsyncSession, case: Case, now: datetime) -> Panel |
         request, record, deadline_label(request, record), missing.countdown(request.due_at, now), STATUS_JA.get(str(request.status), str(request.status)),
         forms.get(missing.KIND).fields, tuple(f for f in found_form.fields if f.name in FOUND_FIELDS),
         await history(session, request_id=request.id, names=names, labels={f.name: f.label for f in (*forms.get(missing.KIND).fields, *found_form.fields)}),
+        request.due_at is not None and record.form_mailed_at is not None and to_jst(request.due_at).date() <= to_jst(now).date(),
     )
 
 

@@ -126,7 +126,8 @@ async def test_widget_intake_then_counselor_reports_to_the_ward_and_mails_the_fo
     await console.click("#ward-phone button")
     await console.wait_for_selector("#send-form")
     await console.click("#send-form button")
-    await console.wait_for_selector("#missing >> text=状況確認：まだ見つかっていない")
+    await console.wait_for_selector("#missing-history >> text=別紙8-3を区へメールで送信")
+    assert "状況確認の電話の期限" in await console.inner_text("#missing")  # next: the daily check from tomorrow
     await console.screenshot(path=str(artifacts / "missing-console.png"), full_page=True)
 
     assert len(inbox.messages) == 1

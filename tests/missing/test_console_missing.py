@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from email import message_from_bytes
 from email.policy import default as email_policy
 
@@ -17,9 +17,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.models import Conversation
-from frontdoor.clock import utc_now
+from frontdoor.clock import to_jst, utc_now
 from handoff.missing import service as missing
-from handoff.missing import timers
 from handoff.missing.models import MissingPerson
 from handoff.models import AuditLog
 from handoff.requests.models import Request, RequestEvent, RequestStatus
@@ -145,7 +144,6 @@ async def test_a_found_notice_taken_by_phone_ends_the_checks_like_one_in_chat_an
     event = [e for e in await _events(session, request.id) if e.action == "found"][0]
     assert event.actor_id == me.id and event.detail["via"] == "phone"
     assert (await client.post(f"/console/missing/{request.id}/found", data=found)).status_code == 409  # once
-    assert request.id not in [c.request_id for c in await timers.due_checks(session, now=utc_now() + timedelta(days=1, hours=2))]
     assert f"/console/missing/{request.id}/check" not in (await client.get("/console/requests")).text  # no more daily checks
 
     page = (await client.get(f"/console/cases/{case_id}")).text
@@ -171,10 +169,13 @@ async def test_daily_checks_are_on_the_worklist_and_marking_one_records_who_and_
 
     page = (await client.get("/console/requests")).text
     row = re.search(rf'<tr class="missing-check"[^>]*>(?:(?!</tr>).)*/console/missing/{request.id}/check(?:(?!</tr>).)*</tr>', page, re.S).group(0)
-    assert "090-1111-2222" in row and "1回目" in row and "期限切れ" in row  # due 10:30 today or earlier
+    due = (await session.get(Request, request.id, populate_existing=True)).due_at
+    assert to_jst(due).date() <= to_jst(utc_now()).date() and to_jst(due).time() == time(10, 30)  # ⑤イ(キ) by 10:30, from the day after
+    assert "090-1111-2222" in row and "1回目" in row and ("期限切れ" in row) == (due < utc_now())
     assert f"/console/missing/{night.id}" in page and "翌開庁日に折り返し" in page  # the call-back is on the list
     assert (await client.get("/console/requests?status=all")).status_code == 200
 
+    assert f"/console/missing/{request.id}/check" in (await client.get(f"/console/cases/{case_id}")).text  # and on the case page
     done = await client.post(f"/console/missing/{request.id}/check", data={"case": "worklist", "outcome": "not_found"})
     assert done.status_code == 303 and done.headers["location"] == "/console/requests"
     checked = [e for e in await _events(session, request.id) if e.action == "checked"]
@@ -187,6 +188,8 @@ async def test_daily_checks_are_on_the_worklist_and_marking_one_records_who_and_
     page = (await client.get("/console/requests")).text
     row = re.search(rf'<tr class="missing-check"[^>]*>(?:(?!</tr>).)*href="/console/missing/{request.id}"(?:(?!</tr>).)*</tr>', page, re.S).group(0)
     assert "2回目" in row and f"（{me.display_name}）" in row and "明日以降" in row
+    case_page = (await client.get(f"/console/cases/{case_id}")).text
+    assert f"/console/missing/{request.id}/check" not in case_page and f"状況確認（1回目）：まだ見つかっていない（{me.display_name}）" in case_page
     opened = await client.get(f"/console/missing/{request.id}")
     assert opened.status_code == 303 and opened.headers["location"] == f"/console/cases/{case_id}#missing"
     await client.aclose()
