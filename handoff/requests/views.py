@@ -45,6 +45,13 @@ async def _request_for(session, staff, request_id: uuid.UUID) -> ServiceRequest:
     return request
 
 
+def _not_missing_person(item: ServiceRequest) -> None:
+    """A missing-person intake is worked on its case page (handoff.console_missing): closing or
+    editing it here would skip its protocol (ward report, checks, 別紙8-4)."""
+    if item.kind == "missing_person":
+        raise HTTPException(status_code=409, detail="行方不明の受付は、相談の画面（管理番号から開く）で対応してください。")
+
+
 def _xlsx(body: bytes, name: str) -> Response:
     return Response(body, media_type=XLSX, headers={"Content-Disposition": f"attachment; filename={name}"})
 
@@ -84,6 +91,8 @@ async def worklist(request: Request, staff: CaseWorker, session: SessionDep, sta
 async def request_page(request: Request, request_id: uuid.UUID, staff: CaseWorker, session: SessionDep) -> HTMLResponse:
     """One request with its fields, what staff do with it and the conversation (audited)."""
     item = await _request_for(session, staff, request_id)
+    if item.kind == "missing_person":
+        return RedirectResponse(f"/console/missing/{request_id}", status_code=303)  # type: ignore[return-value]
     await audit.record(session, staff=staff, action="view_request", conversation_id=item.conversation_id)
     forms = load_forms()
     form = forms.get(item.kind)
@@ -101,7 +110,7 @@ async def request_page(request: Request, request_id: uuid.UUID, staff: CaseWorke
 @router.post("/{request_id}/done")
 async def mark_done(request_id: uuid.UUID, staff: CaseWorker, session: SessionDep) -> Response:
     """対応済, with who and when."""
-    await _request_for(session, staff, request_id)
+    _not_missing_person(await _request_for(session, staff, request_id))
     if not await request_service.mark_done(session, request_id=request_id, counselor_id=staff.id, now=utc_now()):
         await session.rollback()
         raise HTTPException(status_code=409, detail="この受付は、すでに対応済か、まだ記録されていません。")
@@ -113,6 +122,7 @@ async def mark_done(request_id: uuid.UUID, staff: CaseWorker, session: SessionDe
 async def edit(request: Request, request_id: uuid.UUID, staff: CaseWorker, session: SessionDep) -> Response:
     """Fields corrected by staff (after a phone call); only the form's own field names are taken."""
     item = await _request_for(session, staff, request_id)
+    _not_missing_person(item)
     form = load_forms().get(item.kind)
     allowed = {f.name for f in form.fields} | {f.name for f in form.staff_fields}
     posted = await request.form()

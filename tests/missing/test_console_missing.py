@@ -192,4 +192,9 @@ async def test_daily_checks_are_on_the_worklist_and_marking_one_records_who_and_
     assert f"/console/missing/{request.id}/check" not in case_page and f"状況確認（1回目）：まだ見つかっていない（{me.display_name}）" in case_page
     opened = await client.get(f"/console/missing/{request.id}")
     assert opened.status_code == 303 and opened.headers["location"] == f"/console/cases/{case_id}#missing"
+    # The generic request page sends it to the case; closing or editing it there would skip the protocol.
+    assert (await client.get(f"/console/requests/{request.id}")).headers["location"] == f"/console/missing/{request.id}"
+    assert (await client.post(f"/console/requests/{request.id}/done")).status_code == 409
+    assert (await client.post(f"/console/requests/{request.id}/edit", data={"clothes": "赤"})).status_code == 409
+    assert (await session.get(Request, request.id, populate_existing=True)).status == RequestStatus.OPEN
     await client.aclose()
