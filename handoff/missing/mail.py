@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdoor.tenants import Tenant
 from handoff.missing import service as missing
+from handoff.missing.models import MissingPerson
 from handoff.missing.sheets import found_sheet, intake_sheet
 from handoff.models import Counselor
-from handoff.requests.models import RequestEvent, RequestStatus
+from handoff.requests.models import Request, RequestEvent, RequestStatus
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -44,6 +45,30 @@ async def _checks(session: AsyncSession, request_id: uuid.UUID) -> list[tuple[da
     return [(e.at, (e.detail or {}).get("outcome", "")) for e in rows]
 
 
+@dataclass(frozen=True)
+class Form:
+    title: str
+    number: str
+    data: bytes
+
+
+async def build_form(
+    session: AsyncSession, *, request: Request, record: MissingPerson, counselor_id: uuid.UUID, tenant: Tenant, now: datetime, found: bool
+) -> Form:
+    """別紙8-4 (`found`) or 別紙8-3 as it stands now, with the counselor as 担当者: the same file
+    is mailed and downloaded, so a correction made at the call-back is in both."""
+    staff = await session.get(Counselor, counselor_id)
+    staff_name = staff.display_name if staff else ""
+    staff_phone = tenant.facts.get("anshin_call_phone", "")
+    number = (request.fields or {}).get("management_no", "")
+    if found:
+        checks = await _checks(session, request.id)
+        data = await asyncio.to_thread(found_sheet, request, record, checks, staff_name=staff_name, staff_phone=staff_phone, now=now)
+        return Form("行方不明者発見報告票", number, data)
+    data = await asyncio.to_thread(intake_sheet, request, record, staff_name=staff_name, staff_phone=staff_phone)
+    return Form("行方不明者受付票", number, data)
+
+
 async def send_to_ward(session: AsyncSession, *, request_id: uuid.UUID, counselor_id: uuid.UUID, tenant: Tenant, smtp: Smtp, now: datetime) -> int:
     """別紙8-3 while the intake is open, 別紙8-4 once found; returns the number of addresses."""
     config = tenant.missing_person_report
@@ -53,19 +78,10 @@ async def send_to_ward(session: AsyncSession, *, request_id: uuid.UUID, counselo
     if not smtp.host:
         raise MailNotSent("メールサーバーが設定されていません。区へはお電話で報告し、管理者に連絡してください。")
     request, record = found
-    staff = await session.get(Counselor, counselor_id)
-    staff_name = staff.display_name if staff else ""
-    staff_phone = tenant.facts.get("anshin_call_phone", "")
-    number = (request.fields or {}).get("management_no", "")
-    if request.status == RequestStatus.FOUND:
-        checks = await _checks(session, request_id)
-        title = "行方不明者発見報告票"
-        data = await asyncio.to_thread(found_sheet, request, record, checks, staff_name=staff_name, staff_phone=staff_phone, now=now)
-    elif request.status == RequestStatus.OPEN and record.form_mailed_at is None:
-        title = "行方不明者受付票"
-        data = await asyncio.to_thread(intake_sheet, request, record, staff_name=staff_name, staff_phone=staff_phone)
-    else:
+    if request.status != RequestStatus.FOUND and not (request.status == RequestStatus.OPEN and record.form_mailed_at is None):
         raise MailNotSent("送る報告票はありません（送信済みか、受付が終わっています）。")
+    form = await build_form(session, request=request, record=record, counselor_id=counselor_id, tenant=tenant, now=now, found=request.status == RequestStatus.FOUND)
+    title, number, data = form.title, form.number, form.data
     message = EmailMessage()
     message["Subject"] = f"【{title}】管理番号 {number}"
     message["From"] = smtp.sender

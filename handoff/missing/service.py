@@ -173,9 +173,11 @@ async def record_check(
     session: AsyncSession, *, request_id: uuid.UUID, counselor_id: uuid.UUID | None, outcome: str, now: datetime, note: str = ""
 ) -> CheckResult | None:
     """One daily status check (⑤イ(キ)): `not_found`, or `refused` (the reporter declines checks).
-    After three checks not found, or a refusal, the case asks the counselor to consult the ward."""
+    After three checks not found, or a refusal, the case asks the counselor to consult the ward.
+    Only a check due today (or overdue) counts: a second click, from the worklist and the case
+    page at once, records nothing."""
     found = await get(session, request_id)
-    if found is None or found[0].status != RequestStatus.OPEN:
+    if found is None or found[0].status != RequestStatus.OPEN or found[0].due_at is None or to_jst(found[0].due_at).date() > to_jst(now).date():
         return None
     request, record = found
     checks = record.checks + 1
@@ -199,10 +201,35 @@ async def record_check(
     return CheckResult(consult)
 
 
+async def edit_intake(
+    session: AsyncSession, *, request_id: uuid.UUID, counselor_id: uuid.UUID, fields: dict[str, str], seen: datetime, now: datetime
+) -> bool:
+    """The counselor corrects or completes 別紙8-3 items by phone (the call-back, ⑤イ(イ), ⑤ウ(オ)):
+    compare-and-set on the version the counselor saw (`seen`, the request's `updated_at`), so a
+    correction made meanwhile by a colleague (or a timer) is never overwritten unseen. The event
+    keeps the field names, never the values (they are personal data)."""
+    found = await get(session, request_id)
+    if found is None or not fields:
+        return False
+    request, _record = found
+    result = await session.execute(
+        update(Request)
+        .where(Request.id == request_id, Request.status.in_([str(s) for s in ACTIVE]), Request.updated_at == seen)
+        .values(fields={**(request.fields or {}), **fields}, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    await request_service.log_event(session, request_id=request_id, action="edited", now=now, actor_id=counselor_id, detail={"fields": sorted(fields)})
+    await session.refresh(request)
+    return True
+
+
 async def mark_found(
     session: AsyncSession, *, request_id: uuid.UUID, details: dict[str, str], tenant: Tenant, now: datetime, actor_id: uuid.UUID | None = None
 ) -> bool:
-    """別紙8-4 items taken (⑤イ(ク)): the found report to the ward is due in 30 minutes (ケ)."""
+    """別紙8-4 items taken (⑤イ(ク)), from the reporter in chat or by a counselor on the phone
+    (`actor_id`): the daily checks end and the found report to the ward is due in 30 minutes (ケ)."""
     found = await get(session, request_id)
     if found is None:
         return False
@@ -210,7 +237,7 @@ async def mark_found(
     due = report_deadline(now, _minutes(tenant))
     if not await request_service.advance(
         session, request=request, from_=(RequestStatus.OPEN,), to=RequestStatus.FOUND, now=now, action="found", due=due, actor_id=actor_id,
-        detail={"fields": sorted(details)},
+        detail={"fields": sorted(details), "via": "phone" if actor_id else "chat"},
     ):
         return False
     await _set(session, record, found_at=now, found=dict(details), found_due_at=due, near_alert_for=None, missed_alert_for=None)

@@ -104,6 +104,8 @@ def found_sheet(request: Request, record: MissingPerson, checks: list[tuple[date
     sheet.append(["発見日時", found.get("found_when", "") or _when(record.found_at)])
     sheet.append(["発見時の場所・状況", f"【場所】{found.get('found_place', '')} 【発見者の状況】{found.get('found_state', '')}"])
     notes = found.get("notes", "")
+    if found.get("informant"):  # taken by phone: who told us (⑤イ(ク))
+        notes = f"連絡者：{found['informant']}" + (f"　{notes}" if notes else "")
     if record.ward_call_at:
         notes = f"区からの発見連絡 {_when(record.ward_call_at)}" + (f"　{notes}" if notes else "")
     sheet.append(["その他特記事項", notes])

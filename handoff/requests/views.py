@@ -19,6 +19,7 @@ from frontdoor.deps import RuntimeDep, SessionDep
 from handoff import accounts, audit, live
 from handoff.auth import CaseWorker
 from handoff.console import _page, _telegram
+from handoff.missing import worklist as missing_worklist
 from handoff.requests import service as request_service
 from handoff.requests import sheets
 from handoff.requests.forms import load_forms
@@ -29,9 +30,12 @@ from workers.reports.periods import Month
 
 router = APIRouter(prefix="/console/requests", include_in_schema=False)
 
-STATUS_JA = {"draft": "入力途中", "incomplete": "未完了（途中でやめた）", "refused": "受付できず", "open": "未対応", "question": "質問中", "done": "対応済"}
+STATUS_JA = {
+    "draft": "入力途中", "incomplete": "未完了（途中でやめた）", "refused": "受付できず", "open": "未対応", "question": "質問中", "done": "対応済",
+    "callback": "翌開庁日に折り返し", "found": "発見（区へ報告）",  # missing-person intakes (issue 8)
+}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ORDER = {"open": 0, "question": 1, "draft": 2, "incomplete": 3, "refused": 4, "done": 5}
+ORDER = {"found": 0, "callback": 0, "open": 0, "question": 1, "draft": 2, "incomplete": 3, "refused": 4, "done": 5}
 
 
 async def _request_for(session, staff, request_id: uuid.UUID) -> ServiceRequest:  # noqa: ANN001
@@ -39,6 +43,13 @@ async def _request_for(session, staff, request_id: uuid.UUID) -> ServiceRequest:
     if request is None or request.tenant_id != staff.tenant_id:
         raise HTTPException(status_code=404, detail="この受付は見つかりません。")
     return request
+
+
+def _not_missing_person(item: ServiceRequest) -> None:
+    """A missing-person intake is worked on its case page (handoff.console_missing): closing or
+    editing it here would skip its protocol (ward report, checks, 別紙8-4)."""
+    if item.kind == "missing_person":
+        raise HTTPException(status_code=409, detail="行方不明の受付は、相談の画面（管理番号から開く）で対応してください。")
 
 
 def _xlsx(body: bytes, name: str) -> Response:
@@ -57,7 +68,7 @@ def _rows(forms, requests: list[ServiceRequest]) -> list[dict]:  # noqa: ANN001
 async def worklist(request: Request, staff: CaseWorker, session: SessionDep, status: str = "active", kind: str = "") -> HTMLResponse:
     """New requests first, by due time; open ones, then those in progress or given up."""
     statuses = {
-        "active": (RequestStatus.OPEN, RequestStatus.QUESTION, RequestStatus.DRAFT, RequestStatus.INCOMPLETE),
+        "active": (RequestStatus.OPEN, RequestStatus.QUESTION, RequestStatus.DRAFT, RequestStatus.INCOMPLETE, RequestStatus.CALLBACK, RequestStatus.FOUND),
         "done": (RequestStatus.DONE,),
         "all": None,
     }.get(status, (RequestStatus.OPEN,))
@@ -67,13 +78,21 @@ async def worklist(request: Request, staff: CaseWorker, session: SessionDep, sta
         found = [r for r in found if r.kind == kind]
     await audit.record(session, staff=staff, action="view_worklist")
     kinds = [(f.kind, f.title) for f in forms.all() if staff.tenant_id in f.tenants]
-    return _page(request, "requests.html", staff, rows=_rows(forms, found), status=status, kind=kind, kinds=kinds, now=utc_now(), month=f"{datetime.now(JST):%Y-%m}")
+    now = utc_now()
+    names = {c.id: c.display_name for c in await accounts.list_accounts(session, tenant_id=staff.tenant_id)}
+    checks = await missing_worklist.daily_checks(session, tenant_id=staff.tenant_id, now=now, names=names) if status == "active" else []
+    return _page(
+        request, "requests.html", staff, rows=_rows(forms, found), status=status, kind=kind, kinds=kinds, now=now, month=f"{datetime.now(JST):%Y-%m}",
+        missing_checks=checks,
+    )
 
 
 @router.get("/{request_id}", response_class=HTMLResponse)
 async def request_page(request: Request, request_id: uuid.UUID, staff: CaseWorker, session: SessionDep) -> HTMLResponse:
     """One request with its fields, what staff do with it and the conversation (audited)."""
     item = await _request_for(session, staff, request_id)
+    if item.kind == "missing_person":
+        return RedirectResponse(f"/console/missing/{request_id}", status_code=303)  # type: ignore[return-value]
     await audit.record(session, staff=staff, action="view_request", conversation_id=item.conversation_id)
     forms = load_forms()
     form = forms.get(item.kind)
@@ -91,7 +110,7 @@ async def request_page(request: Request, request_id: uuid.UUID, staff: CaseWorke
 @router.post("/{request_id}/done")
 async def mark_done(request_id: uuid.UUID, staff: CaseWorker, session: SessionDep) -> Response:
     """対応済, with who and when."""
-    await _request_for(session, staff, request_id)
+    _not_missing_person(await _request_for(session, staff, request_id))
     if not await request_service.mark_done(session, request_id=request_id, counselor_id=staff.id, now=utc_now()):
         await session.rollback()
         raise HTTPException(status_code=409, detail="この受付は、すでに対応済か、まだ記録されていません。")
@@ -103,6 +122,7 @@ async def mark_done(request_id: uuid.UUID, staff: CaseWorker, session: SessionDe
 async def edit(request: Request, request_id: uuid.UUID, staff: CaseWorker, session: SessionDep) -> Response:
     """Fields corrected by staff (after a phone call); only the form's own field names are taken."""
     item = await _request_for(session, staff, request_id)
+    _not_missing_person(item)
     form = load_forms().get(item.kind)
     allowed = {f.name for f in form.fields} | {f.name for f in form.staff_fields}
     posted = await request.form()

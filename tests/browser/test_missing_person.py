@@ -1,17 +1,21 @@
 """The missing-person intake in the widget and the counselor's side in the console (issue 8):
 the reporter's closed-hours intake (Setagaya's office hours are set closed for this server, so
 the test does not depend on the weekday it runs), then the counselor sees the 管理番号 and the
-countdown, records the next-opening-day call, the phone report to the ward and sends 別紙8-3
-to a real local SMTP server."""
+countdown, completes a 別紙8-3 item at the next-opening-day call, records that call, the phone
+report to the ward and sends 別紙8-3 (with the completed item) to a real local SMTP server."""
 
 from __future__ import annotations
 
 import re
 import shutil
+from email import message_from_bytes
+from email.policy import default as email_policy
+from io import BytesIO
 
 import pytest
 import yaml
 from aiosmtpd.controller import Controller
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from handoff.missing.models import MissingPerson
@@ -47,6 +51,27 @@ def closed_server(settings, decider, redis_handle, tmp_path, inbox):  # noqa: AN
     server.stop()
 
 
+async def _open_widget(page, url: str, artifacts) -> None:  # noqa: ANN001
+    """The demo page, then 「相談する」. A CI full run once timed out waiting for the launcher
+    (it passes alone): if it happens again, the failure says what the page got (the demo page's
+    status, failed or refused requests, script errors) instead of only a timeout."""
+    trouble: list[str] = []
+    page.on("requestfailed", lambda r: trouble.append(f"failed {r.url} {r.failure}"))
+    page.on("response", lambda r: trouble.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
+    page.on("pageerror", lambda e: trouble.append(f"script error {e}"))
+    page.on("console", lambda m: trouble.append(f"console {m.type} {m.text}") if m.type == "error" else None)
+    response = await page.goto(url)
+    assert response is not None and response.ok, f"demo page {response and response.status}; {trouble}"
+    launcher = page.locator(".fd-launcher")
+    try:
+        await launcher.wait_for(state="visible", timeout=60000)
+    except Exception as exc:  # noqa: BLE001
+        await page.screenshot(path=str(artifacts / "missing-widget-launcher.png"))
+        frame_shown = await page.locator("iframe.fd-frame:visible").count()
+        raise AssertionError(f"no visible launcher ({exc.__class__.__name__}); frame shown: {frame_shown}; {trouble}; {(await page.content())[-600:]}") from exc
+    await launcher.click()
+
+
 async def _say(chat, text: str, expect: str) -> None:  # noqa: ANN001
     await chat.locator(".fd-form textarea").fill(text)
     await chat.locator(".fd-form textarea").press("Enter")
@@ -57,10 +82,7 @@ async def test_widget_intake_then_counselor_reports_to_the_ward_and_mails_the_fo
     counselor = await make_staff(session, tenant_id="setagaya")
     resident_ctx = await browser.new_context(locale="ja-JP")
     resident = await resident_ctx.new_page()
-    page = await resident.goto(f"{closed_server.base_url}/demo/setagaya")
-    assert page is not None and page.status == 200, (page.status if page else None, await resident.content())
-    await resident.wait_for_selector(".fd-launcher", timeout=60000)  # the loader script has run
-    await resident.click(".fd-launcher")
+    await _open_widget(resident, f"{closed_server.base_url}/demo/setagaya", artifacts)
     chat = resident.frame_locator("iframe.fd-frame")  # the chat lives in Frontdoor's own frame
     await chat.locator(".fd-status:has-text('つながっています')").wait_for()
     await _say(chat, "認知症の父が朝から帰ってきません", "110")
@@ -93,6 +115,10 @@ async def test_widget_intake_then_counselor_reports_to_the_ward_and_mails_the_fo
     await console.goto(f"{closed_server.base_url}/console/cases/{case.id}")
     assert await console.inner_text("#management-no") == number
     assert re.fullmatch(r"あと\d+分", await console.inner_text("#countdown"))  # until the call-back deadline
+    # At the call-back the counselor completes 別紙8-3 by phone (⑤ウ(オ)); the mailed form carries it.
+    await console.fill("#intake-fields input[name=clothes]", "上：紺のジャンパー　下：灰色のズボン")
+    await console.click("#intake-fields button[type=submit]")
+    await console.wait_for_selector("#missing-history >> text=別紙8-3を修正：服装")
     await console.click("#callback-continue")  # the next-opening-day call: still missing
     await console.wait_for_selector("#ward-phone")
     assert re.fullmatch(r"あと(29|30)分", await console.inner_text("#countdown"))  # ⑤イ(カ): 30 minutes from now
@@ -100,10 +126,14 @@ async def test_widget_intake_then_counselor_reports_to_the_ward_and_mails_the_fo
     await console.click("#ward-phone button")
     await console.wait_for_selector("#send-form")
     await console.click("#send-form button")
-    await console.wait_for_selector("#missing >> text=状況確認：まだ見つかっていない")
+    await console.wait_for_selector("#missing-history >> text=別紙8-3を区へメールで送信")
+    assert "状況確認の電話の期限" in await console.inner_text("#missing")  # next: the daily check from tomorrow
     await console.screenshot(path=str(artifacts / "missing-console.png"), full_page=True)
 
-    assert len(inbox.messages) == 1 and b"xlsx" in inbox.messages[0]
+    assert len(inbox.messages) == 1
+    attachment = next(p for p in message_from_bytes(inbox.messages[0], policy=email_policy).walk() if p.get_filename())
+    sheet = load_workbook(BytesIO(attachment.get_payload(decode=True))).active
+    assert "上：紺のジャンパー　下：灰色のズボン" in {c.value for row in sheet.iter_rows() for c in row}
     record = await session.get(MissingPerson, request.id, populate_existing=True)
     assert record.ward_phoned_to == "地域支援課 佐藤" and record.ward_phoned_at and record.form_mailed_at and record.intake_at
     await staff_ctx.close()

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handoff.missing import service as missing
-from tests.missing.helpers import make_intake
+from tests.missing.helpers import Reporter, make_intake
 from workers.reports import setagaya_besshi6, storage
 from workers.reports.periods import Month
 
@@ -40,6 +40,10 @@ async def test_section_5_lists_each_intake_with_its_report_check_and_end_times(r
     await missing.record_check(session, request_id=closed.id, counselor_id=counselor, outcome="not_found", now=at(9, 10, 3))
     await missing.end_by_ward(session, request_id=closed.id, counselor_id=counselor, ward_call_at=at(9, 13, 30), now=at(9, 13, 35))
     await session.commit()
+    anonymous = Reporter(runtime, session, now=at(10, 15))  # ⑤イ(ア): not taken, no 管理番号
+    await anonymous.says("となりのおばあちゃんがいなくなったみたい")
+    await anonymous.says("まだです")
+    await anonymous.says("名前は言いたくないです。匿名でおねがいします")
 
     data = await setagaya_besshi6.collect(session, tenant_id="setagaya", month=Month(2027, 2))
     rows = [m for m in data.missing if m.number in (office.fields["management_no"], closed.fields["management_no"])]
@@ -48,6 +52,9 @@ async def test_section_5_lists_each_intake_with_its_report_check_and_end_times(r
         [closed.fields["management_no"], "2027/02/07 22:00", "2027/02/08 08:45", "2027/02/08 09:20", 1, "", "2027/02/09 13:30"],
     ]
     assert office.fields["management_no"].startswith("2-") and rows[1].closed and not rows[0].closed
+    assert [m.cells()[:2] for m in data.missing if m.number not in (office.fields["management_no"], closed.fields["management_no"])] == [
+        ["（受付票なし）", "2027/02/10 15:00"]  # the call is counted, without a number
+    ]
 
     content = await storage.build(session, tenant=tenant, month=Month(2027, 2), fmt="xlsx")
     from tests.workers.test_reports import cells

@@ -164,3 +164,20 @@ async def test_kashiwa_gives_110_guidance_and_a_counselor_without_promising_an_i
     after = await reporter.says("まだです")
     assert "110番" in text_of(after) and "相談員" in text_of(after)
     assert "行方不明の受付" not in text_of(after) and "管理番号" not in text_of(after) and after.request is None
+
+
+@pytest.mark.parametrize(
+    ("reported", "call_back_by"),
+    [
+        (datetime(2026, 12, 8, 17, 20, tzinfo=JST), datetime(2026, 12, 9, 9, 0, tzinfo=JST)),  # after 17:15 on a weekday
+        (datetime(2026, 12, 29, 10, 0, tzinfo=JST), datetime(2027, 1, 4, 9, 0, tzinfo=JST)),  # year-end closure 12/29–1/3
+        (datetime(2027, 1, 10, 15, 0, tzinfo=JST), datetime(2027, 1, 12, 9, 0, tzinfo=JST)),  # Sunday before 成人の日
+    ],
+)
+async def test_closed_hours_follow_the_ward_calendar_and_the_call_back_is_on_the_next_opening_day(runtime, reported, call_back_by):  # noqa: ANN001
+    """⑤イ 受付期間 8:30–17:15 on weekdays, not on holidays or 12/29–1/3; ⑤ウ(エ) the call-back
+    by 9:00 on the next opening day."""
+    setagaya = runtime.tenants.get("setagaya")
+    assert not setagaya.ward_office_hours.is_open(reported)
+    assert missing.callback_deadline(setagaya, reported) == call_back_by
+    assert setagaya.ward_office_hours.is_open(call_back_by.replace(hour=8, minute=30))

@@ -122,3 +122,28 @@ async def test_mail_without_an_smtp_server_is_refused_in_japanese_and_records_no
     with pytest.raises(MailNotSent, match="メールサーバー"):
         await send_to_ward(session, request_id=request.id, counselor_id=counselor, tenant=runtime.tenants.get("setagaya"), smtp=Smtp("", 25, "x@example.invalid"), now=datetime(2026, 12, 10, 15, 5, tzinfo=JST))
     assert (await session.get(MissingPerson, request.id, populate_existing=True)).form_mailed_at is None
+
+
+async def test_a_missed_deadline_also_mails_the_on_call_staff_without_personal_data(runtime, session):  # noqa: ANN001
+    """⑤イ(カ): the console and the escalation notifiers; the mail names no one."""
+    from handoff.missing import timers
+    from handoff.notify import SmtpNotifier
+    from tests.handoff.staff import make_staff
+
+    address = f"oncall-{time.monotonic_ns()}@example.invalid"
+    await make_staff(session, tenant_id="setagaya", email=address, on_call=True)
+    taken = datetime(2026, 12, 8, 11, 0, tzinfo=JST)
+    request = await make_intake(session, runtime, now=taken)
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        notifier = SmtpNotifier("127.0.0.1", port, "anshin@example.invalid", "http://console.example.invalid")
+        await timers.tick(session, now=taken + timedelta(minutes=31), notifiers=[notifier])
+    finally:
+        controller.stop()
+    mails = [message_from_bytes(m, policy=email_policy) for m in inbox.messages]
+    ours = [m for m in mails if address in m["To"] and f'管理番号{request.fields["management_no"]}：' in str(make_header(decode_header(m["Subject"])))]
+    assert len(ours) == 1 and "期限超過" in str(make_header(decode_header(ours[0]["Subject"])))
+    raw = b"".join(inbox.messages).decode("utf-8", "replace") + "".join(m.get_body(("plain",)).get_content() for m in ours)
+    assert "世田谷太郎" not in raw and "090-1111-2222" not in raw
