@@ -101,8 +101,12 @@ async def test_widget_intake_then_counselor_reports_to_the_ward_and_mails_the_fo
     number = re.search(r"管理番号「(\d+-\d+)」", told).group(1)
     await resident.screenshot(path=str(artifacts / "missing-widget.png"))
 
-    request = await session.scalar(select(Request).where(Request.kind == "missing_person").order_by(Request.created_at.desc()).limit(1))
-    assert request.fields["management_no"] == number and request.fields["reporter_phone"] == "090-3333-4444"
+    # This reporter's request (other tests' requests may carry later clocks than this one's).
+    reports = (await session.scalars(select(Request).where(Request.kind == "missing_person", Request.tenant_id == "setagaya"))).all()
+    ours = [r for r in reports if r.fields.get("reporter_phone") == "090-3333-4444"]
+    assert len(ours) == 1, [r.fields.get("management_no") for r in ours]
+    request = ours[0]
+    assert request.fields["management_no"] == number
     case = await session.scalar(select(Case).where(Case.conversation_id == request.conversation_id))
 
     staff_ctx = await browser.new_context(locale="ja-JP")
