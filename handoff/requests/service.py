@@ -214,6 +214,50 @@ async def ask_back(session: AsyncSession, *, request_id: uuid.UUID, counselor_id
     )
 
 
+# Missing-person requests keep their own deadlines and alerts (handoff.missing.timers): their
+# `due_at` moves with each step, so one overdue mark per request would be wrong for them.
+OWN_TIMERS = ("missing_person", "missing_person_found")
+WAITING_ON_STAFF = (RequestStatus.OPEN, RequestStatus.QUESTION)
+
+
+def _past_due(now: datetime):  # noqa: ANN202
+    return (
+        Request.status.in_([str(s) for s in WAITING_ON_STAFF]), Request.kind.not_in(OWN_TIMERS),
+        Request.due_at.is_not(None), Request.due_at <= now,
+    )
+
+
+async def mark_overdue(session: AsyncSession, *, now: datetime, batch: int = 200) -> list[uuid.UUID]:
+    """Requests past their due time and not done get `overdue_at` and an `overdue` event, once
+    each (compare-and-set on `overdue_at IS NULL`: two sweeps never both mark one). At most
+    `batch` per call; the next beat takes the rest."""
+    ids = list(await session.scalars(select(Request.id).where(*_past_due(now), Request.overdue_at.is_(None)).order_by(Request.due_at).limit(batch)))
+    marked = []
+    for request_id in ids:
+        result = await session.execute(
+            update(Request).where(Request.id == request_id, Request.overdue_at.is_(None), *_past_due(now))
+            .values(overdue_at=now, updated_at=now).execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            await _event(session, request_id, "overdue", now)
+            marked.append(request_id)
+    await session.commit()
+    return marked
+
+
+async def overdue_count(session: AsyncSession, *, tenant_id: str, now: datetime) -> int:
+    """Requests of the tenant waiting on staff past their due time (marked or not yet swept)."""
+    return await session.scalar(select(func.count()).select_from(Request).where(Request.tenant_id == tenant_id, *_past_due(now))) or 0
+
+
+def is_overdue(request: Request, now: datetime) -> bool:
+    """期限切れ as the worklist shows it: the sweep's mark, or a due time already past (the
+    list is right even while the worker is down)."""
+    if request.status not in WAITING_ON_STAFF or request.kind in OWN_TIMERS:
+        return False
+    return request.overdue_at is not None or (request.due_at is not None and as_utc(request.due_at) <= now)
+
+
 async def draft_of(session: AsyncSession, *, conversation_id: uuid.UUID) -> Request | None:
     """The conversation's request being filled in, if any (at most one: one active flow)."""
     return await session.scalar(

@@ -46,11 +46,16 @@ def _xlsx(body: bytes, name: str) -> Response:
     return Response(body, media_type=XLSX, headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
-def _rows(forms, requests: list[ServiceRequest]) -> list[dict]:  # noqa: ANN001
+def _rows(forms, requests: list[ServiceRequest], now: datetime) -> list[dict]:  # noqa: ANN001
+    """期限切れ first, then new requests by status and due time."""
     rows = []
-    for r in sorted(requests, key=lambda r: (ORDER.get(str(r.status), 9), r.due_at or r.created_at, -r.created_at.timestamp())):
+    for r in requests:
         form = forms.get(r.kind) if r.kind in forms else None
-        rows.append({"request": r, "title": form.title if form else r.kind, "task": form.staff_task(r.fields or {}) if form else "", "status": STATUS_JA[str(r.status)]})
+        rows.append({
+            "request": r, "title": form.title if form else r.kind, "task": form.staff_task(r.fields or {}) if form else "",
+            "status": STATUS_JA[str(r.status)], "overdue": request_service.is_overdue(r, now),
+        })
+    rows.sort(key=lambda row: (not row["overdue"], ORDER.get(str(row["request"].status), 9), row["request"].due_at or row["request"].created_at, -row["request"].created_at.timestamp()))
     return rows
 
 
@@ -68,7 +73,8 @@ async def worklist(request: Request, staff: CaseWorker, session: SessionDep, sta
         found = [r for r in found if r.kind == kind]
     await audit.record(session, staff=staff, action="view_worklist")
     kinds = [(f.kind, f.title) for f in forms.all() if staff.tenant_id in f.tenants]
-    return _page(request, "requests.html", staff, rows=_rows(forms, found), status=status, kind=kind, kinds=kinds, now=utc_now(), month=f"{datetime.now(JST):%Y-%m}")
+    now = utc_now()
+    return _page(request, "requests.html", staff, rows=_rows(forms, found, now), status=status, kind=kind, kinds=kinds, month=f"{datetime.now(JST):%Y-%m}")
 
 
 @router.post("/referral")
@@ -112,7 +118,7 @@ async def request_page(request: Request, request_id: uuid.UUID, staff: CaseWorke
     messages = await conv_service.history(session, conversation_id=item.conversation_id) if item.conversation_id else []
     return _page(
         request, "request.html", staff, item=item, form=form, shown=shown, staff_fields=staff_fields, task=form.staff_task(fields),
-        status_ja=STATUS_JA[str(item.status)], events=await request_service.events(session, request_id=item.id), names=names, messages=messages,
+        status_ja=STATUS_JA[str(item.status)], overdue=request_service.is_overdue(item, utc_now()), events=await request_service.events(session, request_id=item.id), names=names, messages=messages,
     )
 
 
