@@ -60,6 +60,28 @@ async def test_a_counselor_works_a_request_from_the_list_to_done(live_server, ru
     assert "対応済" in (await client.get(f"/console/requests/{request.id}")).text
 
 
+async def test_a_request_given_up_halfway_is_shown_to_staff_as_incomplete_never_done(live_server, runtime, session):  # noqa: ANN001
+    stopped = Resident(runtime, session)
+    first = await stopped.says("あさってはデイサービスで留守です")
+    await stopped.says("せたがや はなこ")
+    await stopped.says("やっぱりやめます")
+    interrupted = Resident(runtime, session)
+    other = await interrupted.says("明日は留守にします")
+    await interrupted.says("もう生きていたくない。死にたい")  # triage takes over: kept, not recorded
+    client = await console_client(live_server.base_url, await make_staff(session, tenant_id="setagaya"))
+
+    worklist = (await client.get("/console/requests")).text
+    for outcome in (first, other):
+        start = worklist.index(f'data-id="{outcome.request.id}"')
+        row = worklist[worklist.rindex("<tr", 0, start) : worklist.index("</tr>", start)]
+        assert "status-incomplete" in row and "未完了（途中でやめた）" in row
+    detail = (await client.get(f"/console/requests/{first.request.id}")).text
+    assert "せたがや はなこ" in detail and "未完了（途中でやめた）" in detail and 'id="mark-done"' not in detail
+    assert (await client.post(f"/console/requests/{first.request.id}/done")).status_code == 409
+    assert (await stored(session, first)).status == RequestStatus.INCOMPLETE
+    await client.aclose()
+
+
 async def test_other_tenants_and_managers_never_see_a_request(live_server, runtime, session):  # noqa: ANN001
     resident = Resident(runtime, session)
     first = await resident.says("相談員の対応がひどかった。苦情を言いたい")
