@@ -19,6 +19,7 @@ from frontdoor.clock import JST, utc_now
 from frontdoor.deps import RuntimeDep, SessionDep
 from handoff import accounts, audit, live
 from handoff.auth import CaseWorker
+from handoff.models import Case
 from handoff.console import _page, _telegram, client_ip
 from handoff.requests import service as request_service
 from handoff.requests import sheets, staff_entry
@@ -87,9 +88,10 @@ async def record_referral(request: Request, staff: CaseWorker, session: SessionD
     except ValueError:
         raise HTTPException(status_code=404, detail="この会話は見つかりません。") from None
     conversation = await session.get(Conversation, conversation_id)
+    case = await session.get(Case, case_id) if case_id else None
     today = datetime.now(JST).date()
     slot = staff_entry.slot(load_forms(), kind=staff_entry.REFERRAL, tenant_id=staff.tenant_id, conversation_id=conversation_id, case_id=case_id, today=today)
-    if slot is None or conversation is None or conversation.tenant_id != staff.tenant_id:
+    if slot is None or conversation is None or conversation.tenant_id != staff.tenant_id or (case_id and (case is None or case.conversation_id != conversation_id)):
         raise HTTPException(status_code=404, detail="この会話は見つかりません。")
     entry = staff_entry.read(slot.form, {k: posted.getlist(k) for k in posted.keys()}, today=today)
     if entry.errors:

@@ -104,6 +104,8 @@ async def test_a_referral_is_recorded_from_a_conversation_page_but_never_across_
     assert 'id="referral-form"' in page and 'name="case_id"' not in page
     entry = {"agency": "生活支援課", "consent": "同意なし", "consent_by": "家族", "consent_on": datetime.now(JST).date().isoformat(), "issues": "その他"}
     assert (await mine.post("/console/requests/referral", data={**entry, "conversation_id": str(setagaya.conversation_id)})).status_code == 404
+    # A case of another conversation (another tenant's) is never named in the record or the audit.
+    assert (await mine.post("/console/requests/referral", data={**entry, "conversation_id": str(kashiwa.conversation_id), "case_id": str(setagaya.id)})).status_code == 404
     recorded = await mine.post("/console/requests/referral", data={**entry, "conversation_id": str(kashiwa.conversation_id)})
     assert recorded.status_code == 303
     detail = (await mine.get(recorded.headers["location"])).text
