@@ -31,6 +31,8 @@ from handoff.models import Case, CaseStatus, Counselor, Role, Route
 from handoff.history import describe as describe_event
 from handoff.queue_view import describe_cases
 from handoff.queues import live_queue
+from handoff.requests import staff_entry
+from handoff.requests.forms import load_forms
 from workers.reports import periods as report_periods
 from workers.reports import queries as report_queries
 
@@ -88,6 +90,14 @@ async def _holder_or_supervisor(session, staff: Counselor, case: Case) -> None: 
     holder = await accounts.get_counselor(session, case.assignee_id)
     name = holder.display_name if holder else "別の相談員"
     raise HTTPException(status_code=403, detail=f"この案件は{name}さんが担当しています。担当者か責任者だけが操作できます。")
+
+
+def _referral(staff: Counselor, conversation_id: uuid.UUID, case_id: uuid.UUID | None) -> staff_entry.Slot | None:
+    """The 多機関協働 form on a case or conversation page (Kashiwa 002 §7(2)), where the tenant has it."""
+    return staff_entry.slot(
+        load_forms(), kind=staff_entry.REFERRAL, tenant_id=staff.tenant_id, conversation_id=conversation_id, case_id=case_id,
+        today=datetime.now(JST).date(),
+    )
 
 
 def _telegram(runtime):  # noqa: ANN001, ANN202
@@ -205,6 +215,7 @@ async def case_page(request: Request, case_id: uuid.UUID, staff: CaseWorker, ses
         "names": {c.id: c.display_name for c in await accounts.list_accounts(session, tenant_id=staff.tenant_id)},
         "holds_chat": case.status == CaseStatus.IN_PROGRESS and case.assignee_id == staff.id,
         "missing_panel": await panel_for(session, case, utc_now()),
+        "referral": _referral(staff, case.conversation_id, case.id),
     }
     return _page(request, "case.html", staff, **context)
 
@@ -402,7 +413,10 @@ async def conversation_page(request: Request, conversation_id: uuid.UUID, staff:
     await audit.record(session, staff=staff, action="view_conversation", conversation_id=conversation_id, ip=client_ip(request))
     messages = await conv_service.history(session, conversation_id=conversation_id)
     undelivered = await deliveries.undelivered_ids(session, conversation_id=conversation_id)
-    return _page(request, "conversation.html", staff, conversation=conversation, messages=messages, undelivered=undelivered)
+    return _page(
+        request, "conversation.html", staff, conversation=conversation, messages=messages, undelivered=undelivered,
+        referral=_referral(staff, conversation_id, None),
+    )
 
 
 @router.get("/disaster", response_class=HTMLResponse)

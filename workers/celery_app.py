@@ -27,6 +27,8 @@ def create_celery(settings: Settings, *, redis_url: str | None = None) -> Celery
             "check-sla": {"task": "frontdoor.check_sla", "schedule": 20.0},
             # Missing-person ward-report deadlines (30 minutes) and the 10:00 daily checks (issue 8).
             "missing-person-tick": {"task": "frontdoor.missing_person_tick", "schedule": 60.0},
+            # Requests past their due time show 期限切れ first on the worklist (issue 13).
+            "mark-overdue-requests": {"task": "frontdoor.mark_overdue_requests", "schedule": 60.0},
             # Reports are due by the 10th (Kashiwa 002 §8(4)); generate last month's on the 1st, 01:00 JST.
             # Retention periods per tenant file (issue 11; Setagaya 別紙1-1 §29).
             "erase-expired": {"task": "frontdoor.erase_expired", "schedule": crontab(minute=30, hour=3)},

@@ -152,3 +152,14 @@ def missing_person_tick(self, at: str | None = None) -> int:  # noqa: ANN001
         return sent + len(checks)
 
     return run_with_session_and_redis(settings, work)
+
+
+# --- Requests past their due time (issue 13) ------------------------------------------------
+
+
+@shared_task(bind=True, name="frontdoor.mark_overdue_requests", time_limit=60, expires=60)
+def mark_overdue_requests(self) -> int:  # noqa: ANN001
+    """Beat, every minute: requests past due and not done are marked 期限切れ, once each."""
+    from handoff.requests import service as request_service
+
+    return len(run_with_session(_settings(self), lambda s: request_service.mark_overdue(s, now=utc_now())))

@@ -57,6 +57,8 @@ class Request(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counselor.id"))
     question_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Past `due_at` and not done: marked once by the beat sweep (期限切れ on the worklist).
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RequestEvent(Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,7 @@ from handoff.requests.models import Request, RequestEvent, RequestStatus
 from handoff.requests.values import first_day
 
 CHAT_ORIGIN_LABEL = "チャットで受付"  # identity is never assumed from a chat (issue 13)
+STAFF_ORIGIN = "console"  # recorded by a counselor in the console
 
 
 async def _event(session: AsyncSession, request_id: uuid.UUID, action: str, now: datetime, *, actor_id: uuid.UUID | None = None, detail: dict | None = None) -> None:
@@ -54,16 +55,16 @@ async def _cas(
 
 async def start(
     session: AsyncSession, *, tenant_id: str, conversation_id: uuid.UUID | None, kind: str, fields: dict[str, str], step: str | None,
-    now: datetime, outside_hours: bool,
+    now: datetime, outside_hours: bool, origin: str = "chat", actor_id: uuid.UUID | None = None,
 ) -> Request:
     """A draft the bot fills in with the resident; staff see it as 入力途中 until recorded."""
     request = Request(
         tenant_id=tenant_id, conversation_id=conversation_id, kind=kind, status=RequestStatus.DRAFT, fields=dict(fields),
-        step=step, created_at=now, updated_at=now, outside_hours=outside_hours,
+        step=step, created_at=now, updated_at=now, outside_hours=outside_hours, origin=origin,
     )
     session.add(request)
     await session.flush()
-    await _event(session, request.id, "started", now, detail={"fields": sorted(fields)})
+    await _event(session, request.id, "started", now, actor_id=actor_id, detail={"fields": sorted(fields)})
     return request
 
 
@@ -115,7 +116,7 @@ async def _next_number(session: AsyncSession, *, request: Request, form: FormDef
 
 async def record(
     session: AsyncSession, *, request: Request, form: FormDefinition, tenant: Tenant, now: datetime,
-    status: RequestStatus = RequestStatus.OPEN, due: datetime | None = None,
+    status: RequestStatus = RequestStatus.OPEN, due: datetime | None = None, actor_id: uuid.UUID | None = None,
 ) -> bool:
     """The resident said はい: the request goes on the staff worklist, with its due time
     (`due`, when the form's workflow sets it) and (when the form asks for one) a management number."""
@@ -126,12 +127,27 @@ async def record(
         try:
             async with session.begin_nested():
                 return await _cas(
-                    session, request, from_=(RequestStatus.DRAFT,), now=now, action="recorded",
+                    session, request, from_=(RequestStatus.DRAFT,), now=now, action="recorded", actor_id=actor_id,
                     values={"status": status, "recorded_at": now, "due_at": due, "step": None, "number": number, "fields": fields},
                 )
         except IntegrityError:  # another request took the number: count again
             continue
     raise RuntimeError("could not assign a management number")
+
+
+async def record_by_staff(
+    session: AsyncSession, *, tenant: Tenant, form: FormDefinition, conversation_id: uuid.UUID | None, counselor_id: uuid.UUID,
+    fields: dict[str, str], now: datetime,
+) -> Request:
+    """A request a counselor records in the console (a 多機関協働 referral, Kashiwa 002 §7(2)):
+    recorded at once, with the counselor on both events; its origin says staff, not chat."""
+    request = await start(
+        session, tenant_id=tenant.id, conversation_id=conversation_id, kind=form.kind, fields=fields, step=None, now=now,
+        outside_hours=False, origin=STAFF_ORIGIN, actor_id=counselor_id,
+    )
+    if not await record(session, request=request, form=form, tenant=tenant, now=now, actor_id=counselor_id):
+        raise RuntimeError("a request just started could not be recorded")
+    return request
 
 
 async def advance(
@@ -198,6 +214,50 @@ async def ask_back(session: AsyncSession, *, request_id: uuid.UUID, counselor_id
     )
 
 
+# Missing-person requests keep their own deadlines and alerts (handoff.missing.timers): their
+# `due_at` moves with each step, so one overdue mark per request would be wrong for them.
+OWN_TIMERS = ("missing_person", "missing_person_found")
+WAITING_ON_STAFF = (RequestStatus.OPEN, RequestStatus.QUESTION)
+
+
+def _past_due(now: datetime):  # noqa: ANN202
+    return (
+        Request.status.in_([str(s) for s in WAITING_ON_STAFF]), Request.kind.not_in(OWN_TIMERS),
+        Request.due_at.is_not(None), Request.due_at <= now,
+    )
+
+
+async def mark_overdue(session: AsyncSession, *, now: datetime, batch: int = 200) -> list[uuid.UUID]:
+    """Requests past their due time and not done get `overdue_at` and an `overdue` event, once
+    each (compare-and-set on `overdue_at IS NULL`: two sweeps never both mark one). At most
+    `batch` per call; the next beat takes the rest."""
+    ids = list(await session.scalars(select(Request.id).where(*_past_due(now), Request.overdue_at.is_(None)).order_by(Request.due_at).limit(batch)))
+    marked = []
+    for request_id in ids:
+        result = await session.execute(
+            update(Request).where(Request.id == request_id, Request.overdue_at.is_(None), *_past_due(now))
+            .values(overdue_at=now, updated_at=now).execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            await _event(session, request_id, "overdue", now)
+            marked.append(request_id)
+    await session.commit()
+    return marked
+
+
+async def overdue_count(session: AsyncSession, *, tenant_id: str, now: datetime) -> int:
+    """Requests of the tenant waiting on staff past their due time (marked or not yet swept)."""
+    return await session.scalar(select(func.count()).select_from(Request).where(Request.tenant_id == tenant_id, *_past_due(now))) or 0
+
+
+def is_overdue(request: Request, now: datetime) -> bool:
+    """期限切れ as the worklist shows it: the sweep's mark, or a due time already past (the
+    list is right even while the worker is down)."""
+    if request.status not in WAITING_ON_STAFF or request.kind in OWN_TIMERS:
+        return False
+    return request.overdue_at is not None or (request.due_at is not None and as_utc(request.due_at) <= now)
+
+
 async def draft_of(session: AsyncSession, *, conversation_id: uuid.UUID) -> Request | None:
     """The conversation's request being filled in, if any (at most one: one active flow)."""
     return await session.scalar(
@@ -258,17 +318,24 @@ def _who(request: Request) -> str:
     return (fields.get("kana") or fields.get("name") or "").replace(" ", "").replace("　", "")
 
 
-async def open_pauses(session: AsyncSession, *, tenant_id: str, as_of: datetime) -> list[Request]:
-    """Pauses still running at `as_of` (Setagaya 003 ③コ 休止者リスト): until 未定 or a later day,
-    and no resume recorded for the same person after them."""
-    pauses = await recorded_between(session, tenant_id=tenant_id, kinds=("setagaya.phone_visit_pause",), start=datetime(2000, 1, 1, tzinfo=JST), end=as_of)
-    resumes = await recorded_between(session, tenant_id=tenant_id, kinds=("setagaya.phone_visit_resume",), start=datetime(2000, 1, 1, tzinfo=JST), end=as_of)
-    today = to_jst(as_of).date()
+async def open_pauses(session: AsyncSession, *, tenant_id: str, on: date) -> list[Request]:
+    """Pauses still running on the day `on` (Setagaya 003 ③コ 休止者リスト 「…現在」): until 未定
+    or a later day, and no resume recorded for the same person after them.
+
+    The list is as of a Tokyo calendar day, never an instant: everything recorded by the end of
+    that day counts. Cutting at "now" dropped a pause whose `recorded_at` came from a clock a
+    few seconds ahead of the reader's (another API process, a worker, the database server) —
+    the list then silently missed a person who is not being called."""
+    end = datetime.combine(on + timedelta(days=1), time(0), tzinfo=JST)
+    start = datetime(2000, 1, 1, tzinfo=JST)
+    pauses = await recorded_between(session, tenant_id=tenant_id, kinds=("setagaya.phone_visit_pause",), start=start, end=end)
+    resumes = await recorded_between(session, tenant_id=tenant_id, kinds=("setagaya.phone_visit_resume",), start=start, end=end)
     running = []
     for pause in pauses:
         until = (pause.fields or {}).get("until", "未定")
-        ended = until != "未定" and (first_day(until) or today) < today
-        resumed = any(_who(r) == _who(pause) and r.recorded_at > pause.recorded_at for r in resumes)
+        ended = until != "未定" and (first_day(until) or on) < on
+        # A resume with no name or reading says nothing about whose pause ends.
+        resumed = bool(_who(pause)) and any(_who(r) == _who(pause) and r.recorded_at > pause.recorded_at for r in resumes)
         if not ended and not resumed:
             running.append(pause)
     return running

@@ -6,22 +6,24 @@ from __future__ import annotations
 import asyncio
 
 import uuid
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot import conversations as conv_service
-from bot.models import Author
+from bot.models import Author, Conversation
 from frontdoor.clock import JST, utc_now
 from frontdoor.deps import RuntimeDep, SessionDep
 from handoff import accounts, audit, live
 from handoff.auth import CaseWorker
-from handoff.console import _page, _telegram
+from handoff.console import _page, _telegram, client_ip
 from handoff.missing import worklist as missing_worklist
+from handoff.models import Case
 from handoff.requests import service as request_service
-from handoff.requests import sheets
+from handoff.requests import sheets, staff_entry
 from handoff.requests.forms import load_forms
 from handoff.requests.models import Request as ServiceRequest
 from handoff.requests.models import RequestStatus
@@ -56,11 +58,16 @@ def _xlsx(body: bytes, name: str) -> Response:
     return Response(body, media_type=XLSX, headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
-def _rows(forms, requests: list[ServiceRequest]) -> list[dict]:  # noqa: ANN001
+def _rows(forms, requests: list[ServiceRequest], now: datetime) -> list[dict]:  # noqa: ANN001
+    """期限切れ first, then new requests by status and due time."""
     rows = []
-    for r in sorted(requests, key=lambda r: (ORDER.get(str(r.status), 9), r.due_at or r.created_at, -r.created_at.timestamp())):
+    for r in requests:
         form = forms.get(r.kind) if r.kind in forms else None
-        rows.append({"request": r, "title": form.title if form else r.kind, "task": form.staff_task(r.fields or {}) if form else "", "status": STATUS_JA[str(r.status)]})
+        rows.append({
+            "request": r, "title": form.title if form else r.kind, "task": form.staff_task(r.fields or {}) if form else "",
+            "status": STATUS_JA[str(r.status)], "overdue": request_service.is_overdue(r, now),
+        })
+    rows.sort(key=lambda row: (not row["overdue"], ORDER.get(str(row["request"].status), 9), row["request"].due_at or row["request"].created_at, -row["request"].created_at.timestamp()))
     return rows
 
 
@@ -82,9 +89,37 @@ async def worklist(request: Request, staff: CaseWorker, session: SessionDep, sta
     names = {c.id: c.display_name for c in await accounts.list_accounts(session, tenant_id=staff.tenant_id)}
     checks = await missing_worklist.daily_checks(session, tenant_id=staff.tenant_id, now=now, names=names) if status == "active" else []
     return _page(
-        request, "requests.html", staff, rows=_rows(forms, found), status=status, kind=kind, kinds=kinds, now=now, month=f"{datetime.now(JST):%Y-%m}",
+        request, "requests.html", staff, rows=_rows(forms, found, now), status=status, kind=kind, kinds=kinds, now=now, month=f"{datetime.now(JST):%Y-%m}",
         missing_checks=checks,
     )
+
+
+@router.post("/referral")
+async def record_referral(request: Request, staff: CaseWorker, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """多機関協働 (Kashiwa 002 §7(2)): a counselor records a referral from a case or a conversation."""
+    posted = await request.form()
+    try:
+        conversation_id = uuid.UUID(str(posted.get("conversation_id", "")))
+        case_id = uuid.UUID(str(posted["case_id"])) if posted.get("case_id") else None
+    except ValueError:
+        raise HTTPException(status_code=404, detail="この会話は見つかりません。") from None
+    conversation = await session.get(Conversation, conversation_id)
+    case = await session.get(Case, case_id) if case_id else None
+    today = datetime.now(JST).date()
+    slot = staff_entry.slot(load_forms(), kind=staff_entry.REFERRAL, tenant_id=staff.tenant_id, conversation_id=conversation_id, case_id=case_id, today=today)
+    if slot is None or conversation is None or conversation.tenant_id != staff.tenant_id or (case_id and (case is None or case.conversation_id != conversation_id)):
+        raise HTTPException(status_code=404, detail="この会話は見つかりません。")
+    entry = staff_entry.read(slot.form, {k: posted.getlist(k) for k in posted.keys()}, today=today)
+    if entry.errors:
+        back = f"/console/cases/{case_id}" if case_id else f"/console/conversations/{conversation_id}"
+        return _page(request, "referral.html", staff, status_code=400, referral=replace(slot, entry=entry), back=back)
+    item = await request_service.record_by_staff(
+        session, tenant=runtime.tenants.get(staff.tenant_id), form=slot.form, conversation_id=conversation_id, counselor_id=staff.id,
+        fields=entry.fields, now=utc_now(),
+    )
+    await audit.record(session, staff=staff, action="record_referral", conversation_id=conversation_id, case_id=case_id, target=str(item.id), ip=client_ip(request))
+    await session.commit()
+    return RedirectResponse(f"/console/requests/{item.id}", status_code=303)
 
 
 @router.get("/{request_id}", response_class=HTMLResponse)
@@ -103,7 +138,7 @@ async def request_page(request: Request, request_id: uuid.UUID, staff: CaseWorke
     messages = await conv_service.history(session, conversation_id=item.conversation_id) if item.conversation_id else []
     return _page(
         request, "request.html", staff, item=item, form=form, shown=shown, staff_fields=staff_fields, task=form.staff_task(fields),
-        status_ja=STATUS_JA[str(item.status)], events=await request_service.events(session, request_id=item.id), names=names, messages=messages,
+        status_ja=STATUS_JA[str(item.status)], overdue=request_service.is_overdue(item, utc_now()), events=await request_service.events(session, request_id=item.id), names=names, messages=messages,
     )
 
 
@@ -179,7 +214,7 @@ async def pause_list(staff: CaseWorker, session: SessionDep) -> Response:
     now = utc_now()
     local = now.astimezone(JST)
     quarter = f"{local.year if local.month >= 4 else local.year - 1}年度 第{((local.month - 4) % 12) // 3 + 1}四半期"
-    found = await request_service.open_pauses(session, tenant_id=staff.tenant_id, as_of=now + timedelta(seconds=1))
+    found = await request_service.open_pauses(session, tenant_id=staff.tenant_id, on=local.date())
     await audit.record(session, staff=staff, action="export_pause_list")
     body = await asyncio.to_thread(sheets.pause_list, load_forms().get("setagaya.phone_visit_pause"), found, quarter=quarter, as_of=local.date(), stamp=now)
     return _xlsx(body, "pause-list.xlsx")

@@ -98,12 +98,23 @@
     else if (level === "emergency" && Date.now() - lastPlayed > REMIND_MS) { play("emergency"); lastPlayed = Date.now(); }
   }
 
+  // Requests past their due time (issue 13): a quiet badge on the worklist link, no sound
+  // (an absence notice is not an emergency); the worklist itself shows them first.
+  function overdueRequests(n) {
+    var link = document.querySelector('nav a[href="/console/requests"]');
+    if (!link) return;
+    var badge = link.querySelector(".fd-overdue");
+    if (!n) { if (badge) badge.remove(); return; }
+    if (!badge) { badge = document.createElement("span"); badge.className = "fd-overdue"; link.appendChild(badge); }
+    badge.textContent = "期限切れ" + n;
+  }
+
   var pending = false;
   function refresh() {
     if (pending) return; pending = true;
     fetch("/console/alerts", { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) { pending = false; if (data) render(data.alerts); })
+      .then(function (data) { pending = false; if (data) { render(data.alerts); overdueRequests(data.requests_overdue || 0); } })
       .catch(function () { pending = false; });
   }
 

@@ -155,3 +155,39 @@ async def test_closed_hours_request_is_recorded_and_says_when_staff_look(runtime
     request = await stored(session, done)
     assert request.status == RequestStatus.OPEN and request.outside_hours
     assert "12月6日（日）17時までに確認します" in text_of(done)
+
+
+@pytest.mark.parametrize(
+    ("first", "day"),
+    [
+        ("あしたはびょういんにいくけん、うちにおらんとよ", "2026-12-08"),  # Kyushu, kana only
+        ("12月10日はデイサービスでおらんけぇ、電話かけてもでれんよ", "2026-12-10"),  # Chugoku
+    ],
+)
+async def test_dialect_phrasing_is_an_absence_notice_recorded_like_any_other(runtime, session, first: str, day: str):  # noqa: ANN001
+    resident = Resident(runtime, session)
+    started = await resident.says(first)
+    assert started.urgency == "none" and started.request and started.request.kind == KIND
+    assert started.request.fields == {"dates": day}
+    await resident.says("やまだ はなこ です")
+    read_back = await resident.says("０９０ー１２３４ー５６７８")
+    assert "よろしいですか" in text_of(read_back)
+    done = await resident.says("はい")
+    request = await stored(session, done)
+    assert request.status == RequestStatus.OPEN and request.fields["dates"] == day and request.fields["phone"] == "090-1234-5678"
+
+
+async def test_a_request_in_a_conversation_already_flagged_urgent_is_taken_and_the_case_stays_urgent(runtime, session):  # noqa: ANN001
+    """Triage still wins: the request is recorded, but the waiting urgent case is neither
+    closed nor lowered by it, and the outcome keeps saying urgent."""
+    from handoff.models import Case, CaseStatus
+
+    resident = Resident(runtime, session)
+    flagged = await resident.says("もう生きていたくない。死にたい")
+    assert flagged.urgency == "urgent" and flagged.case_id is not None
+    asked = await resident.says("12月10日はデイサービスで留守です。世田谷花子（せたがやはなこ）03-1234-5678")
+    assert asked.urgency == "urgent" and asked.case_id == flagged.case_id and asked.request.status == "draft"
+    done = await resident.says("はい")
+    assert done.urgency == "urgent" and (await stored(session, done)).status == RequestStatus.OPEN
+    case = await session.get(Case, flagged.case_id, populate_existing=True)
+    assert case.status == CaseStatus.WAITING and case.urgency == "urgent"
