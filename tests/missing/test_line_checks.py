@@ -22,7 +22,7 @@ from handoff.missing import chat, timers
 from handoff.missing import service as missing
 from handoff.missing.models import MissingPerson
 from handoff.requests.models import Request, RequestEvent
-from tests.bot.conftest import fake_line, line_server, line_settings, post_events  # noqa: F401  (fixtures)
+from tests.bot.conftest import line_settings, post_events
 from tests.fakes.line_api import text_event, unfollow_event
 from tests.missing.helpers import make_intake
 
