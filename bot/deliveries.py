@@ -42,9 +42,11 @@ class Delivery(Base):
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-async def start(session: AsyncSession, *, message_ids: list[int], channel: str) -> list[Delivery]:
-    """Pending deliveries for stored messages (committed by the caller before sending)."""
-    rows = [Delivery(message_id=mid, channel=channel) for mid in message_ids]
+async def start(session: AsyncSession, *, message_ids: list[int], channel: str, retry_key: str | None = None) -> list[Delivery]:
+    """Pending deliveries for stored messages (committed by the caller before sending). A
+    caller that may send the same thing again (a retried task) passes its own stable key."""
+    extra = {"retry_key": retry_key} if retry_key else {}
+    rows = [Delivery(message_id=mid, channel=channel, **extra) for mid in message_ids]
     session.add_all(rows)
     await session.flush()
     return rows

@@ -71,7 +71,7 @@ async def post(
         except Exception:
             log.warning("telegram delivery failed for %s", conversation.id, exc_info=True)
     if kind == ChannelKind.LINE and line is not None and address:
-        await line.send_text(address, text, message_id=message.id)  # pushed in the background, recorded
+        await line.send_text(address, text, message_id=message.id)  # pushed and recorded (in the background on the web)
     return message
 
 

@@ -148,7 +148,11 @@ def missing_person_tick(self, at: str | None = None) -> int:  # noqa: ANN001
     async def work(session, redis) -> int:  # noqa: ANN001
         now = datetime.fromisoformat(at) if at else utc_now()  # `at`: replays and tests fix the clock
         sent, checks = await timers.tick(session, now=now, notifiers=build_notifiers(settings, redis))
-        await chat.ask_reporters(session, checks, relay=Relay(redis), telegram=chat.telegram_sender(settings), now=now)
+        relay = Relay(redis)
+        async with chat.line_pusher(settings, session, relay) as line:  # pushes are awaited here, not left behind
+            await chat.ask_reporters(
+                session, checks, relay=relay, telegram=chat.telegram_sender(settings), line=line, line_tenant=settings.line_tenant, now=now
+            )
         return sent + len(checks)
 
     return run_with_session_and_redis(settings, work)

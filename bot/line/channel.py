@@ -1,5 +1,5 @@
 """The LINE channel: the real line-bot-sdk v3 async client, event handling after the 200,
-reply while the reply token is fresh, push (with back-off and a delivery record) otherwise.
+reply while the reply token is fresh, push (with back-off and a delivery record, `push.py`) otherwise.
 
 Thin by design: each event becomes an engine `Inbound` with the same button ids the web
 widget and Telegram send; everything else (triage, answers, cases) is the engine's.
@@ -15,15 +15,7 @@ from collections.abc import Awaitable
 from datetime import datetime, timedelta
 
 import aiohttp
-from linebot.v3.messaging import (
-    ApiException,
-    AsyncApiClient,
-    AsyncMessagingApi,
-    Configuration,
-    PushMessageRequest,
-    ReplyMessageRequest,
-    ShowLoadingAnimationRequest,
-)
+from linebot.v3.messaging import ApiException, ReplyMessageRequest, ShowLoadingAnimationRequest
 from linebot.v3.webhook import WebhookParser
 from linebot.v3.webhooks import (
     Event,
@@ -34,10 +26,10 @@ from linebot.v3.webhooks import (
     UnfollowEvent,
 )
 
-from bot import deliveries
 from bot.engine import Inbound, Outcome
 from bot.line import messages as line_messages
 from bot.line import service
+from bot.line.push import LinePusher, build_api, error_label
 from bot.line.models import LineEvent
 from bot.line.texts import load_texts
 from bot.validation import InvalidMessage
@@ -49,7 +41,6 @@ from frontdoor.runtime import Runtime
 log = logging.getLogger(__name__)
 
 RATE_LIMIT = 30  # messages per minute per resident, as for the web widget
-PERMANENT = {400, 401, 403, 404}  # not worth retrying (409 means LINE already has it)
 
 
 class LineChannel:
@@ -62,9 +53,8 @@ class LineChannel:
         self.texts = load_texts()
         self.texts.check_tenants(runtime.tenants.all())
         self.parser = WebhookParser(settings.line_channel_secret)
-        self.client = AsyncApiClient(Configuration(access_token=settings.line_channel_access_token))
-        self.api = AsyncMessagingApi(self.client)
-        self.api.line_base_path = settings.line_api_base_url.rstrip("/")  # the SDK's own switch for its host
+        self.client, self.api = build_api(settings)
+        self.pusher = LinePusher(settings, self.api, runtime.sessions, runtime.relay)
         self._tasks: set[asyncio.Task] = set()
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -189,19 +179,13 @@ class LineChannel:
     async def send_text(self, chat_id: str, text: str, *, message_id: int | None = None) -> None:
         """A counselor's (or a system) message from the console: always push, in the
         background, recorded so the console can show it undelivered."""
-        self.spawn(self._send(_ReplyTo(chat_id), [text], stored_ids=[message_id] if message_id else []))
+        self.spawn(self.pusher.send_text(chat_id, text, message_id=message_id))
 
     async def _send(self, reply: _ReplyTo, texts: list[str], buttons: list | None = None, *, stored_ids: list[int] | None = None) -> None:
         messages = line_messages.text_messages(texts, buttons)
         if not messages:
             return
-        delivery_ids: list[int] = []
-        retry_key = None
-        if stored_ids:
-            async with self.runtime.sessions() as session:
-                rows = await deliveries.start(session, message_ids=stored_ids, channel=str(ChannelKind.LINE))
-                delivery_ids, retry_key = [r.id for r in rows], rows[0].retry_key
-                await session.commit()
+        delivery_ids, retry_key = await self.pusher.start(stored_ids or [])
         batches = line_messages.batches(messages)
         window = timedelta(seconds=self.settings.line_reply_window_seconds)
         if reply.token is not None and reply.received_at is not None and utc_now() - reply.received_at < window:
@@ -209,62 +193,12 @@ class LineChannel:
                 await self.api.reply_message(ReplyMessageRequest(reply_token=reply.token, messages=batches[0]))
                 batches = batches[1:]
                 if not batches:
-                    await self._record_sent(delivery_ids, "reply")
+                    await self.pusher.record_sent(delivery_ids, "reply")
             except (ApiException, aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 # An expired or used token (400), or LINE unreachable: push instead.
-                log.info("LINE reply failed (%s); pushing instead", _error(exc))
+                log.info("LINE reply failed (%s); pushing instead", error_label(exc))
         for batch in batches:
-            await self._push(reply.user_id, batch, delivery_ids, retry_key)
-
-    async def _push(self, to: str, batch: list, delivery_ids: list[int], retry_key: str | None) -> None:
-        """Push with exponential back-off; 429 (quota, rate) and 5xx and network errors are
-        retried, a 409 means LINE already accepted this retry key. The outcome is recorded."""
-        async with self.runtime.sessions() as session:
-            if await service.is_unfollowed(session, channel_kind=ChannelKind.LINE, address=to):
-                await self._record_failed(delivery_ids, "unfollowed")
-                return
-        error = "unknown"
-        for attempt in range(max(1, self.settings.line_push_attempts)):
-            try:
-                await self.api.push_message(PushMessageRequest(to=to, messages=batch), x_line_retry_key=retry_key)
-                await self._record_sent(delivery_ids, "push")
-                return
-            except ApiException as exc:
-                if exc.status == 409:
-                    await self._record_sent(delivery_ids, "push")
-                    return
-                error = _error(exc)
-                if exc.status in PERMANENT:
-                    break
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-                error = _error(exc)
-            log.warning("LINE push failed (%s), attempt %d", error, attempt + 1)
-            if delivery_ids:
-                async with self.runtime.sessions() as session:
-                    await deliveries.note_attempt(session, delivery_ids=delivery_ids, error=error)
-                    await session.commit()
-            if attempt + 1 < self.settings.line_push_attempts:
-                await asyncio.sleep(self.settings.line_push_backoff_seconds * 2**attempt)
-        await self._record_failed(delivery_ids, error)
-
-    async def _record_sent(self, delivery_ids: list[int], via: str) -> None:
-        if delivery_ids:
-            async with self.runtime.sessions() as session:
-                await deliveries.mark_sent(session, delivery_ids=delivery_ids, via=via, now=utc_now())
-                await session.commit()
-
-    async def _record_failed(self, delivery_ids: list[int], error: str) -> None:
-        log.error("LINE delivery failed (%s) for %d stored message(s)", error, len(delivery_ids))
-        if not delivery_ids:
-            return
-        async with self.runtime.sessions() as session:
-            failed = await deliveries.mark_failed(session, delivery_ids=delivery_ids, error=error, now=utc_now())
-            await session.commit()
-        try:  # a counselor watching the case sees 「未送信」 at once (ids only, no text)
-            for conversation_id, message_id in failed:
-                await self.runtime.relay.to_conversation(conversation_id, {"type": "undelivered", "id": message_id})
-        except Exception:
-            log.warning("relay publish failed for an undelivered LINE message", exc_info=True)
+            await self.pusher.push(reply.user_id, batch, delivery_ids, retry_key)
 
 
 class _ReplyTo:
@@ -285,8 +219,3 @@ def _parse(payload: dict) -> Event | None:
     except (ValueError, TypeError, KeyError):  # a kind this SDK version does not know
         log.info("LINE event of kind %s not understood", payload.get("type"))
         return None
-
-
-def _error(exc: BaseException) -> str:
-    status = getattr(exc, "status", None)
-    return f"http {status}" if status else type(exc).__name__

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,6 +71,7 @@ class CheckDue:
     request_id: uuid.UUID
     conversation_id: uuid.UUID | None
     number: str
+    day: date | None = None  # the day (JST) this check is for: one question per day
 
 
 async def due_checks(session: AsyncSession, *, now: datetime) -> list[CheckDue]:
@@ -96,7 +97,7 @@ async def due_checks(session: AsyncSession, *, now: datetime) -> list[CheckDue]:
         if claimed.rowcount != 1:
             continue
         await request_service.log_event(session, request_id=request.id, action="check_due", now=now, detail={"n": record.checks + 1})
-        due.append(CheckDue(request.id, request.conversation_id, (request.fields or {}).get("management_no", "")))
+        due.append(CheckDue(request.id, request.conversation_id, (request.fields or {}).get("management_no", ""), today))
     await session.commit()
     return due
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.bot.conftest import fake_line, line_server  # noqa: F401  (the LINE fixtures, for the daily check on LINE)
 from tests.handoff.staff import make_staff
 
 
