@@ -23,6 +23,7 @@ from handoff.requests.values import extract, normalized
 
 FOUND_FORM = "missing_person_found"
 _REFUSE = re.compile(r"(?:確認|電話|連絡)(?:は|も)?(?:もう)?(?:いらない|不要|結構|しないで|やめて|けっこう)")
+CHECK_NOT_RECORDED = "お知らせありがとうございます。このメッセージは会話の記録に残りました。見つかったときや急ぐときは、安心コール（{anshin_call_phone}）へお電話ください。"
 CHECK_NOT_FOUND = "お知らせありがとうございます。管理番号「{number}」の件、担当者にお伝えします。見つかったときは、このチャットか安心コール（{anshin_call_phone}）へお知らせください。"
 CHECK_REFUSED = "承知しました。管理番号「{number}」の件、毎日の確認のお電話はいたしません。今後の対応は担当者が区と相談します。見つかったときは、安心コール（{anshin_call_phone}）へお知らせください。"
 _FOUND = re.compile(r"見つか[りっ]|みつか[りっ]|発見され|保護され|帰って(?:き|来)|かえってき|戻って(?:き|来)|もどってき")
@@ -105,6 +106,8 @@ class MissingFlow:
         if not await missing.awaiting_chat_answer(ctx.session, intake):
             return None
         outcome = "refused" if _REFUSE.search(normalized(text)) else "not_found"
-        await missing.record_check(ctx.session, request_id=intake.id, counselor_id=None, outcome=outcome, now=ctx.now, note=text)
+        recorded = await missing.record_check(ctx.session, request_id=intake.id, counselor_id=None, outcome=outcome, now=ctx.now, note=text)
+        if recorded is None:  # a counselor recorded today's check meanwhile: say only what is true
+            return FlowResult(CHECK_NOT_RECORDED.format(**ctx.tenant.facts), [], {"request": str(intake.id), "check": None}, request=RequestView.of(intake))
         reply = CHECK_REFUSED if outcome == "refused" else CHECK_NOT_FOUND
         return FlowResult(reply.format(number=number, **ctx.tenant.facts), [], {"request": str(intake.id), "check": outcome}, request=RequestView.of(intake))
