@@ -113,8 +113,10 @@ class Settings(BaseSettings):
     # Micro-batching (issue 9): when a worker frees up, up to this many waiting messages go to
     # it together and are embedded in one call (1 = one message per job). A batch only forms
     # from messages already waiting, so an idle pool adds no delay; `inference_batch_wait_ms`
-    # > 0 additionally holds a free worker that long to gather more (bench/RESULTS.md).
-    inference_batch_max: int = Field(default=8, ge=1)
+    # > 0 additionally holds a free worker that long to gather more. Off by default: the 4-bit
+    # e5 engine is compute-bound, a batch costs the same per message, and the load bench
+    # measured no gain (bench/RESULTS.md, issue 9).
+    inference_batch_max: int = Field(default=1, ge=1)
     inference_batch_wait_ms: float = Field(default=0.0, ge=0)
 
     def resolved_database_url(self) -> str:
