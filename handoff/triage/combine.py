@@ -69,6 +69,12 @@ class Triage:
             return None
         return self.embedder.embed([self.embedding_input(text)])[0]
 
+    def embed_many(self, texts: Sequence[str]) -> np.ndarray | None:
+        """Several messages' embeddings in one model call (micro-batching, issue 9)."""
+        if self.embedder is None:
+            return None
+        return self.embedder.embed([self.embedding_input(t) for t in texts])
+
     def assess(
         self,
         text: str,

@@ -30,6 +30,7 @@ from scipy import sparse
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.extmath import softmax
 
 from handoff.triage.features import RuleFeatures, ngram_vectorizer
 from handoff.triage.kinds import KINDS, SUBJECTS
@@ -209,11 +210,15 @@ class RiskModel:
         )
 
     def score(self, x: Inputs) -> list[RiskScores]:
-        proba = self.approach.predict_proba(x)  # type: ignore[attr-defined]
-        heads = self._head_matrix(x)
-        kinds = self.kind_clf.predict(heads)
-        subjects = self.subject_clf.predict(heads)
-        topic_p = self.topic_clf.predict_proba(heads)
+        stacked = self._stacked()
+        if stacked is not None:
+            proba, kinds, subjects, topic_p = stacked.predict(self._head_matrix(x))
+        else:
+            proba = self.approach.predict_proba(x)  # type: ignore[attr-defined]
+            heads = self._head_matrix(x)
+            kinds = self.kind_clf.predict(heads)
+            subjects = self.subject_clf.predict(heads)
+            topic_p = self.topic_clf.predict_proba(heads)
         best = topic_p.argmax(axis=1)
         return [
             RiskScores(
@@ -222,6 +227,61 @@ class RiskModel:
             )
             for p, k, s, b, tp in zip(proba, kinds, subjects, best, topic_p, strict=True)
         ]
+
+
+    def _stacked(self) -> StackedHeads | None:
+        """Built once per loaded model; not pickled (see __getstate__)."""
+        if "_stacked_heads" not in self.__dict__:
+            self.__dict__["_stacked_heads"] = StackedHeads.of(self)
+        return self.__dict__["_stacked_heads"]
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_stacked_heads"}
+
+
+class StackedHeads:
+    """The linear level model and the kind, subject and topic heads scored as ONE sparse
+    product over ONE feature matrix (issue 9: the hot path).
+
+    Why: the level model's n-gram vectorizer and the heads' are fitted on the same texts with
+    the same settings, so they are the same transform, yet each decision built the matrix twice
+    and ran four scikit-learn predictions whose input validation cost more than the
+    arithmetic (bench/decide_profile.py). The product and the softmax are scikit-learn's own
+    operations in the same order (each output column is summed independently), so the
+    results are bit-identical; `of` returns None, and the caller takes scikit-learn's path,
+    whenever that cannot be guaranteed (another approach, a binary head, another vocabulary).
+    """
+
+    def __init__(self, clfs: Sequence[LogisticRegression]) -> None:
+        self.clfs = list(clfs)
+        self.coef_t = np.ascontiguousarray(np.vstack([c.coef_ for c in clfs]).T)
+        self.intercept = np.concatenate([c.intercept_ for c in clfs])
+        bounds = np.cumsum([0] + [c.coef_.shape[0] for c in clfs])
+        self.slices = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+    @classmethod
+    def of(cls, model: RiskModel) -> StackedHeads | None:
+        approach = model.approach
+        if not isinstance(approach, LinearApproach):
+            return None
+        a, b = approach.vectorizer, getattr(model, "head_vectorizer", None)
+        if b is None or a.get_params() != b.get_params() or a.vocabulary_ != b.vocabulary_ or not np.array_equal(a.idf_, b.idf_):
+            return None
+        clfs = [approach.clf, model.kind_clf, model.subject_clf, model.topic_clf]
+        if any(len(c.classes_) < 3 for c in clfs):
+            return None  # binary heads take scikit-learn's other formula
+        if len({(c.coef_.shape[1], c.coef_.dtype, c.intercept_.dtype) for c in clfs}) != 1:
+            return None
+        return cls(clfs)
+
+    def predict(self, heads: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(level probabilities, kinds, subjects, topic probabilities) as scikit-learn gives them."""
+        decision = heads @ self.coef_t + self.intercept
+        level, kind, subject, topic = (decision[:, s] for s in self.slices)
+        proba = _full_proba(self.clfs[0], softmax(np.array(level), copy=False), len(LEVELS))
+        kinds = self.clfs[1].classes_[np.argmax(kind, axis=1)]
+        subjects = self.clfs[2].classes_[np.argmax(subject, axis=1)]
+        return proba, kinds, subjects, softmax(np.array(topic), copy=False)
 
 
 def _labels(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

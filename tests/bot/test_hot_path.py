@@ -170,3 +170,44 @@ async def test_a_dead_worker_process_is_replaced(runtime):  # noqa: ANN001
         await pool.decide(tenant, "crash")
     assert await pool.decide(tenant, "still here") == "STILL HERE"
     pool.close()
+
+
+async def test_waiting_messages_are_decided_together_in_one_job(runtime):  # noqa: ANN001
+    """Micro-batching (issue 9): while the one worker is busy, the messages that arrive wait;
+    when it frees up they go to it as ONE job (one embedding call) and each is decided exactly
+    as it would be alone, an emergency included. The queue limit still counts messages."""
+    from bot.inference import Busy
+    from frontdoor.clock import utc_now
+    from handoff.urgency import Urgency
+
+    gate = threading.Event()
+    decider = runtime.decider
+
+    def call(tenant, text, kwargs):  # noqa: ANN001, ANN202
+        return lambda: gate.wait(30) and decider.decide(tenant, text, **kwargs)
+
+    def batch_call(requests):  # noqa: ANN001, ANN202
+        return lambda: gate.wait(30) and decider.decide_batch(list(requests))
+
+    pool = InferencePool(
+        ThreadPoolExecutor(1), call, workers=1, queue_limit=3, metrics=Metrics(), kind="thread", batch_call=batch_call, batch_max=8
+    )
+    tenant, now = runtime.tenants.get("setagaya"), utc_now()
+    texts = ["見守りステッカーがほしい", "電話訪問をお休みしたい", "はいしょくサービスってある？", "もう死にたい。今から飛び降りる"]
+    tasks = [asyncio.create_task(pool.decide(tenant, texts[0], prior=Urgency.NONE, now=now))]
+    while pool.in_flight < 1:
+        await asyncio.sleep(0.01)
+    tasks += [asyncio.create_task(pool.decide(tenant, t, prior=Urgency.NONE, now=now)) for t in texts[1:]]
+    while pool.in_flight < 4:
+        await asyncio.sleep(0.01)
+    with pytest.raises(Busy):  # one worker + three waiting: full
+        await pool.decide(tenant, "おむつの助成について知りたいです", prior=Urgency.NONE, now=now)
+    gate.set()
+    together = await asyncio.gather(*tasks)
+    alone = [decider.decide(tenant, t, prior=Urgency.NONE, now=now) for t in texts]
+    assert [(d.assessment, d.reply, d.buttons, d.topic) for d in together] == [(d.assessment, d.reply, d.buttons, d.topic) for d in alone]
+    assert together[3].assessment.level == Urgency.EMERGENCY and together[3].raised
+    metrics = pool.metrics.render()
+    assert figure(metrics, "frontdoor_inference_batches_total") == 2  # the first alone, then three together
+    assert figure(metrics, "frontdoor_inference_batched_messages_total") == 4
+    pool.close()

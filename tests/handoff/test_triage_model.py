@@ -149,3 +149,27 @@ def test_model_is_deterministic_and_cached(triage: Triage, tmp_path: Path) -> No
     assert cached.thresholds == a.thresholds and list(tmp_path.glob("triage/risk-*.pkl"))
     changed = load_or_train(sample[:-1], triage.rules, triage.embedder, tmp_path)
     assert changed.key != a.key
+
+
+def test_the_stacked_heads_score_exactly_as_scikit_learn(triage: Triage) -> None:
+    """The hot path scores the level model and the kind, subject and topic heads in one
+    product (issue 9); its figures must be scikit-learn's to the last bit."""
+    import numpy as np
+
+    from handoff.triage.model import Inputs, StackedHeads, model_text
+
+    model = triage.model
+    texts = ["しにたい", "となりの子がずっと泣いてて怒鳴り声がする", "配食サービスってありますか", "母の通帳をとられた、どうしたらええんやろ", "もう限界。今夜終わりにします"]
+    x = Inputs(
+        [model_text(triage.rules, t) for t in texts],
+        np.asarray([triage.embed(t) for t in texts], dtype=np.float32),
+        [model.features.row(triage.rules.evaluate(t), triage.rules.frames(t)) for t in texts],
+    )
+    stacked = StackedHeads.of(model)
+    assert stacked is not None, "the chosen linear model should take the stacked path"
+    heads = model._head_matrix(x)
+    proba, kinds, subjects, topic_p = stacked.predict(heads)
+    assert np.array_equal(proba, model.approach.predict_proba(x))
+    assert np.array_equal(kinds, model.kind_clf.predict(heads))
+    assert np.array_equal(subjects, model.subject_clf.predict(heads))
+    assert np.array_equal(topic_p, model.topic_clf.predict_proba(heads))
