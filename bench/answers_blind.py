@@ -112,7 +112,7 @@ def cross_validate(folds: int = 5) -> None:
 
     from knowledge import answering
     from knowledge.rerank import Features, Reranker, fit, load_training
-    from knowledge.rerank_train import prepare, training_rows
+    from knowledge.rerank_train import prepare, training_rows, with_classifier
 
     cache = Path.home() / ".cache" / "frontdoor"
     catalog = load_catalog()
@@ -125,7 +125,8 @@ def cross_validate(folds: int = 5) -> None:
         train = [j for j in range(len(labelled)) if j % folds != k]
         sub_vectors = vectors[train]
         features = Features(index.entries, full.entry_flags, sub_vectors, full.train_owner[np.array(train)])
-        x, y, _ = training_rows(index, features, [labelled[j] for j in train], sub_vectors)
+        features, classified = with_classifier(index, features, [labelled[j] for j in train], sub_vectors)
+        x, y, _ = training_rows(index, features, [labelled[j] for j in train], sub_vectors, classified)
         index.reranker = Reranker(features, fit(x, y), trained_on=len(train))
         for j in range(len(labelled)):
             if j % folds == k:
@@ -134,8 +135,8 @@ def cross_validate(folds: int = 5) -> None:
     print(f"{folds}-fold out-of-fold on {n} labelled questions: hybrid top-1 {hybrid / n:.3f}, "
           f"re-ranked top-1 {sum(m[0].entry.id == e for e, m in ranked) / n:.3f}, top-3 {sum(e in [x.entry.id for x in m[:3]] for e, m in ranked) / n:.3f}")
     print("  sure  close | clarify  right-in-choices  answered-right  answered-wrong")
-    for sure in (0.3, 0.4, 0.5):
-        for close in (0.03, 0.05, 0.08, 0.1, 0.2):
+    for sure in (0.5, 0.6, 0.7):
+        for close in (0.1, 0.2, 0.3, 0.4):
             answering.SURE_PROB, answering.CLOSE_PROB = sure, close
             kinds = [(answering.decide(m), e, m) for e, m in ranked]
             cl = [(e, m) for kind, e, m in kinds if kind == "clarify"]
