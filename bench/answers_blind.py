@@ -18,6 +18,7 @@ thresholds in knowledge/answering.py were chosen on).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from collections import Counter, defaultdict
@@ -31,6 +32,8 @@ from knowledge.catalog import Catalog, load_catalog  # noqa: E402
 from knowledge.retrieval import KnowledgeIndex  # noqa: E402
 
 DEFAULT_SET = ROOT / "bench" / "data" / "answers_dev" / "questions.jsonl"
+# Off-topic messages written for the no-match rule (not blind: tuned on, with the CV).
+OFFTOPIC = ROOT / "bench" / "data" / "answers_offtopic.jsonl"
 ADDED_BY_ISSUE_15 = {
     "setagaya.sticker_lost", "common.panic_anxiety", "common.crisis_line_hours",
     "common.scam_side_job", "common.disaster_shelter",
@@ -112,7 +115,7 @@ def cross_validate(folds: int = 5) -> None:
 
     from knowledge import answering
     from knowledge.rerank import Features, Reranker, fit, load_training
-    from knowledge.rerank_train import prepare, training_rows
+    from knowledge.rerank_train import prepare, training_rows, with_classifier
 
     cache = Path.home() / ".cache" / "frontdoor"
     catalog = load_catalog()
@@ -121,11 +124,13 @@ def cross_validate(folds: int = 5) -> None:
     full, _, vectors = prepare(index, cache, labelled)
     hybrid = sum(index.search(r.tenant, r.text, k=1, vector=vectors[j])[0].entry.id == r.expected for j, r in enumerate(labelled))
     ranked: list[tuple[str, list]] = []
+    chosen = answering.CLARIFY_MIN_SCORE
     for k in range(folds):
         train = [j for j in range(len(labelled)) if j % folds != k]
         sub_vectors = vectors[train]
         features = Features(index.entries, full.entry_flags, sub_vectors, full.train_owner[np.array(train)])
-        x, y, _ = training_rows(index, features, [labelled[j] for j in train], sub_vectors)
+        features, classified = with_classifier(index, features, [labelled[j] for j in train], sub_vectors)
+        x, y, _ = training_rows(index, features, [labelled[j] for j in train], sub_vectors, classified)
         index.reranker = Reranker(features, fit(x, y), trained_on=len(train))
         for j in range(len(labelled)):
             if j % folds == k:
@@ -133,16 +138,25 @@ def cross_validate(folds: int = 5) -> None:
     n = len(ranked)
     print(f"{folds}-fold out-of-fold on {n} labelled questions: hybrid top-1 {hybrid / n:.3f}, "
           f"re-ranked top-1 {sum(m[0].entry.id == e for e, m in ranked) / n:.3f}, top-3 {sum(e in [x.entry.id for x in m[:3]] for e, m in ranked) / n:.3f}")
-    print("  sure  close | clarify  right-in-choices  answered-right  answered-wrong")
-    for sure in (0.3, 0.4, 0.5):
-        for close in (0.03, 0.05, 0.08, 0.1, 0.2):
-            answering.SURE_PROB, answering.CLOSE_PROB = sure, close
-            kinds = [(answering.decide(m), e, m) for e, m in ranked]
-            cl = [(e, m) for kind, e, m in kinds if kind == "clarify"]
-            right = sum(e in [c.entry_id for c in answering.clarify_choices(m)] for e, m in cl)
-            ok = sum(kind == "answer" and m[0].entry.id == e for kind, e, m in kinds)
-            bad = sum(kind == "answer" and m[0].entry.id != e for kind, e, m in kinds)
-            print(f"  {sure:4.1f}  {close:5.2f} | {len(cl) / n:7.3f}  {right / max(len(cl), 1):16.3f}  {ok / n:14.3f}  {bad / n:14.3f}")
+    offtopic = [json.loads(x) for x in OFFTOPIC.read_text(encoding="utf-8").splitlines() if x.strip()]
+    off = [index.search(r["tenant"], r["text"], k=4) for r in offtopic]  # the last fold's re-ranker
+    print(f"  no-match rule on {n} answerable (out-of-fold) and {len(off)} off-topic questions (bench/data/answers_offtopic.jsonl)")
+    print("  min-score | no-match answerable  no-match off-topic")
+    for floor in (0.22, 0.25, 0.27, 0.3):
+        answering.CLARIFY_MIN_SCORE = floor
+        a = sum(answering.decide(m) == "no_match" for _, m in ranked) / n
+        o = sum(answering.decide(m) == "no_match" for m in off) / max(len(off), 1)
+        print(f"  {floor:9.2f} | {a:19.3f}  {o:18.3f}")
+    answering.CLARIFY_MIN_SCORE = chosen
+    print("  sure  close  band | clarify  right-in-choices  answered-right  answered-wrong")
+    for sure, close, band in itertools.product((0.5, 0.6, 0.7), (0.2, 0.3, 0.4), (0.2, 1.0)):
+        answering.SURE_PROB, answering.CLOSE_PROB, answering.CHOICE_PROB_BAND = sure, close, band
+        kinds = [(answering.decide(m), e, m) for e, m in ranked]
+        cl = [(e, m) for kind, e, m in kinds if kind == "clarify"]
+        right = sum(e in [c.entry_id for c in answering.clarify_choices(m)] for e, m in cl)
+        ok = sum(kind == "answer" and m[0].entry.id == e for kind, e, m in kinds)
+        bad = sum(kind == "answer" and m[0].entry.id != e for kind, e, m in kinds)
+        print(f"  {sure:4.1f}  {close:5.2f}  {band:4.1f} | {len(cl) / n:7.3f}  {right / max(len(cl), 1):16.3f}  {ok / n:14.3f}  {bad / n:14.3f}")
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from knowledge.classify import out_of_fold
 from knowledge.embedding import cached_embeddings
 from knowledge.intents import flags
 from knowledge.normalize import normalize
@@ -30,9 +31,10 @@ def entry_flag_profile(index: KnowledgeIndex) -> np.ndarray:
 
 
 def training_rows(
-    index: KnowledgeIndex, features: Features, labelled: list[Labelled], vectors: np.ndarray | None
+    index: KnowledgeIndex, features: Features, labelled: list[Labelled], vectors: np.ndarray | None, classified: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(x, y, group) over every labelled question's candidates; group = question number."""
+    """(x, y, group) over every labelled question's candidates; group = question number.
+    `classified`: each question's out-of-fold classifier probabilities (classify.out_of_fold)."""
     xs, ys, groups = [], [], []
     row_of = {e.id: i for i, e in enumerate(index.entries)}
     for j, item in enumerate(labelled):
@@ -40,7 +42,7 @@ def training_rows(
         blended, lexical, dense = index.score_all(item.text, vector)
         rows = index.candidates(item.tenant, blended, CANDIDATES)
         near = features.neighbour(vector, rows, j, *index._span())
-        xs.append(features.build(item.tenant, item.text, rows, blended, lexical, dense, near))
+        xs.append(features.build(item.tenant, item.text, rows, blended, lexical, dense, near, classified[j]))
         ys.append((rows == row_of[item.expected]).astype(int))
         groups.append(np.full(len(rows), j))
     return np.vstack(xs), np.concatenate(ys), np.concatenate(groups)
@@ -52,11 +54,26 @@ def prepare(index: KnowledgeIndex, cache_dir: Path | None, labelled: list[Labell
     if index.embedder is not None:
         vectors, _ = cached_embeddings(index.embedder, [normalize(r.text) for r in labelled], cache_dir)
     row_of = {e.id: i for i, e in enumerate(index.entries)}
-    owner = np.array([row_of[r.expected] for r in labelled])
+    owner = np.array([row_of[r.expected] for r in labelled], dtype=np.int64)
     return Features(index.entries, entry_flag_profile(index), vectors, owner), labelled, vectors
+
+
+def with_classifier(index: KnowledgeIndex, features: Features, labelled: list[Labelled], vectors: np.ndarray | None) -> tuple[Features, np.ndarray]:
+    """`features` with an entry classifier fitted on the entries' texts and `labelled`, and
+    the labelled questions' out-of-fold probabilities for the re-ranker's training rows."""
+    from knowledge.retrieval import entry_texts
+
+    base_texts = [normalize(t) for e in index.entries for t in entry_texts(e)]
+    base_owners = np.array([i for i, e in enumerate(index.entries) for _ in entry_texts(e)], dtype=np.int64)
+    owners = np.array([features.train_owner[j] for j in range(len(labelled))], dtype=np.int64)
+    classifier, oof = out_of_fold(
+        len(index.entries), base_texts, index.vectors, base_owners, [normalize(r.text) for r in labelled], vectors, owners
+    )
+    return Features(features.entries, features.entry_flags, features.train_vectors, features.train_owner, classifier), oof
 
 
 def train_reranker(index: KnowledgeIndex, cache_dir: Path | None) -> Reranker:
     features, labelled, vectors = prepare(index, cache_dir)
-    x, y, _ = training_rows(index, features, labelled, vectors)
+    features, classified = with_classifier(index, features, labelled, vectors)
+    x, y, _ = training_rows(index, features, labelled, vectors, classified)
     return Reranker(features, fit(x, y), trained_on=len(labelled))

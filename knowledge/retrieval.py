@@ -211,9 +211,9 @@ class KnowledgeIndex:
             probs = [None] * len(order)
         else:
             rows = self.candidates(tenant, blended, CANDIDATES)
-            x = self.reranker.features.build(
-                tenant, text, rows, blended, lexical, dense, self.reranker.features.neighbour(vector, rows, None, *self._span())
-            )
+            features = self.reranker.features
+            near = features.neighbour(vector, rows, None, *self._span())
+            x = features.build(tenant, text, rows, blended, lexical, dense, near, features.classify(text, vector))
             p = self.reranker.scores(x)
             keep = np.argsort(-p, kind="stable")[:k]
             order, probs = rows[keep], [float(v) for v in p[keep]]

@@ -24,6 +24,7 @@ def test_holdout_top1_and_top3(index, catalog):  # noqa: ANN001
         top3 += row["expected"] in ranked
     # Measured 0.906 / 0.978 on 2026-11-23; 0.872 / 0.972 on 2026-12-05 after issue 15 added
     # five entries that share words with older ones (panic vs こころ, crisis-line hours vs the
-    # lines) and the re-ranker (bench/RESULTS.md, issue 15). A small margin for model noise.
-    assert top1 / len(rows) >= 0.86
+    # lines) and the re-ranker (bench/RESULTS.md, issue 15); 0.906 / 0.978 with the entry
+    # classifier features (2026-12-05, second round). A small margin for model noise.
+    assert top1 / len(rows) >= 0.88
     assert top3 / len(rows) >= 0.95
