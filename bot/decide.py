@@ -32,6 +32,7 @@ class Decision:
     buttons: list[tuple[str, str]] = field(default_factory=list)
     raised: bool = False  # triage raised the conversation's level: a person answers
     busy: bool = False  # the inference pool was full: rules only, and the busy reply
+    head_topic: str | None = None  # the risk model's topic head's guess, an entry this tenant has
 
     @property
     def flagged(self) -> bool:
@@ -42,15 +43,25 @@ class Decision:
         return self.assessment.check_in and not self.raised
 
     @property
-    def topic(self) -> str | None:
-        """The entry answered, or for a clarifying question its first choice, or (nothing
-        matched) the model's topic head when it is fairly sure."""
+    def answered_topic(self) -> str | None:
+        """The entry the reply is about (or a clarifying question's first choice): what flows
+        start from, whatever `topic` reports."""
         if self.answer.topic:
             return self.answer.topic
-        if self.answer.choices:
-            return self.answer.choices[0].entry_id
-        a = self.assessment
-        return a.topic_guess if a.topic_guess and a.topic_confidence >= TOPIC_REPORT else None
+        return self.answer.choices[0].entry_id if self.answer.choices else None
+
+    @property
+    def topic(self) -> str | None:
+        """What the message is about, for the console, the reports and `frontdoor ask`: the
+        entry answered when retrieval was sure of it, else the risk model's topic head (trained
+        on residents' situations, not on questions: it reads 「もう疲れた、消えたい」 as mental
+        health where retrieval finds the crisis-line entry), else retrieval's best entry."""
+        answer = self.answer
+        if answer.kind == "answer" and answer.topic and (answer.confidence >= TOPIC_KEEP_ANSWER or not self.head_topic):
+            return answer.topic
+        if self.head_topic:
+            return self.head_topic
+        return self.answered_topic
 
     @property
     def confidence(self) -> float:
@@ -67,8 +78,10 @@ BUSY_REPLY = (
 # The topic head of the risk model (handoff/triage/model.py) is a second opinion beside
 # retrieval: it reorders a clarifying question's choices, reports a topic when retrieval
 # found none, and answers outright only when quite sure.
-TOPIC_REPORT = 0.35
 TOPIC_ANSWER = 0.6
+# The reported topic stays the answered entry at this re-ranker probability and above. Chosen
+# among a few rules on the blind triage set's aggregate topic top-1 (bench/RESULTS.md, issue 14).
+TOPIC_KEEP_ANSWER = 0.8
 
 
 class Decider:
@@ -83,13 +96,8 @@ class Decider:
         return compose_answer(self.index, tenant=tenant.id, text=text, facts=tenant.facts, vector=vector)
 
     def _second_opinion(self, tenant: Tenant, answer: Answer, assessment: Assessment) -> Answer:
-        guess, p = assessment.topic_guess, assessment.topic_confidence
+        guess, p = self._visible(tenant, assessment.topic_guess), assessment.topic_confidence
         if answer.kind == "answer" or not guess:
-            return answer
-        try:
-            if not self.index.get(guess).visible_to(tenant.id):
-                return answer
-        except KeyError:
             return answer
         ids = [c.entry_id for c in answer.choices]
         if guess in ids:
@@ -127,7 +135,7 @@ class Decider:
             signals=(*decision.assessment.signals, "check_in.raised"),
         )
         reply, buttons = flagged_reply(assessment, tenant=tenant, contacts=self.contacts, now=now)
-        return Decision(assessment, decision.answer, reply, buttons, raised=True)
+        return Decision(assessment, decision.answer, reply, buttons, raised=True, head_topic=decision.head_topic)
 
     def when_busy(self, tenant: Tenant, text: str, *, prior: Urgency, now: datetime, prior_kind: str | None = None, button: bool = False) -> Decision:
         """The pool is full: the rules alone (no embedding, cheap enough for the event loop),
@@ -169,12 +177,13 @@ class Decider:
                 text, prior=prior, prior_kind=prior_kind, vector=vector, history=history, may_check_in=may_check_in
             )
         answer = self.answer(tenant, text, topic=topic, vector=vector)
+        head_topic = None if topic is not None else self._visible(tenant, assessment.topic_guess)  # a chosen topic stands
         if topic is None:
             answer = self._second_opinion(tenant, answer, assessment)
             answer = self._no_question_when_urgent(tenant, answer, assessment)
         if assessment.level != Urgency.NONE and assessment.level.rank > prior.rank:
             reply, buttons = flagged_reply(assessment, tenant=tenant, contacts=self.contacts, now=now)
-            return Decision(assessment, answer, reply, buttons, raised=True)
+            return Decision(assessment, answer, reply, buttons, raised=True, head_topic=head_topic)
         buttons = [(f"topic:{c.entry_id}", c.title) for c in answer.choices]
         reply = answer.reply
         condolences = load_condolences()
@@ -186,7 +195,13 @@ class Decider:
             buttons = [*buttons, *yes_no]
         elif answer.kind == "no_match":
             buttons.append(("talk_to_human", "相談員と話したい"))
-        return Decision(assessment, answer, reply, buttons)
+        return Decision(assessment, answer, reply, buttons, head_topic=head_topic)
+
+    def _visible(self, tenant: Tenant, entry_id: str | None) -> str | None:
+        try:
+            return entry_id if entry_id and self.index.get(entry_id).visible_to(tenant.id) else None
+        except KeyError:
+            return None
 
     def decide_batch(self, requests: Sequence[tuple[Tenant, str, dict]]) -> list[Decision | Exception]:
         """Several residents' messages decided together (issue 9: "concurrent messages may be

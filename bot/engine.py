@@ -283,8 +283,8 @@ class ConversationEngine:
         alarmed = any(s != "model.check_in" for s in decision.assessment.signals)
         if not alarmed and (domain := await self.flows.reporter_turn(ctx, text)) is not None:
             return [self._flow_turn(domain, outcome)]
-        lead = decision.answer.reply if decision.topic == "common.talk_to_human" and decision.answer else None
-        result = await self.flows.step(ctx, action, text, topic=decision.topic, person_lead=lead)
+        lead = decision.answer.reply if decision.answered_topic == "common.talk_to_human" and decision.answer else None
+        result = await self.flows.step(ctx, action, text, topic=decision.answered_topic, person_lead=lead)
         if ctx.case is not None:
             outcome.case_id, outcome.route = ctx.case.id, str(ctx.case.route)
         if result is not None:
@@ -296,13 +296,13 @@ class ConversationEngine:
         # resident is telling a plan, so the form's question comes instead of a check-in
         # (triage raising the level still wins, above).
         after = await self.flows.after_answer(
-            ctx, action, text, topic=decision.topic if decision.answer.kind in ("answer", "clarify") else None,
+            ctx, action, text, topic=decision.answered_topic if decision.answer.kind in ("answer", "clarify") else None,
             sure=decision.answer.kind == "answer", urgent=level != Urgency.NONE,
         )
         if after.started is not None:
-            conversation.topic = decision.topic
+            conversation.topic = decision.answered_topic
             # Counted under the request's entry (別紙6 1-1 電話訪問関連), however sure retrieval was.
-            conversation.category = conversation.category or self.decider.index.catalog.get(decision.topic).report_category
+            conversation.category = conversation.category or self.decider.index.catalog.get(decision.answered_topic).report_category
             outcome.confidence = decision.confidence
             return [self._flow_turn(after.started, outcome)]
         if decision.check_in:

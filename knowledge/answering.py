@@ -78,6 +78,10 @@ NEAR_EXACT_LEAD = 0.02
 SURE_PROB = 0.6  # at or above this the best candidate is answered
 WEAK_SCORE = 0.30  # a best match this weak is asked about, never answered (CV: 1.5% of questions)
 CLOSE_PROB = 0.3  # a runner-up within this of the best makes a clarify worth a tap
+# A resident's own details (a name, a reading, a phone number, a date) dilute the words' match
+# but not the re-ranker's: 「12月10日は留守です。世田谷花子（せたがやはなこ）03-…」 scores 0.298 at
+# p 0.997, while 粗大ごみ's weak match has p 0.84. Near-certain is answered even when weak.
+NEAR_CERTAIN_PROB = 0.95
 CHOICE_PROB_BAND = 0.2  # choices: candidates within this of the best, one per need
 
 
@@ -100,7 +104,7 @@ def _decide_reranked(matches: list[Match]) -> Literal["answer", "clarify"]:
     best = matches[0]
     if best.entry.urgent:
         return "answer"
-    if best.score < WEAK_SCORE:
+    if best.score < WEAK_SCORE and best.prob < NEAR_CERTAIN_PROB:
         # The words barely fit (the best is a lone candidate only because nothing else fits
         # either: 「粗大ごみの出し方」 vs ボランティアのごみ出し): ask, never answer outright, however
         # sure the re-ranker is (its probability is relative, and weak candidates look surer).

@@ -1,0 +1,47 @@
+"""Which topic a message is reported under (issue 14 §2: `topic` for the console, the reports
+and `frontdoor ask`) and which entry a flow starts from (issue 13) are two questions: the
+reply's entry when retrieval is sure, else the risk model's topic head, which was trained on
+residents' situations rather than on questions. Flows always start from the answered entry."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from bot.decide import Decision
+from frontdoor.clock import utc_now
+from handoff.urgency import Urgency
+from knowledge.answering import Answer, Choice
+
+pytestmark = pytest.mark.asyncio
+
+
+async def _decision(runtime, tenant: str, text: str) -> Decision:  # noqa: ANN001
+    decider = runtime.conversation_engine.decider
+    return decider.decide(runtime.tenants.get(tenant), text, prior=Urgency.NONE, now=utc_now())
+
+
+async def test_an_absence_notice_full_of_personal_details_is_answered_and_starts_from_its_entry(runtime):  # noqa: ANN001
+    # Names, readings and a phone number dilute the words' match, not what the message asks.
+    decision = await _decision(runtime, "setagaya", "12月10日は留守です。世田谷花子（せたがやはなこ）03-1234-5678")
+    assert decision.answer.kind == "answer"
+    assert decision.answered_topic == decision.topic == "setagaya.phone_visit_absence"
+
+
+async def test_a_sure_answer_is_the_reported_topic_an_unsure_one_gives_way_to_the_topic_head(runtime):  # noqa: ANN001
+    decision = await _decision(runtime, "kashiwa", "窓口は何時まで開いていますか")
+    assert decision.answer.kind == "answer" and decision.answer.confidence >= 0.8
+    sure = replace(decision, head_topic="kashiwa.mental_health")
+    assert sure.topic == decision.answer.topic == sure.answered_topic
+    unsure = replace(sure, answer=replace(decision.answer, confidence=0.65))
+    assert unsure.topic == "kashiwa.mental_health"
+    assert unsure.answered_topic == decision.answer.topic  # the reply, and any flow, stay with the answered entry
+    asked = replace(sure, answer=Answer(kind="clarify", topic=None, reply="", confidence=0.5, choices=[Choice("kashiwa.office_hours", "窓口の時間")]))
+    assert asked.topic == "kashiwa.mental_health" and asked.answered_topic == "kashiwa.office_hours"
+    assert replace(asked, head_topic=None).topic == "kashiwa.office_hours"
+
+
+async def test_a_missing_parent_is_reported_as_a_missing_person_while_flagged(runtime):  # noqa: ANN001
+    decision = await _decision(runtime, "setagaya", "にんちしょうの　ちちが　ゆうがたから　かえってきません")
+    assert decision.flagged and decision.topic == "setagaya.missing_person"
