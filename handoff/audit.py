@@ -34,6 +34,18 @@ ACTION_JA = {
     "export_audit": "監査ログを出力",
     "erasure": "保存期間を過ぎた情報を消去",
     "download_erasure_record": "消去記録を出力",
+    "login_failed": "ログインに失敗",
+    "view_worklist": "受付一覧を閲覧",
+    "export_request": "申請の様式を出力",
+    "export_pause_list": "休止者リストを出力",
+    "record_referral": "多機関協働を記録",
+    "edit_missing_intake": "行方不明者受付票を修正",
+    "missing_found_by_phone": "発見の連絡（電話）を記録",
+    "export_missing_form": "行方不明者受付票を出力",
+    "view_dashboard": "ダッシュボードを閲覧",
+    "download_report": "月次報告を出力",
+    "regenerate_report": "月次報告を作り直し",
+    "export_csv": "集計CSVを出力",
 }
 
 
@@ -137,11 +149,17 @@ async def search(session: AsyncSession, *, tenant_id: str, flt: AuditFilter, lim
         stmt = stmt.where(or_(AuditLog.conversation_id == flt.subject, AuditLog.case_id == flt.subject))
     rows = await session.execute(stmt.order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit))
     views = [
-        AuditRow(a.at, name or "（コマンド）", login or "", a.action, ACTION_JA.get(a.action, a.action), a.conversation_id, a.case_id, a.target, a.ip)
+        AuditRow(a.at, name or "（コマンド）", login or "", a.action, ACTION_JA.get(a.action, a.action), a.conversation_id, a.case_id, _what(a), a.ip)
         for a, name, login in rows
     ]
     changes = await _case_changes(session, tenant_id=tenant_id, flt=flt, limit=limit)
     return sorted(views + changes, key=lambda r: r.at, reverse=True)[:limit]
+
+
+def _what(a: AuditLog) -> str | None:
+    """対象: the record seen or changed, and the detail the action keeps (the period of a report,
+    the 別紙8-3 items corrected, the address of a failed login)."""
+    return " ".join(x for x in (a.target, a.detail) if x) or None
 
 
 CSV_HEADER = ["日時", "氏名", "ログインID", "操作", "会話ID", "案件ID", "対象", "接続元"]

@@ -24,6 +24,7 @@ from frontdoor.migrate import upgrade
 from frontdoor.redis_server import RedisHandle, RedisProcess, redis_binary, start_redis
 from frontdoor.runtime import Runtime, build_decider, build_runtime
 from frontdoor.settings import Settings
+from tests.fakes.smtp import Inbox, smtp_inbox
 from tests.fakes.telegram_api import FakeTelegram
 
 TEST_DB = os.environ.get("FRONTDOOR_TEST_DATABASE_URL", "")
@@ -156,6 +157,13 @@ def live_server(settings: Settings, decider, redis_handle: RedisHandle) -> Itera
     server = LiveServer(settings, decider, redis_handle).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    """A real local SMTP server for tests that send mail."""
+    with smtp_inbox() as box:
+        yield box
 
 
 @pytest.fixture

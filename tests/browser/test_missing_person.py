@@ -14,28 +14,16 @@ from io import BytesIO
 
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from handoff.missing.models import MissingPerson
 from handoff.models import Case
 from handoff.requests.models import Request
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer
 from tests.handoff.staff import PASSWORD, make_staff
-from tests.handoff.test_notifiers import Inbox
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture
-def inbox():  # noqa: ANN201
-    box, port = Inbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    box.port = port
-    yield box
-    controller.stop()
 
 
 @pytest.fixture

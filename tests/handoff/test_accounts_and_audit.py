@@ -300,3 +300,21 @@ async def test_open_sockets_stop_when_the_account_is_disabled_or_the_console_loc
             await asyncio.wait_for(queue_ws.recv(), timeout=5)
     assert closed.value.rcvd.code == 4401
     await client.aclose()
+
+
+def test_every_audited_action_reads_in_japanese_on_the_audit_screen():
+    """A supervisor reading the audit log (別紙1-1) sees 「月次報告を出力」, never `download_report`:
+    every action the code writes to the audit log has a label."""
+    import re
+    from pathlib import Path
+
+    from handoff.audit import ACTION_JA
+
+    root = Path(__file__).resolve().parents[2]
+    written = set()
+    for path in [*root.glob("handoff/**/*.py"), *root.glob("workers/**/*.py"), *root.glob("frontdoor/**/*.py")]:
+        source = path.read_text(encoding="utf-8")
+        for call in re.finditer(r"(?:audit\.record|_audit|AuditLog)\((.*?)\)\n", source, flags=re.S):
+            written.update(re.findall(r'action="([a-z_]+)"', call.group(1)))
+    assert {"login_failed", "download_report", "record_referral", "view_worklist"} <= written  # the scan finds them
+    assert not written - set(ACTION_JA), sorted(written - set(ACTION_JA))

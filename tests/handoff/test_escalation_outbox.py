@@ -10,13 +10,11 @@ import json
 import time
 import uuid
 from datetime import timedelta
-from email import message_from_bytes
 from email.header import decode_header, make_header
 
 import pytest
 import websockets
 from aiohttp import web
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from bot.engine import Inbound
@@ -27,7 +25,6 @@ from handoff import escalation, presence
 from handoff.models import Case, CaseEvent, DeliveryStatus, Role
 from handoff.notify import ConsoleNotifier, SmtpNotifier, WebhookNotifier
 from handoff.relay import Relay
-from tests.conftest import free_port
 from tests.handoff.staff import console_client, make_staff
 
 pytestmark = pytest.mark.asyncio
@@ -161,23 +158,12 @@ async def test_the_console_counts_as_reached_only_when_an_on_call_counselor_has_
     await other.aclose()
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.mails: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
-        self.mails.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-async def test_an_unaccepted_emergency_is_escalated_again_to_supervisors_until_someone_takes_it(runtime, session):  # noqa: ANN001
+async def test_an_unaccepted_emergency_is_escalated_again_to_supervisors_until_someone_takes_it(runtime, session, inbox):  # noqa: ANN001
     tag = uuid.uuid4().hex[:6]
     counselor = await make_staff(session, tenant_id="setagaya", on_call=True, email=f"oncall-{tag}@example.invalid")
     await make_staff(session, tenant_id="setagaya", role=Role.SUPERVISOR, email=f"boss-{tag}@example.invalid")
     case_id = (await _overdue_emergency(runtime, session, "setagaya", "じいちゃんが倒れていびきかいてる。呼んでも起きない")).id
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
+    port = inbox.port
     notifiers = [SmtpNotifier("127.0.0.1", port, "frontdoor@example.invalid", "http://console.test")]
 
     async def tick(at) -> bool:  # noqa: ANN001
@@ -186,13 +172,10 @@ async def test_an_unaccepted_emergency_is_escalated_again_to_supervisors_until_s
         await escalation.deliver_due(session, now=at, notifiers=notifiers, backoff=BACKOFF, case_id=case_id)
         return won
 
-    try:
-        t0 = utc_now()
-        assert await tick(t0)
-        assert not await tick(t0 + timedelta(minutes=1))  # within the repeat interval: nothing more
-        assert await tick(t0 + timedelta(minutes=2, seconds=1))  # still no one: again, wider
-    finally:
-        controller.stop()
+    t0 = utc_now()
+    assert await tick(t0)
+    assert not await tick(t0 + timedelta(minutes=1))  # within the repeat interval: nothing more
+    assert await tick(t0 + timedelta(minutes=2, seconds=1))  # still no one: again, wider
     first, second = inbox.mails
     assert f"oncall-{tag}@" in first["To"] and f"boss-{tag}@" not in first["To"]
     assert f"oncall-{tag}@" in second["To"] and f"boss-{tag}@" in second["To"]

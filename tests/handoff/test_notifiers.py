@@ -7,9 +7,7 @@ import asyncio
 import httpx
 import pytest
 from aiohttp import web
-from aiosmtpd.controller import Controller
 
-from tests.conftest import free_port
 from handoff.notify import Escalation, NotReached, SmtpNotifier, WebhookNotifier
 
 pytestmark = pytest.mark.asyncio
@@ -17,25 +15,9 @@ pytestmark = pytest.mark.asyncio
 ESCALATION = Escalation("kashiwa", "0f8d6d2e-1111-4222-8333-944455556666", "emergency", 3, ("oncall@example.invalid",))
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
-async def test_smtp_notifier_sends_a_japanese_mail_without_resident_text():
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        notifier = SmtpNotifier("127.0.0.1", port, "frontdoor@example.invalid", "http://console.test")
-        await notifier.notify(ESCALATION)
-    finally:
-        controller.stop()
+async def test_smtp_notifier_sends_a_japanese_mail_without_resident_text(inbox):  # noqa: ANN001
+    notifier = SmtpNotifier("127.0.0.1", inbox.port, "frontdoor@example.invalid", "http://console.test")
+    await notifier.notify(ESCALATION)
     assert len(inbox.messages) == 1
     from email import message_from_bytes
     from email.header import decode_header, make_header

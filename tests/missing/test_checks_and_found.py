@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from email import message_from_bytes
 from email.policy import default as email_policy
 from io import BytesIO
@@ -24,8 +23,6 @@ from handoff.missing.mail import Smtp, send_to_ward
 from handoff.missing.models import MissingPerson
 from handoff.requests import service as request_service
 from handoff.requests.models import Request, RequestStatus
-from tests.conftest import free_port
-from tests.handoff.test_notifiers import Inbox
 from tests.missing.helpers import Reporter, make_intake, text_of
 
 pytestmark = pytest.mark.asyncio
@@ -92,7 +89,7 @@ async def test_a_telegram_reporter_is_asked_in_chat_and_the_answer_is_attached(r
     assert record.checks == 1
 
 
-async def test_found_in_a_new_conversation_from_the_same_contact_then_reported_and_mailed(runtime, session, counselor):  # noqa: ANN001
+async def test_found_in_a_new_conversation_from_the_same_contact_then_reported_and_mailed(runtime, session, inbox, counselor):  # noqa: ANN001
     taken = datetime(2026, 12, 22, 14, 0, tzinfo=JST)
     reporter = Reporter(runtime, session, now=taken - timedelta(minutes=30))
     hello = await reporter.says("こんにちは")
@@ -112,15 +109,10 @@ async def test_found_in_a_new_conversation_from_the_same_contact_then_reported_a
     assert request.status == RequestStatus.FOUND and record.found["found_place"] == "北沢公園"
     assert request.due_at == record.found_due_at == record.found_at + timedelta(minutes=30)  # ⑤イ(ケ)
 
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        assert await missing.record_ward_phone(session, request_id=request.id, counselor_id=counselor, to="地域支援課", now=record.found_at + timedelta(minutes=10))
-        await send_to_ward(session, request_id=request.id, counselor_id=counselor, tenant=runtime.tenants.get("setagaya"), smtp=Smtp("127.0.0.1", port, "anshin@example.invalid"), now=record.found_at + timedelta(minutes=14))
-        await session.commit()
-    finally:
-        controller.stop()
+    port = inbox.port
+    assert await missing.record_ward_phone(session, request_id=request.id, counselor_id=counselor, to="地域支援課", now=record.found_at + timedelta(minutes=10))
+    await send_to_ward(session, request_id=request.id, counselor_id=counselor, tenant=runtime.tenants.get("setagaya"), smtp=Smtp("127.0.0.1", port, "anshin@example.invalid"), now=record.found_at + timedelta(minutes=14))
+    await session.commit()
     mail = message_from_bytes(inbox.messages[0], policy=email_policy)
     attachment = [p for p in mail.walk() if p.get_filename()][0]
     cells = {str(c.value) for row in load_workbook(BytesIO(attachment.get_payload(decode=True))).active.iter_rows() for c in row if c.value}

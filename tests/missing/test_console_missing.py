@@ -12,7 +12,6 @@ from email import message_from_bytes
 from email.policy import default as email_policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -22,22 +21,11 @@ from handoff.missing import service as missing
 from handoff.missing.models import MissingPerson
 from handoff.models import AuditLog
 from handoff.requests.models import Request, RequestEvent, RequestStatus
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer
 from tests.handoff.staff import console_client, make_staff
-from tests.handoff.test_notifiers import Inbox
 from tests.missing.helpers import Reporter, make_intake
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-def inbox():  # noqa: ANN201
-    box, port = Inbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    box.port = port
-    yield box
-    controller.stop()
 
 
 @pytest.fixture

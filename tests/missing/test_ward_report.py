@@ -15,7 +15,6 @@ from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from openpyxl import load_workbook
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -26,8 +25,6 @@ from handoff.missing.mail import MailNotSent, Smtp, send_to_ward
 from handoff.missing.models import MissingPerson
 from handoff.relay import console_channel
 from handoff.requests.models import Request, RequestEvent, RequestStatus
-from tests.conftest import free_port
-from tests.handoff.test_notifiers import Inbox
 from tests.missing.helpers import make_intake
 
 pytestmark = pytest.mark.asyncio
@@ -81,23 +78,18 @@ async def test_a_missed_30_minute_deadline_alerts_the_console_once_through_the_c
     await pubsub.aclose()
 
 
-async def test_phone_report_and_one_action_mail_of_the_xlsx_form_record_both_times(runtime, session, counselor):  # noqa: ANN001
+async def test_phone_report_and_one_action_mail_of_the_xlsx_form_record_both_times(runtime, session, inbox, counselor):  # noqa: ANN001
     taken = datetime(2026, 12, 10, 14, 0, tzinfo=JST)
     request = await make_intake(session, runtime, now=taken)
     tenant = runtime.tenants.get("setagaya")
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        phoned = taken + timedelta(minutes=12)
-        assert await missing.record_ward_phone(session, request_id=request.id, counselor_id=counselor, to="地域支援課 佐藤", now=phoned)
-        assert not await missing.record_ward_phone(session, request_id=request.id, counselor_id=counselor, to="again", now=phoned)  # once
-        sent = await send_to_ward(session, request_id=request.id, counselor_id=counselor, tenant=tenant, smtp=Smtp("127.0.0.1", port, "anshin@example.invalid"), now=taken + timedelta(minutes=15))
-        await session.commit()
-        with pytest.raises(MailNotSent):  # a second click sends nothing twice
-            await send_to_ward(session, request_id=request.id, counselor_id=counselor, tenant=tenant, smtp=Smtp("127.0.0.1", port, "anshin@example.invalid"), now=taken + timedelta(minutes=16))
-    finally:
-        controller.stop()
+    port = inbox.port
+    phoned = taken + timedelta(minutes=12)
+    assert await missing.record_ward_phone(session, request_id=request.id, counselor_id=counselor, to="地域支援課 佐藤", now=phoned)
+    assert not await missing.record_ward_phone(session, request_id=request.id, counselor_id=counselor, to="again", now=phoned)  # once
+    sent = await send_to_ward(session, request_id=request.id, counselor_id=counselor, tenant=tenant, smtp=Smtp("127.0.0.1", port, "anshin@example.invalid"), now=taken + timedelta(minutes=15))
+    await session.commit()
+    with pytest.raises(MailNotSent):  # a second click sends nothing twice
+        await send_to_ward(session, request_id=request.id, counselor_id=counselor, tenant=tenant, smtp=Smtp("127.0.0.1", port, "anshin@example.invalid"), now=taken + timedelta(minutes=16))
     assert sent == 1 and len(inbox.messages) == 1
     mail = message_from_bytes(inbox.messages[0], policy=email_policy)
     assert mail["To"] == "chiikishien@example.invalid"
@@ -124,7 +116,7 @@ async def test_mail_without_an_smtp_server_is_refused_in_japanese_and_records_no
     assert (await session.get(MissingPerson, request.id, populate_existing=True)).form_mailed_at is None
 
 
-async def test_a_missed_deadline_also_mails_the_on_call_staff_without_personal_data(runtime, session):  # noqa: ANN001
+async def test_a_missed_deadline_also_mails_the_on_call_staff_without_personal_data(runtime, session, inbox):  # noqa: ANN001
     """⑤イ(カ): the console and the escalation notifiers; the mail names no one."""
     from handoff.missing import timers
     from handoff.notify import SmtpNotifier
@@ -134,14 +126,9 @@ async def test_a_missed_deadline_also_mails_the_on_call_staff_without_personal_d
     await make_staff(session, tenant_id="setagaya", email=address, on_call=True)
     taken = datetime(2026, 12, 8, 11, 0, tzinfo=JST)
     request = await make_intake(session, runtime, now=taken)
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        notifier = SmtpNotifier("127.0.0.1", port, "anshin@example.invalid", "http://console.example.invalid")
-        await timers.tick(session, now=taken + timedelta(minutes=31), notifiers=[notifier])
-    finally:
-        controller.stop()
+    port = inbox.port
+    notifier = SmtpNotifier("127.0.0.1", port, "anshin@example.invalid", "http://console.example.invalid")
+    await timers.tick(session, now=taken + timedelta(minutes=31), notifiers=[notifier])
     mails = [message_from_bytes(m, policy=email_policy) for m in inbox.messages]
     ours = [m for m in mails if address in m["To"] and f'管理番号{request.fields["management_no"]}：' in str(make_header(decode_header(m["Subject"])))]
     assert len(ours) == 1 and "期限超過" in str(make_header(decode_header(ours[0]["Subject"])))
