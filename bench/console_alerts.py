@@ -10,11 +10,8 @@ Chromium through Playwright. Usage: python bench/console_alerts.py [N]
 from __future__ import annotations
 
 import asyncio
-import os
-import platform
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,31 +19,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from playwright.async_api import async_playwright  # noqa: E402
 
-from bench.console_latency import URGENT, pct  # noqa: E402
-from frontdoor.app import prepare  # noqa: E402
-from frontdoor.migrate import upgrade_async  # noqa: E402
-from frontdoor.redis_server import start_redis  # noqa: E402
-from frontdoor.runtime import build_decider, build_runtime  # noqa: E402
-from frontdoor.settings import Settings  # noqa: E402
+from bench.console_latency import URGENT, live_app, pct  # noqa: E402
 from tests.bot.wsclient import ChatClient  # noqa: E402
 from tests.conftest import ARGS, CHROMIUM, LiveServer  # noqa: E402
-from tests.handoff.staff import PASSWORD, console_client, make_staff  # noqa: E402
+from tests.handoff.staff import PASSWORD, console_client  # noqa: E402
+
+
+async def until(page, js: str, timeout: float = 10) -> None:  # noqa: ANN001
+    """Poll every 5 ms: the console's CSP forbids the eval behind `wait_for_function`."""
+    deadline = time.perf_counter() + timeout
+    while not await page.evaluate(js):
+        if time.perf_counter() > deadline:
+            raise TimeoutError(js)
+        await asyncio.sleep(0.005)
 
 
 async def main(n: int) -> None:
-    data = Path(tempfile.mkdtemp(prefix="fd-bench-"))
-    base = Settings(data_dir=data, _env_file=None)
-    url = base.resolved_database_url()
-    await upgrade_async(url)
-    handle = start_redis(base)
-    settings = base.model_copy(update={"database_url": url, "redis_url": handle.url, "demo_data": False})
-    decider = build_decider(settings)
-    rt = build_runtime(settings, decider=decider, redis_handle=handle)
-    await prepare(rt)
-    async with rt.sessions() as session:
-        me = await make_staff(session, tenant_id="kashiwa")
-        colleague_account = await make_staff(session, tenant_id="kashiwa")
-    server = LiveServer(settings, decider, handle).start()
+    async with live_app(2) as (server, (me, colleague_account)):
+        await _measure(server, me, colleague_account, n)
+
+
+async def _measure(server: LiveServer, me, colleague_account, n: int) -> None:  # noqa: ANN001
     colleague = await console_client(server.base_url, colleague_account)
 
     to_title, to_row, to_clear = [], [], []
@@ -67,7 +60,7 @@ async def main(n: int) -> None:
         await colleague.post(f"/console/cases/{own}/take-over")
         case_page = await context.new_page()
         await case_page.goto(f"{server.base_url}/console/cases/{own}")
-        await case_page.wait_for_function("!document.title.startsWith('【')")
+        await until(case_page, "!document.title.startsWith('【')")
         rows_js = "Array.from(document.querySelectorAll('#queue-rows tr[data-case]')).map(r => r.dataset.case)"
         for i in range(n):
             known = set(await queue.evaluate(rows_js))
@@ -76,29 +69,24 @@ async def main(n: int) -> None:
             await resident.send_text(URGENT[i % len(URGENT)])
 
             async def title() -> None:
-                await case_page.wait_for_function("document.title.startsWith('【')", timeout=10000, polling=5)
+                await until(case_page, "document.title.startsWith('【')")
                 to_title.append((time.perf_counter() - started) * 1000)
 
             async def row() -> None:
                 listed = ",".join(f"'{k}'" for k in known)
-                await queue.wait_for_function(f"{rows_js}.some(id => ![{listed}].includes(id))", timeout=10000, polling=5)
+                await until(queue, f"{rows_js}.some(id => ![{listed}].includes(id))")
                 to_row.append((time.perf_counter() - started) * 1000)
 
             await asyncio.gather(title(), row())
             waiting = (await colleague.get("/console/alerts")).json()["alerts"]
             accepted = time.perf_counter()
             await colleague.post(f"/console/cases/{waiting[0]['case_id']}/take-over")
-            await case_page.wait_for_function("!document.title.startsWith('【')", timeout=10000, polling=5)
+            await until(case_page, "!document.title.startsWith('【')")
             to_clear.append((time.perf_counter() - accepted) * 1000)
             await resident.close()
         await browser.close()
 
     await colleague.aclose()
-    server.stop()
-    await rt.aclose()
-    handle.close()
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, database {url.split(':')[0]}")
     print(f"urgent messages: {n}")
     print(f"send → 【至急】 title on a case page   p50 {statistics.median(to_title):7.1f} ms  p99 {pct(to_title, 99):7.1f} ms")
     print(f"baseline send → row on the queue page p50 {statistics.median(to_row):7.1f} ms  p99 {pct(to_row, 99):7.1f} ms")

@@ -17,6 +17,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -47,7 +49,10 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-async def main(n: int) -> None:
+@asynccontextmanager
+async def live_app(staff_count: int) -> AsyncIterator[tuple[LiveServer, list]]:
+    """The real app on the embedded default in a fresh data directory, with Kashiwa counselors;
+    prints the machine line once the bench is done."""
     data = Path(tempfile.mkdtemp(prefix="fd-bench-"))
     base = Settings(data_dir=data, _env_file=None)
     url = base.resolved_database_url()
@@ -58,8 +63,24 @@ async def main(n: int) -> None:
     rt = build_runtime(settings, decider=decider, redis_handle=handle)
     await prepare(rt)
     async with rt.sessions() as session:
-        staff = await make_staff(session, tenant_id="kashiwa")
+        staff = [await make_staff(session, tenant_id="kashiwa") for _ in range(staff_count)]
     server = LiveServer(settings, decider, handle).start()
+    try:
+        yield server, staff
+    finally:
+        server.stop()
+        await rt.aclose()
+        handle.close()
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, database {url.split(':')[0]}")
+
+
+async def main(n: int) -> None:
+    async with live_app(1) as (server, (staff,)):
+        await _measure(server, staff, n)
+
+
+async def _measure(server: LiveServer, staff, n: int) -> None:  # noqa: ANN001
     console = await console_client(server.base_url, staff)
     cookie = {"Cookie": f"frontdoor_staff={console.cookies['frontdoor_staff']}"}
     queue_ws = await websockets.connect(f"{server.ws_url}/console/ws", additional_headers=cookie)
@@ -90,11 +111,6 @@ async def main(n: int) -> None:
 
     await queue_ws.close()
     await console.aclose()
-    server.stop()
-    await rt.aclose()
-    handle.close()
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, database {url.split(':')[0]}")
     print(f"urgent messages: {n}")
     print(f"send → console event        p50 {statistics.median(to_event):7.1f} ms  p99 {pct(to_event, 99):7.1f} ms")
     print(f"send → event + queue rows   p50 {statistics.median(to_rows):7.1f} ms  p99 {pct(to_rows, 99):7.1f} ms")

@@ -21,6 +21,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.waiting import wait_for_count
+
 
 @dataclass
 class Call:
@@ -69,17 +71,7 @@ class FakeLine:
         return [c for c in self.calls if c.path.endswith(suffix)]
 
     async def wait_for(self, user_id: str, count: int, timeout: float = 15) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            got = self.delivered(user_id)
-            if len(got) >= count:
-                return got
-            self._changed.clear()
-            try:
-                await asyncio.wait_for(self._changed.wait(), timeout=0.2)
-            except asyncio.TimeoutError:
-                pass
-        raise AssertionError(f"expected {count} messages to {user_id}, got {self.delivered(user_id)}")
+        return await wait_for_count(self._changed, lambda: self.delivered(user_id), count, timeout, user_id)
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else {}

@@ -15,6 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.waiting import wait_for_count
+
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Frontdoor", "username": "frontdoor_test_bot"}
 
 
@@ -43,17 +45,7 @@ class FakeTelegram:
         ]
 
     async def wait_for_sent(self, chat_id: int, count: int, timeout: float = 10) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            sent = self.sent(chat_id)
-            if len(sent) >= count:
-                return sent
-            self._changed.clear()
-            try:
-                await asyncio.wait_for(self._changed.wait(), timeout=0.2)
-            except asyncio.TimeoutError:
-                pass
-        raise AssertionError(f"expected {count} messages to chat {chat_id}, got {self.sent(chat_id)}")
+        return await wait_for_count(self._changed, lambda: self.sent(chat_id), count, timeout, f"chat {chat_id}")
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
