@@ -302,7 +302,7 @@ async def test_open_sockets_stop_when_the_account_is_disabled_or_the_console_loc
     await client.aclose()
 
 
-def test_every_audited_action_reads_in_japanese_on_the_audit_screen():
+async def test_every_audited_action_reads_in_japanese_on_the_audit_screen():
     """A supervisor reading the audit log (別紙1-1) sees 「月次報告を出力」, never `download_report`:
     every action the code writes to the audit log has a label."""
     import re
