@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.waiting import wait_for_count
+from tests.fakes.common import serve, wait_for_count
 
 
 @dataclass
@@ -112,14 +112,7 @@ class FakeLine:
         return web.json_response(payload, status=status)
 
     async def start(self) -> str:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self._runner, self.base_url = await serve("/{tail:.*}", self._handle)
         return self.base_url
 
     async def stop(self) -> None:
