@@ -12,8 +12,10 @@ import hashlib
 import logging
 import os
 import re
+import sqlite3
 import tempfile
 import threading
+from contextlib import closing
 from importlib import metadata
 from pathlib import Path
 from typing import Protocol
@@ -102,7 +104,10 @@ def cache_path(cache_dir: Path, model_name: str, texts: list[str]) -> Path:
 
 
 def cached_embeddings(embedder: Embedder, texts: list[str], cache_dir: Path | None) -> tuple[np.ndarray, bool]:
-    """Vectors for `texts`, from the cache when the content is unchanged; (vectors, was_cached)."""
+    """Vectors for `texts`, from the cache when the content is unchanged; (vectors, was_cached).
+
+    Two layers: one file per exact list (one read at start-up), backed by a per-text store, so
+    that adding ten labelled questions to thousands embeds ten texts, not thousands."""
     if cache_dir is None:
         return embedder.embed(texts), False
     path = cache_path(cache_dir, embedder.name, texts)
@@ -113,14 +118,45 @@ def cached_embeddings(embedder: Embedder, texts: list[str], cache_dir: Path | No
                 return vectors, True
         except (OSError, ValueError):
             log.warning("unreadable embedding cache %s; rebuilding", path)
-    vectors = embedder.embed(texts)
     cache_dir.mkdir(parents=True, exist_ok=True)
+    vectors = VectorStore(cache_dir, embedder.name).embed(embedder, texts)
     # Write then rename, so a concurrent reader never sees half a file.
     fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".npy.tmp")
     with os.fdopen(fd, "wb") as fh:
         np.save(fh, vectors)
     os.replace(tmp, path)
     return vectors, False
+
+
+class VectorStore:
+    """One model's vectors by text, in a SQLite file: safe for several processes starting at
+    once (the inference pool), and shared by every list embedded under the same directory."""
+
+    def __init__(self, cache_dir: Path, model_name: str) -> None:
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_name)
+        self.path = cache_dir / f"vectors-{safe}.sqlite3"
+
+    def embed(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
+        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+        with closing(sqlite3.connect(self.path, timeout=120)) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS vector (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+            found: dict[str, np.ndarray] = {}
+            for i in range(0, len(keys), 500):
+                part = keys[i : i + 500]
+                rows = db.execute(f"SELECT key, value FROM vector WHERE key IN ({','.join('?' * len(part))})", part)
+                found.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows)
+            first = {k: i for i, k in reversed(list(enumerate(keys)))}
+            missing = [i for k, i in first.items() if k not in found]  # each distinct text once
+            if missing:
+                fresh = embedder.embed([texts[i] for i in missing]).astype(np.float32)
+                with db:
+                    db.executemany(
+                        "INSERT OR IGNORE INTO vector (key, value) VALUES (?, ?)",
+                        [(keys[i], fresh[j].tobytes()) for j, i in enumerate(missing)],
+                    )
+                found.update((keys[i], fresh[j]) for j, i in enumerate(missing))
+        return np.vstack([found[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
 
 
 def prune_cache(cache_dir: Path, keep: Path) -> list[Path]:

@@ -8,11 +8,15 @@ is worth, not an exact copy.
 
 from __future__ import annotations
 
+import hashlib
+
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import sklearn
 
+from knowledge.cachefile import read_pickle, write_pickle
 from knowledge.classify import out_of_fold
 from knowledge.embedding import cached_embeddings
 from knowledge.intents import flags
@@ -73,7 +77,36 @@ def with_classifier(index: KnowledgeIndex, features: Features, labelled: list[La
 
 
 def train_reranker(index: KnowledgeIndex, cache_dir: Path | None) -> Reranker:
-    features, labelled, vectors = prepare(index, cache_dir)
+    """The re-ranker for exactly these entries and labelled questions: from the disk cache when
+    one was fitted on the same content (a fit over some thousands of questions takes a few
+    seconds of CPU that every process start, `frontdoor ask` included, would pay), else fitted
+    and cached."""
+    labelled = load_training(index.catalog, only_known=True)
+    path = _cache_file(index, labelled, cache_dir)
+    reranker = read_pickle(path, Reranker)
+    if reranker is not None:
+        reranker.features.entries = index.entries
+        return reranker
+    features, labelled, vectors = prepare(index, cache_dir, labelled)
     features, classified = with_classifier(index, features, labelled, vectors)
     x, y, _ = training_rows(index, features, labelled, vectors, classified)
-    return Reranker(features, fit(x, y), trained_on=len(labelled))
+    reranker = Reranker(features, fit(x, y), trained_on=len(labelled))
+    write_pickle(path, reranker)
+    return reranker
+
+
+# Bump when the features or the fit change in a way the content key cannot see.
+RERANK_VERSION = "2"
+
+
+def _cache_file(index: KnowledgeIndex, labelled: list[Labelled], cache_dir: Path | None) -> Path | None:
+    if cache_dir is None:
+        return None
+    digest = hashlib.sha256(f"{RERANK_VERSION}\0{sklearn.__version__}\0{index.embedder.name if index.embedder else '-'}".encode())
+    for entry in index.entries:
+        digest.update(entry.model_dump_json().encode("utf-8"))
+    for lexicon in sorted(Path(__file__).parent.glob("*.yaml")):  # intents, variants: the features' words
+        digest.update(lexicon.read_bytes())
+    for row in labelled:
+        digest.update(f"\0{row.tenant}\0{row.expected}\0{row.text}".encode())
+    return cache_dir / "rerank" / f"rerank-{digest.hexdigest()[:24]}.pkl"

@@ -16,10 +16,6 @@ starts where at most 1 - CHECK_IN_RECALL of urgent-or-higher messages would go u
 from __future__ import annotations
 
 import hashlib
-import logging
-import os
-import pickle
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,9 +33,9 @@ from handoff.triage.kinds import KINDS, SUBJECTS
 from handoff.triage.rules import RuleEngine
 from handoff.triage.text import MAX_EMBED_CHARS, embedding_text, mask_contacts
 from handoff.triage.training import Example, content_hash
+from knowledge.cachefile import read_pickle, write_pickle
 from knowledge.embedding import Embedder, cached_embeddings
 
-log = logging.getLogger(__name__)
 
 MODEL_VERSION = "risk-3"
 SEED = 20261205
@@ -337,7 +333,9 @@ def fit_model(
 
 def training_vectors(embedder: Embedder, examples: Sequence[Example], emoji: dict[str, str], cache_dir: Path | None) -> np.ndarray:
     texts = [embedding_text(e.text, emoji) for e in examples]
-    vectors, _ = cached_embeddings(embedder, texts, cache_dir / "triage" if cache_dir else None)
+    # The cache's root, not its triage/ folder: the per-text vector store there is shared with
+    # the re-ranker, which learns from the topic-labelled messages among these (knowledge/rerank.py).
+    vectors, _ = cached_embeddings(embedder, texts, cache_dir)
     return vectors
 
 
@@ -361,22 +359,12 @@ def load_or_train(
     """The cached model for exactly this data, lexicon and embedder, trained if missing."""
     key = model_key(examples, rules, embedder.name, approach_name)
     path = cache_dir / "triage" / f"risk-{key}.pkl" if cache_dir else None
-    if path is not None and path.exists() and not force:
-        try:
-            with path.open("rb") as fh:
-                model = pickle.load(fh)  # noqa: S301 - our own cache file, written below
-            if isinstance(model, RiskModel) and model.key == key:
-                return model
-        except Exception:  # a stale or torn cache file is rebuilt, never fatal
-            log.warning("unreadable triage model cache %s; retraining", path)
+    model = None if force else read_pickle(path, RiskModel)
+    if model is not None and model.key == key:
+        return model
     features = RuleFeatures(rules)
     vectors = training_vectors(embedder, examples, rules.emoji, cache_dir)
     x = prepare_inputs([e.text for e in examples], vectors, rules, features)
     model = fit_model(examples, x, features, approach_name=approach_name, key=key)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".pkl.tmp")
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(model, fh)
-        os.replace(tmp, path)
+    write_pickle(path, model)
     return model

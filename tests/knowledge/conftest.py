@@ -20,8 +20,10 @@ def catalog() -> Catalog:
 
 
 @pytest.fixture(scope="session")
-def index_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("kb-cache")
+def index_cache_dir(settings) -> Path:  # noqa: ANN001
+    """The suite's content-keyed cache (the app's own): the labelled questions' vectors and the
+    fitted re-ranker are computed once per machine, not once per run."""
+    return settings.cache_dir
 
 
 @pytest.fixture(scope="session")
