@@ -4,10 +4,11 @@ The blend (retrieval.py) finds the right family of entries; inside a family (電
 change / absence / pause / cancel, ステッカー vs change / found / lost) the words are the same
 and what differs is what the resident wants to do. A logistic model re-scores each
 candidate from: the hybrid scores, its rank and gap to the best, how close the message is to
-labelled resident questions of that entry (knowledge/training/*.yaml), whether the
-message's intent and person (intents.py) agree with the entry's own examples, and whether
-the entry is the tenant's own or common. It is trained at start-up (well under a second on
-the labelled set) and its probabilities drive the answer / clarify decision.
+labelled resident questions of that entry (knowledge/training/*.yaml and the risk model's
+ordinary topic-labelled messages), whether the message's intent and person (intents.py)
+agree with the entry's own examples, and whether the entry is the tenant's own or common. It
+is fitted at the first start on new content (rerank_train.py; cached on disk by content) and
+its probabilities drive the answer / clarify decision.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ class Labelled:
 def load_training(catalog: Catalog, directory: Path = TRAINING_DIR, *, only_known: bool = False) -> list[Labelled]:
     """The labelled questions, validated: every id exists; a common entry's questions are
     used under both tenants (alternately, so neither tenant is favoured). `only_known`: an
-    index over part of the catalog (a test's small catalog) trains on that part's questions."""
+    index over part of the catalog (a test's small catalog) trains on that part's questions.
+    The risk model's ordinary topic-labelled messages follow (triage_topic_rows)."""
     rows: list[Labelled] = []
     problems: list[str] = []
     for path in sorted(directory.glob("*.yaml")):
