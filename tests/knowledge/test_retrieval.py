@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.catalog import Catalog
 from knowledge.answering import decide
+from knowledge.catalog import Catalog
 from knowledge.embedding import cache_path
 from knowledge.normalize import normalize
 from knowledge.rerank import load_training
