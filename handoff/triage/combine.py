@@ -65,9 +65,8 @@ class Triage:
 
     def embed(self, text: str) -> np.ndarray | None:
         """The message's one embedding (shared with retrieval), or None without a model."""
-        if self.embedder is None:
-            return None
-        return self.embedder.embed([self.embedding_input(text)])[0]
+        vectors = self.embed_many([text])
+        return None if vectors is None else vectors[0]
 
     def embed_many(self, texts: Sequence[str]) -> np.ndarray | None:
         """Several messages' embeddings in one model call (micro-batching, issue 9)."""

@@ -36,7 +36,6 @@ from handoff.triage.training import Example, content_hash
 from knowledge.cachefile import read_pickle, write_pickle
 from knowledge.embedding import Embedder, cached_embeddings
 
-
 MODEL_VERSION = "risk-3"
 SEED = 20261205
 EMERGENCY_RECALL = 0.97
@@ -223,7 +222,6 @@ class RiskModel:
             )
             for p, k, s, b, tp in zip(proba, kinds, subjects, best, topic_p, strict=True)
         ]
-
 
     def _stacked(self) -> StackedHeads | None:
         """Built once per loaded model; not pickled (see __getstate__)."""
