@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -134,6 +136,13 @@ class Stored:
     duplicate: bool
 
 
+def _columns(conversation: Conversation, direction: Direction, author: Author, text: str, meta: dict | None, now: datetime) -> dict:
+    return {
+        "conversation_id": conversation.id, "channel_id": conversation.channel_id, "direction": direction,
+        "author": author, "text": text, "meta": meta, "created_at": now,
+    }
+
+
 async def store_inbound(
     session: AsyncSession,
     *,
@@ -143,30 +152,24 @@ async def store_inbound(
     now: datetime,
     meta: dict | None = None,
 ) -> Stored:
-    """Store a resident's message; a redelivered one (same channel message id) is stored once."""
-    if channel_message_id is not None:
-        earlier = await _by_channel_message_id(session, conversation.channel_id, channel_message_id)
-        if earlier is not None:
-            return Stored(earlier, duplicate=True)
-    message = Message(
-        conversation_id=conversation.id,
-        channel_id=conversation.channel_id,
-        direction=Direction.INBOUND,
-        author=Author.RESIDENT,
-        text=text,
-        channel_message_id=channel_message_id,
-        meta=meta,
-        created_at=now,
+    """Store a resident's message; a redelivered one (same channel message id) is stored once.
+
+    One INSERT … ON CONFLICT DO NOTHING RETURNING: the unique (channel, channel message id)
+    constraint finds a redelivery, or the same update racing in through another worker,
+    without a lookup or a savepoint on every turn (issue 9: round trips per turn)."""
+    dialect_insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        dialect_insert(Message)
+        .values(**_columns(conversation, Direction.INBOUND, Author.RESIDENT, text, meta, now), channel_message_id=channel_message_id)
+        .on_conflict_do_nothing(index_elements=["channel_id", "channel_message_id"])
+        .returning(Message)
     )
-    session.add(message)
-    conversation.last_message_at = now
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:  # the same update raced in through another worker
+    message = await session.scalar(stmt)
+    if message is None:
         earlier = await _by_channel_message_id(session, conversation.channel_id, channel_message_id)
         assert earlier is not None
         return Stored(earlier, duplicate=True)
+    conversation.last_message_at = now
     return Stored(message, duplicate=False)
 
 
@@ -180,16 +183,7 @@ async def store_outbound(
     counselor_id: uuid.UUID | None = None,
     meta: dict | None = None,
 ) -> Message:
-    message = Message(
-        conversation_id=conversation.id,
-        channel_id=conversation.channel_id,
-        direction=Direction.OUTBOUND,
-        author=author,
-        text=text,
-        counselor_id=counselor_id,
-        meta=meta,
-        created_at=now,
-    )
+    message = Message(**_columns(conversation, Direction.OUTBOUND, author, text, meta, now), counselor_id=counselor_id)
     session.add(message)
     conversation.last_message_at = max(conversation.last_message_at, now)
     await session.flush()

@@ -128,6 +128,15 @@ class ConversationEngine:
         self.masker = Masker()  # loads its dictionary on first use, off the event loop
         # Where decide() runs: off the event loop (issue 9); one thread unless given a pool.
         self.inference = inference or InferencePool.threads(decider)
+        self._channel_ids: dict[tuple[str, ChannelKind], int] = {}
+
+    async def _channel_id(self, session: AsyncSession, tenant_id: str, kind: ChannelKind) -> int:
+        """Channel rows are made once at start-up and never change: looked up once per process
+        instead of on every turn (issue 9: round trips per turn)."""
+        key = (tenant_id, kind)
+        if key not in self._channel_ids:
+            self._channel_ids[key] = await conv_service.channel_id(session, tenant_id=tenant_id, kind=kind)
+        return self._channel_ids[key]
 
     async def handle_inbound(
         self,
@@ -142,7 +151,7 @@ class ConversationEngine:
         now = now or utc_now()
         tenant = self.tenants.get(inbound.tenant_id)
         text = clean_text(inbound.text, max_chars=self.settings.max_message_chars)
-        channel_id = await conv_service.channel_id(session, tenant_id=tenant.id, kind=inbound.channel)
+        channel_id = await self._channel_id(session, tenant.id, inbound.channel)
         contact = await conv_service.get_or_create_contact(
             session,
             channel_id=channel_id,

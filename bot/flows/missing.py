@@ -97,6 +97,8 @@ class MissingFlow:
         question is attached to that check (⑤イ(キ))."""
         if ctx.conversation.awaiting == FlowName.FORM or FOUND_FORM not in self.forms:
             return None
+        if ctx.tenant.id not in self.forms.get(FOUND_FORM).tenants:
+            return None  # no missing-person intake in this tenant: nothing to look up (issue 9)
         intake = await missing.active_of_contact(ctx.session, contact_id=ctx.conversation.contact_id)
         if intake is None or intake.status != RequestStatus.OPEN:
             return None
