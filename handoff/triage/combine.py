@@ -42,8 +42,9 @@ class Assessment:
     conversation_risk: float = 0.0  # accumulated over the recent turns
     worrying: bool = False  # risk in the check-in band or above (even when no question is asked)
     category_cues: tuple[str, ...] = ()  # report categories the text names (子ども・子育て picks 189)
-    topic_guess: str | None = None  # the model's topic head: which service the message is about
-    topic_confidence: float = 0.0
+    # The model's topic head: which services the message is about, likeliest first, with
+    # probabilities, over both tenants' entries (the caller keeps its tenant's).
+    topic_guesses: tuple[tuple[str, float], ...] = ()
 
 
 class Triage:
@@ -144,8 +145,7 @@ class Triage:
             conversation_risk=round(conversation_risk, 4),
             worrying=level > Urgency.NONE or conversation_risk >= t.check_in,
             category_cues=tuple(sorted(findings.category_cues)),
-            topic_guess=scores.topic,
-            topic_confidence=round(scores.topic_p, 4),
+            topic_guesses=tuple((entry, round(p, 4)) for entry, p in scores.topics),
         )
 
     @staticmethod

@@ -173,14 +173,20 @@ def choose_thresholds(proba: np.ndarray, y: np.ndarray) -> Thresholds:
 
 # ---------------------------------------------------------------------------- the model
 
+# Enough for the first of a tenant's own entries to be among them: the head is trained on both
+# tenants' messages, and a Kashiwa message about caring for a parent may score Setagaya's
+# care entry first (bot/decide.py takes the first the tenant has).
+TOPIC_GUESSES = 6
+
 
 @dataclass(frozen=True)
 class RiskScores:
     proba: tuple[float, float, float]  # none, urgent, emergency
     kind: str | None
     subject: str
-    topic: str | None = None  # the knowledge entry the message is most likely about
-    topic_p: float = 0.0
+    # The knowledge entries the message is most likely about, likeliest first, with their
+    # probabilities: over both tenants' entries, so the caller picks the first its tenant has.
+    topics: tuple[tuple[str, float], ...] = ()
 
     @property
     def risk(self) -> float:
@@ -214,13 +220,14 @@ class RiskModel:
             kinds = self.kind_clf.predict(heads)
             subjects = self.subject_clf.predict(heads)
             topic_p = self.topic_clf.predict_proba(heads)
-        best = topic_p.argmax(axis=1)
+        ranked = np.argsort(-topic_p, axis=1, kind="stable")[:, :TOPIC_GUESSES]
+        classes = self.topic_clf.classes_
         return [
             RiskScores(
                 (float(p[0]), float(p[1]), float(p[2])), KINDS[int(k)], SUBJECTS[int(s)],
-                str(self.topic_clf.classes_[b]), float(tp[b]),
+                tuple((str(classes[b]), float(tp[b])) for b in order),
             )
-            for p, k, s, b, tp in zip(proba, kinds, subjects, best, topic_p, strict=True)
+            for p, k, s, order, tp in zip(proba, kinds, subjects, ranked, topic_p, strict=True)
         ]
 
     def _stacked(self) -> StackedHeads | None:
