@@ -8,6 +8,7 @@ from knowledge.answering import (
     ANSWER_MIN_SCORE,
     CLARIFY_MIN_SCORE,
     CLOSE_MARGIN,
+    RESCUE_PROB,
     answer_for_entry,
     clarify_choices,
     compose_answer,
@@ -84,6 +85,16 @@ def test_reranked_rule_asks_only_when_close_and_different_needs(catalog):
     assert decide([_m(hours, 0.6, 0.5), _m(crisis, 0.6, 0.45)]) == "answer"  # one need
     assert decide([_m(crisis, 0.6, 0.2), _m(complaint, 0.6, 0.19)]) == "answer"  # urgent
     assert decide([_m(pause, 0.2, 0.3), _m(change, 0.1, 0.3)]) == "no_match"
+
+
+def test_words_below_the_floor_are_asked_about_when_the_reranker_is_sure(catalog):
+    """Issue 15 (no-match on answerable questions): the words barely fit, but the re-ranker
+    learnt this way of asking; the resident gets choices, never a direct answer."""
+    lost, found = catalog.get("setagaya.sticker_lost"), catalog.get("setagaya.sticker_found")
+    weak = CLARIFY_MIN_SCORE - 0.05
+    assert decide([_m(lost, weak, RESCUE_PROB), _m(found, weak - 0.02, 0.1)]) == "clarify"
+    assert decide([_m(lost, weak, 0.99), _m(found, weak - 0.02, 0.01)]) == "clarify"
+    assert decide([_m(lost, weak, RESCUE_PROB - 0.01), _m(found, weak - 0.02, 0.1)]) == "no_match"
 
 
 def test_answer_for_tapped_button(index, tenant_facts):
