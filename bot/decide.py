@@ -96,7 +96,7 @@ class Decider:
         return compose_answer(self.index, tenant=tenant.id, text=text, facts=tenant.facts, vector=vector)
 
     def _second_opinion(self, tenant: Tenant, answer: Answer, assessment: Assessment) -> Answer:
-        guess, p = self._head_guess(tenant, assessment)
+        guess, p = self.head_guess(tenant, assessment)
         if answer.kind == "answer" or not guess:
             return answer
         ids = [c.entry_id for c in answer.choices]
@@ -177,7 +177,7 @@ class Decider:
                 text, prior=prior, prior_kind=prior_kind, vector=vector, history=history, may_check_in=may_check_in
             )
         answer = self.answer(tenant, text, topic=topic, vector=vector)
-        head_topic = None if topic is not None else self._head_guess(tenant, assessment)[0]  # a chosen topic stands
+        head_topic = None if topic is not None else self.head_guess(tenant, assessment)[0]  # a chosen topic stands
         if topic is None:
             answer = self._second_opinion(tenant, answer, assessment)
             answer = self._no_question_when_urgent(tenant, answer, assessment)
@@ -197,7 +197,7 @@ class Decider:
             buttons.append(("talk_to_human", "相談員と話したい"))
         return Decision(assessment, answer, reply, buttons, head_topic=head_topic)
 
-    def _head_guess(self, tenant: Tenant, assessment: Assessment) -> tuple[str | None, float]:
+    def head_guess(self, tenant: Tenant, assessment: Assessment) -> tuple[str | None, float]:
         """The topic head's likeliest entry that this tenant has, with its probability."""
         for entry_id, p in assessment.topic_guesses:
             try:

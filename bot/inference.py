@@ -24,6 +24,7 @@ once. The queue limit and the busy reply count messages, batched or not.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import os
@@ -253,6 +254,8 @@ def _init_worker(settings_data: dict) -> None:
     from frontdoor.tenants import load_tenants
 
     _worker = (build_decider(settings), load_tenants(settings.tenants_dir))
+    gc.collect()
+    gc.freeze()  # the models are long-lived: a full collection need not walk them (frontdoor/app.py)
 
 
 def _worker_ready() -> int:

@@ -24,7 +24,8 @@ ANSWER_MIN_SCORE = 0.36  # below this the best match is too weak to answer outri
 # the labelled set grown to ~2,600 questions (issue 15): 0.27 left 4.5% of answerable questions
 # unanswered, 0.25 2.8% (0.24: 2.2%), rejecting 93% / 90% / 87% of off-topic ones. A weak match
 # such as 「区の粗大ごみの出し方」 is still asked about, not answered (WEAK_SCORE below).
-# Gating it on the re-ranker's probability lets through far more off-topic messages.
+# (With 2,600 questions, a floor on the re-ranker's probability alone let through far more
+# off-topic messages than this floor on the words.)
 CLARIFY_MIN_SCORE = 0.25
 # ... unless the re-ranker is sure anyway: then the resident is asked (never answered) with
 # choices. Out-of-fold over 9,719 labelled questions (issue 15), 4.3% of the written ones fell

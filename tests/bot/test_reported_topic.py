@@ -49,3 +49,18 @@ async def test_a_sure_answer_is_the_reported_topic_an_unsure_one_gives_way_to_th
 async def test_a_missing_parent_is_reported_as_a_missing_person_while_flagged(runtime):  # noqa: ANN001
     decision = await _decision(runtime, "setagaya", "にんちしょうの　ちちが　ゆうがたから　かえってきません")
     assert decision.flagged and decision.topic == "setagaya.missing_person"
+
+
+async def test_the_topic_head_guess_is_the_first_entry_the_tenant_has(runtime):  # noqa: ANN001
+    # The head is trained on both tenants' messages: a Kashiwa message about a parent's care
+    # may score Setagaya's care entry first. Kashiwa reports its own entry, not nothing.
+    decider = runtime.conversation_engine.decider
+    decision = await _decision(runtime, "kashiwa", "母の介護のことで相談したいです")
+    guesses = (("setagaya.care_consult", 0.7), ("kashiwa.elderly_care", 0.2), ("kashiwa.mental_health", 0.05))
+    assessment = replace(decision.assessment, topic_guesses=guesses)
+    assert decider.head_guess(runtime.tenants.get("kashiwa"), assessment) == ("kashiwa.elderly_care", 0.2)
+    assert decider.head_guess(runtime.tenants.get("setagaya"), assessment) == ("setagaya.care_consult", 0.7)
+    assert decider.head_guess(runtime.tenants.get("kashiwa"), replace(assessment, topic_guesses=guesses[:1])) == (None, 0.0)
+    assert len(decision.assessment.topic_guesses) > 1, "the head gives several guesses, likeliest first"
+    probabilities = [p for _, p in decision.assessment.topic_guesses]
+    assert probabilities == sorted(probabilities, reverse=True)
