@@ -8,6 +8,8 @@ aggregate figures are printed, never a message: tuning on the set would make it 
 
 "today" = the catalog without the entries issue 15 added, hybrid order, the old rule.
 "re-ranked" = the full catalog, the re-ranker (knowledge/rerank.py), the new rule.
+"decider" = what a resident gets: `Decider.decide` (triage first, the risk model's topic head
+as a second opinion on a clarifying question, no question on a flagged message).
 Figures: top-1 / top-3 of the ranking (answerable questions), clarify rate, right entry
 among the choices when clarifying, answered with the right entry, no-match on answerable
 questions, and no-match on unanswerable ones (higher is better there).
@@ -22,12 +24,13 @@ import itertools
 import json
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from knowledge.answering import compose_answer  # noqa: E402
+from knowledge.answering import Answer, compose_answer  # noqa: E402
 from knowledge.catalog import Catalog, load_catalog  # noqa: E402
 from knowledge.retrieval import KnowledgeIndex  # noqa: E402
 
@@ -57,8 +60,10 @@ def with_vectors(index: KnowledgeIndex, rows: list[dict]) -> list[dict]:
     return [{**r, "_vector": v} for r, v in zip(rows, vectors, strict=True)]
 
 
-def figures(index: KnowledgeIndex, rows: list[dict]) -> dict[str, float]:
+def figures(index: KnowledgeIndex, rows: list[dict], reply: Callable[[dict], Answer] | None = None) -> dict[str, float]:
+    """`reply`: how a question is answered; by default retrieval alone (compose_answer)."""
     facts = tenant_facts()
+    reply = reply or (lambda r: compose_answer(index, tenant=r["tenant"], text=r["text"], facts=facts[r["tenant"]], vector=r.get("_vector")))
     answerable = [r for r in rows if r.get("answerable", r.get("expected") is not None) and r.get("expected")]
     other = [r for r in rows if r not in answerable]
     c: Counter[str] = Counter()
@@ -66,7 +71,7 @@ def figures(index: KnowledgeIndex, rows: list[dict]) -> dict[str, float]:
         ids = [m.entry.id for m in index.search(r["tenant"], r["text"], k=3, vector=r.get("_vector"))]
         c["top1"] += bool(ids) and ids[0] == r["expected"]
         c["top3"] += r["expected"] in ids
-        a = compose_answer(index, tenant=r["tenant"], text=r["text"], facts=facts[r["tenant"]], vector=r.get("_vector"))
+        a = reply(r)
         c[a.kind] += 1
         if a.kind == "clarify":
             c["right_choice"] += r["expected"] in [ch.entry_id for ch in a.choices]
@@ -74,8 +79,7 @@ def figures(index: KnowledgeIndex, rows: list[dict]) -> dict[str, float]:
         c["answered_right"] += a.kind == "answer" and a.topic == r["expected"]
         c["answered_wrong"] += a.kind == "answer" and a.topic != r["expected"]
     for r in other:
-        a = compose_answer(index, tenant=r["tenant"], text=r["text"], facts=facts[r["tenant"]], vector=r.get("_vector"))
-        c["unanswerable_no_match"] += a.kind == "no_match"
+        c["unanswerable_no_match"] += reply(r).kind == "no_match"
     n = max(len(answerable), 1)
     return {
         "answerable": len(answerable),
@@ -90,6 +94,20 @@ def figures(index: KnowledgeIndex, rows: list[dict]) -> dict[str, float]:
         "unanswerable": len(other),
         "no-match (unanswerable)": c["unanswerable_no_match"] / max(len(other), 1),
     }
+
+
+def through_decider(cache: Path) -> Callable[[dict], Answer]:
+    """What a resident gets: the Decider (triage first, the topic head's second opinion on a
+    clarifying question, never a question on a flagged message), message by message."""
+    from frontdoor.clock import utc_now
+    from frontdoor.runtime import build_decider
+    from frontdoor.settings import Settings
+    from frontdoor.tenants import load_tenants
+    from handoff.urgency import Urgency
+
+    settings = Settings(_env_file=None, cache_path=cache)
+    decider, tenants, now = build_decider(settings), load_tenants(settings.tenants_dir), utc_now()
+    return lambda r: decider.decide(tenants.get(r["tenant"]), r["text"], prior=Urgency.NONE, now=now).answer
 
 
 def by_voice(index: KnowledgeIndex, rows: list[dict]) -> dict[str, tuple[int, float]]:
@@ -174,12 +192,12 @@ def main() -> None:
     today = KnowledgeIndex.build(without_added(catalog), cache, rerank=False)
     ours = KnowledgeIndex.build(catalog, cache)
     rows = with_vectors(ours, rows)
-    a, b = figures(today, rows), figures(ours, rows)
+    a, b, d = figures(today, rows), figures(ours, rows), figures(ours, rows, reply=through_decider(cache))
     print(f"set: {args.set.relative_to(ROOT) if args.set.is_relative_to(ROOT) else args.set} ({len(rows)} questions)")
-    print(f"{'':26}{'today':>8}{'re-ranked':>11}")
+    print(f"{'':26}{'today':>8}{'re-ranked':>11}{'decider':>9}")
     for name in a:
-        fmt = "{:>8d}{:>11d}" if isinstance(a[name], int) else "{:>8.3f}{:>11.3f}"
-        print(f"  {name:24}" + fmt.format(a[name], b[name]))
+        fmt = "{:>8d}{:>11d}{:>9d}" if isinstance(a[name], int) else "{:>8.3f}{:>11.3f}{:>9.3f}"
+        print(f"  {name:24}" + fmt.format(a[name], b[name], d[name]))
     for extra in args.extra:
         more = with_vectors(ours, [json.loads(x) for x in extra.read_text(encoding="utf-8").splitlines() if x.strip()])
         a, b = figures(today, more), figures(ours, more)

@@ -64,3 +64,27 @@ async def test_the_topic_head_guess_is_the_first_entry_the_tenant_has(runtime): 
     assert len(decision.assessment.topic_guesses) > 1, "the head gives several guesses, likeliest first"
     probabilities = [p for _, p in decision.assessment.topic_guesses]
     assert probabilities == sorted(probabilities, reverse=True)
+
+
+async def test_the_topic_head_adds_its_guess_to_a_clarifying_question_that_left_it_out(runtime):  # noqa: ANN001
+    # Issue 15 (right entry among the choices): the head read situations, not questions, and
+    # sometimes knows what retrieval missed. It takes the last place; sure enough, it answers.
+    decider, setagaya = runtime.conversation_engine.decider, runtime.tenants.get("setagaya")
+    decision = await _decision(runtime, "setagaya", "母の介護のことで相談したいです")
+    asked = Answer(
+        kind="clarify", topic=None, reply="", confidence=0.4,
+        choices=[Choice("setagaya.care_consult", "介護"), Choice("setagaya.daily_consult", "日々"), Choice("setagaya.welfare_services", "福祉")],
+    )
+
+    def head(p: float):  # noqa: ANN202
+        return replace(decision.assessment, topic_guesses=(("setagaya.sticker_lost", p),))
+
+    added = decider.second_opinion(setagaya, replace(asked, choices=list(asked.choices)), head(0.35))
+    assert [c.entry_id for c in added.choices] == ["setagaya.care_consult", "setagaya.daily_consult", "setagaya.sticker_lost"]
+    assert added.choices[-1].title == runtime.conversation_engine.decider.index.get("setagaya.sticker_lost").choice
+    unsure = decider.second_opinion(setagaya, replace(asked, choices=list(asked.choices)), head(0.1))
+    assert [c.entry_id for c in unsure.choices] == [c.entry_id for c in asked.choices]
+    sure = decider.second_opinion(setagaya, replace(asked, choices=list(asked.choices)), head(0.9))
+    assert sure.kind == "answer" and sure.topic == "setagaya.sticker_lost"
+    nothing = Answer(kind="no_match", topic=None, reply="", confidence=0.1)
+    assert decider.second_opinion(setagaya, nothing, head(0.35)).choices == [], "a no-match reply offers no guess"
