@@ -23,7 +23,13 @@ async def create_user_cli(settings: Settings, args: argparse.Namespace) -> int:
     except UnknownTenant:
         print(f"error: unknown tenant {args.tenant!r} (known: {', '.join(tenants.ids())})")
         return 2
-    password = os.environ.get("FRONTDOOR_NEW_USER_PASSWORD") or getpass.getpass("パスワード（12文字以上）: ")
+    password = _new_password()
+    if password is None:
+        print(
+            "error: パスワードが入力されませんでした。端末から実行して入力するか、"
+            "環境変数 FRONTDOOR_NEW_USER_PASSWORD に設定してください。"
+        )
+        return 2
     # It may be the first command run on a fresh data directory: schema and tenant rows first.
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     await upgrade_async(settings.resolved_database_url())
@@ -50,3 +56,14 @@ async def create_user_cli(settings: Settings, args: argparse.Namespace) -> int:
         await engine.dispose()
     print(f"アカウント {args.login} を作成しました。")
     return 0
+
+
+def _new_password() -> str | None:
+    """Typed at the terminal, or FRONTDOOR_NEW_USER_PASSWORD for scripts; None when neither
+    came (a script with no terminal and nothing on stdin), rather than a traceback."""
+    if os.environ.get("FRONTDOOR_NEW_USER_PASSWORD"):
+        return os.environ["FRONTDOOR_NEW_USER_PASSWORD"]
+    try:
+        return getpass.getpass("パスワード（12文字以上）: ") or None
+    except EOFError:
+        return None

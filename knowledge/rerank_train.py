@@ -9,7 +9,6 @@ is worth, not an exact copy.
 from __future__ import annotations
 
 import hashlib
-
 from pathlib import Path
 from typing import TYPE_CHECKING
 

@@ -56,8 +56,8 @@ class Analyzer:
         words: list[str] = []
         reading: list[str] = []
         for m in self._tokenizer().tokenize(norm):
-            pos = m.part_of_speech()[0]
-            if pos in _SKIP_POS or m.part_of_speech()[2] == "人名":
+            tags = m.part_of_speech()
+            if tags[0] in _SKIP_POS or tags[2] == "人名":
                 # A resident's own name (世田谷花子（せたがやはなこ）) never says what they want,
                 # and in a notice full of personal details it drowned the words that do.
                 continue
@@ -65,7 +65,7 @@ class Analyzer:
             form = m.reading_form() or surface
             # Sudachi gives no reading for ASCII words and unknown symbols; keep the surface.
             reading.append(to_katakana(form if form != "キゴウ" else surface))
-            if pos in _CONTENT_POS:
+            if tags[0] in _CONTENT_POS:
                 lemma = m.normalized_form()
                 if lemma not in _STOP_LEMMAS and surface not in _STOP_LEMMAS:
                     words.append(lemma)

@@ -60,3 +60,19 @@ def test_create_user_refuses_a_weak_or_demo_password(tmp_path):  # noqa: ANN001
             env=env | {"FRONTDOOR_NEW_USER_PASSWORD": password}, capture_output=True, text=True, timeout=300,
         )
         assert result.returncode == 2 and reason in result.stdout
+
+
+def test_create_user_without_a_terminal_or_password_says_how_to_give_one(tmp_path):  # noqa: ANN001
+    # A provisioning script with no terminal and nothing on stdin: a clear message, no
+    # traceback, and no account (getpass raised EOFError before).
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDOOR_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "frontdoor.cli", "create-user", "--tenant", "kashiwa", "--login", "k.x", "--name", "柏 花子"],
+        env=env | {"FRONTDOOR_DATA_DIR": str(tmp_path)}, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 2
+    assert "FRONTDOOR_NEW_USER_PASSWORD" in result.stdout and "Traceback" not in result.stderr
