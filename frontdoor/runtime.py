@@ -27,7 +27,7 @@ from handoff.triage import Triage, default_rules
 from handoff.triage.model import load_or_train
 from handoff.triage.training import load_examples
 from knowledge.catalog import load_catalog
-from knowledge.embedding import E5Embedder, Embedder, load_embedder
+from knowledge.embedding import Embedder, load_embedder
 from knowledge.retrieval import KnowledgeIndex
 from workers.celery_app import create_celery
 
@@ -39,7 +39,7 @@ def build_triage(settings: Settings, embedder: Embedder | None = None) -> Triage
     start or when the labelled data changes); the rules alone if the model cannot load."""
     rules = default_rules()
     try:
-        embedder = embedder if isinstance(embedder, E5Embedder) else load_embedder("e5")
+        embedder = embedder or load_embedder()
         model = load_or_train(load_examples(), rules, embedder, settings.cache_dir)
         return Triage(rules, model, embedder)
     except Exception:  # an install problem must degrade triage to the rules, not stop the app
