@@ -106,7 +106,9 @@ async def test_resident_text_is_escaped_in_the_console(live_server, session):  #
     counselor = await make_staff(session, tenant_id="kashiwa")
     console = await console_client(live_server.base_url, counselor)
     resident = await ChatClient(f"{live_server.ws_url}/ws/kashiwa").connect()
-    await resident.send_text('<script>alert("x")</script> もう死にたい')
+    # A plan with a time (a hard-rule floor), so a case exists whatever the model makes of the
+    # markup: this test is about escaping, not about where the model puts a bare wish.
+    await resident.send_text('<script>alert("x")</script> もう死にたい。今から飛び降ります')
     ack = await resident.next_event("ack")
     await resident.bot_reply()
     inbound = await session.get(Message, ack["id"])
