@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     inference_workers: int = Field(default=0, ge=0)
     # Decisions allowed to wait beyond the busy workers; past it the resident gets the busy reply.
     inference_queue_limit: int = Field(default=64, ge=0)
-    # OpenMP threads per worker for the e5 model (one per worker: the pool already fills the cores).
+    # Threads per worker for the e5 model (one per worker: the pool already fills the cores).
     inference_threads: int = Field(default=1, ge=1)
     # Micro-batching (issue 9): when a worker frees up, up to this many waiting messages go to
     # it together and are embedded in one call (1 = one message per job). A batch only forms
