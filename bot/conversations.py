@@ -33,18 +33,20 @@ def pseudonym(secret: str, channel: ChannelKind, external_id: str) -> str:
     return digest.hexdigest()[:40]
 
 
+def _insert(session: AsyncSession, model: type):  # noqa: ANN202 - a dialect Insert
+    """INSERT with the dialect's ON CONFLICT clause available (PostgreSQL or SQLite)."""
+    return (postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)(model)
+
+
 async def ensure_tenant_rows(session: AsyncSession, tenants: list[tuple[str, str]]) -> None:
-    """Create tenant and channel rows for the configured tenants (idempotent)."""
-    existing = set((await session.scalars(select(TenantRow.id))).all())
-    for tenant_id, name in tenants:
-        if tenant_id not in existing:
-            session.add(TenantRow(id=tenant_id, name=name))
-    await session.flush()
-    channels = {tuple(row) for row in await session.execute(select(Channel.tenant_id, Channel.kind))}
-    for tenant_id, _ in tenants:
-        for kind in ChannelKind:
-            if (tenant_id, kind) not in channels:
-                session.add(Channel(tenant_id=tenant_id, kind=kind))
+    """Create tenant and channel rows for the configured tenants (idempotent). Several API
+    processes start at once on a new database (`uvicorn --workers`, replicas): each inserts
+    and ignores what another has just inserted, instead of failing its start-up."""
+    if not tenants:
+        return
+    await session.execute(_insert(session, TenantRow).values([{"id": t, "name": n} for t, n in tenants]).on_conflict_do_nothing())
+    rows = [{"tenant_id": t, "kind": kind} for t, _ in tenants for kind in ChannelKind]
+    await session.execute(_insert(session, Channel).values(rows).on_conflict_do_nothing())
     await session.commit()
 
 
@@ -157,9 +159,8 @@ async def store_inbound(
     One INSERT … ON CONFLICT DO NOTHING RETURNING: the unique (channel, channel message id)
     constraint finds a redelivery, or the same update racing in through another worker,
     without a lookup or a savepoint on every turn (issue 9: round trips per turn)."""
-    dialect_insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     stmt = (
-        dialect_insert(Message)
+        _insert(session, Message)
         .values(**_columns(conversation, Direction.INBOUND, Author.RESIDENT, text, meta, now), channel_message_id=channel_message_id)
         .on_conflict_do_nothing(index_elements=["channel_id", "channel_message_id"])
         .returning(Message)
