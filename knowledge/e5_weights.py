@@ -51,12 +51,15 @@ class Q4Model:
         at += n_pieces * 4
         blob = bytes(buf[at : at + blob_len])
         at += blob_len
-        self._pieces: dict[str, tuple[int, float]] = {}
+        # Piece -> id, and scores as a plain list: a quarter of a million entries, so no tuple
+        # per piece (this process keeps them for its lifetime).
+        self._pieces: dict[str, int] = {}
         for i in range(n_pieces):
             piece = blob[offsets[i] : offsets[i + 1]]
             if piece and i != self.unk:
                 # The C hash table finds the lowest index first among equal strings.
-                self._pieces.setdefault(piece.decode("utf-8", "surrogatepass"), (i, float(scores[i])))
+                self._pieces.setdefault(piece.decode("utf-8", "surrogatepass"), i)
+        self._scores: list[float] = scores.tolist()
         self._unk_score = float(scores.min()) - 10.0
         self._max_piece_bytes = int(np.diff(offsets).max())
         n_norm, norm_bytes = struct.unpack_from("<iI", buf, at)
@@ -85,28 +88,18 @@ class Q4Model:
     def vector(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         return np.frombuffer(self._buf, np.float32, int(np.prod(shape)), self._tensors[name]).reshape(shape)
 
-    def q4_blocks(self, name: str, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scales [rows, cols/32] float32, nibbles [rows, cols/32, 16] uint8) of a Q4_0 matrix."""
+    def q4_raw(self, name: str, rows: int, cols: int) -> np.ndarray:
+        """A Q4_0 matrix's blocks as stored: [rows, cols/32, 18] bytes (fp16 scale, 16 nibble bytes)."""
         raw = np.frombuffer(self._buf, np.uint8, rows * (cols // QK) * _BLOCK_BYTES, self._tensors[name])
-        raw = raw.reshape(rows, cols // QK, _BLOCK_BYTES)
-        scales = raw[:, :, :2].copy().view(np.float16)[:, :, 0].astype(np.float32)
-        return scales, raw[:, :, 2:]
+        return raw.reshape(rows, cols // QK, _BLOCK_BYTES)
 
     def q4_matrix(self, name: str, rows: int, cols: int) -> np.ndarray:
-        """A Q4_0 matrix dequantized to float32 [rows, cols]: nibble j is weight j (low) and
-        weight j+16 (high) of its block, offset by 8."""
-        scales, nibbles = self.q4_blocks(name, rows, cols)
-        return (dequantize_nibbles(nibbles) * scales[..., None]).reshape(rows, cols)
-
-    @cached_property
-    def word_embeddings(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.q4_blocks("emb.word", self.vocab, self.hidden)
+        return dequantize(self.q4_raw(name, rows, cols)).reshape(rows, cols)
 
     def input_rows(self, ids: list[int]) -> np.ndarray:
         """Word + position + token-type embeddings of one sequence (before the embedding
-        LayerNorm), as the C engine builds them; only the rows used are dequantized."""
-        scales, nibbles = self.word_embeddings
-        words = (dequantize_nibbles(nibbles[ids]) * scales[ids][..., None]).reshape(len(ids), self.hidden)
+        LayerNorm), as the C engine builds them; only the rows used are read and dequantized."""
+        words = dequantize(self.q4_raw("emb.word", self.vocab, self.hidden)[ids]).reshape(len(ids), self.hidden)
         return words + self.positions[: len(ids)] + self.token_type
 
     @cached_property
@@ -133,7 +126,7 @@ class Q4Model:
         best[0] = 0.0
         piece_at = [0] * (n + 1)
         start_at = [0] * (n + 1)
-        pieces, limit = self._pieces, self._max_piece_bytes
+        pieces, scores, limit = self._pieces, self._scores, self._max_piece_bytes
         for i in range(n):
             if best[i] <= -1e29:
                 continue
@@ -143,9 +136,9 @@ class Q4Model:
                 if width > limit:
                     break
                 span += chars[end - 1]
-                hit = pieces.get(span)
-                if hit is not None and best[i] + hit[1] > best[end]:
-                    best[end], piece_at[end], start_at[end] = best[i] + hit[1], hit[0], i
+                piece = pieces.get(span)
+                if piece is not None and best[i] + scores[piece] > best[end]:
+                    best[end], piece_at[end], start_at[end] = best[i] + scores[piece], piece, i
             if best[i] + self._unk_score > best[i + 1]:  # one unknown character
                 best[i + 1], piece_at[i + 1], start_at[i + 1] = best[i] + self._unk_score, -1, i
         ids = []
@@ -156,5 +149,10 @@ class Q4Model:
         return ids[::-1]
 
 
-def dequantize_nibbles(nibbles: np.ndarray) -> np.ndarray:
-    return np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=-1).astype(np.float32) - 8.0
+def dequantize(blocks: np.ndarray) -> np.ndarray:
+    """Q4_0 blocks [..., 18] -> float32 [..., 32]: nibble j is weight j (low) and weight j+16
+    (high) of its block, offset by 8, times the block's fp16 scale."""
+    scales = blocks[..., :2].copy().view(np.float16).astype(np.float32)
+    nibbles = blocks[..., 2:]
+    weights = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=-1).astype(np.float32) - 8.0
+    return weights * scales
