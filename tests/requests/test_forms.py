@@ -85,6 +85,15 @@ def test_answers_are_validated_with_a_clear_japanese_hint():
     assert parse_answer(form.field("name"), "名前は言いたくないです", MONDAY).declined
 
 
+def test_a_name_given_with_other_details_is_taken_from_the_opening_words():
+    """Asked for a name, an elderly resident answers with the phone number too."""
+    name = load_forms().get(ABSENCE).field("name")
+    assert parse_answer(name, "田中花子です。電話番号は03-1234-5678です", MONDAY).value == "田中花子"
+    assert parse_answer(name, "はい、たなか はなこです 電話は０３−１２３４−５６７８", MONDAY).value == "たなか はなこ"
+    assert parse_answer(name, "世田谷 花子", MONDAY).value == "世田谷 花子"
+    assert parse_answer(name, "病院は03-1234-5678", MONDAY).error.startswith("お名前が読み取れません")
+
+
 async def test_management_numbers_count_per_period(session):  # noqa: ANN001
     from datetime import datetime
     from zoneinfo import ZoneInfo
