@@ -145,7 +145,11 @@ _NAME_LEADS = re.compile(r"^(?:私は|わたしは|わたくしは|わたしの|
 # Asked for their name, people answer 「田中花子です。電話番号は…」: the name opens the answer and
 # the rest gives other fields (picked up by `extract`). Only where a name was asked for: in
 # free text 「病院です」 is no name.
-_NAME_OPENS = re.compile(r"^(?:はい|ええ|えっと|えーと)?[、,\s]*([一-龥々ヶぁ-んァ-ヶー\s]{2,12}?)\s*(?:です|でございます)(?:[。、,.!！\s]|$)")
+_NAME_OPENS = (
+    re.compile(r"^(?:はい|ええ|えっと|えーと)?[、,\s]*([一-龥々ヶぁ-んァ-ヶー\s]{2,12}?)\s*(?:です|でございます)(?:[。、,.!！\s]|$)"),
+    # 「たなか はなこ 03-1234-5678」: a name, then the phone number
+    re.compile(r"^(?:はい|ええ|えっと|えーと)?[、,\s]*([一-龥々ヶぁ-んァ-ヶー\s]{2,12})[。、,\s]+(?:電話|でんわ|TEL|tel)?[^\d]{0,6}\d"),
+)
 
 
 def _clean_name(value: str) -> str:
@@ -261,7 +265,7 @@ def parse_answer(form_field: FormField, text: str, today: date) -> Parsed:
             return Parsed(error="お電話番号が読み取れませんでした。数字で書いてください。（例：03-1234-5678）")
         return Parsed(value=found.group(0))
     if t == "name":
-        opening = _NAME_OPENS.match(text)
+        opening = next((m for pattern in _NAME_OPENS if (m := pattern.match(text))), None)
         value = _names(text).get("name") or (_clean_name(opening.group(1)) if opening else _clean_name(text))
         if not value or re.search(r"\d", value) or len(value) > 30:
             return Parsed(error="お名前が読み取れませんでした。お名前だけを書いてください。（例：世田谷 花子）")

@@ -91,6 +91,8 @@ def test_a_name_given_with_other_details_is_taken_from_the_opening_words():
     assert parse_answer(name, "田中花子です。電話番号は03-1234-5678です", MONDAY).value == "田中花子"
     assert parse_answer(name, "はい、たなか はなこです 電話は０３−１２３４−５６７８", MONDAY).value == "たなか はなこ"
     assert parse_answer(name, "世田谷 花子", MONDAY).value == "世田谷 花子"
+    assert parse_answer(name, "たなか はなこ 03-1234-5678", MONDAY).value == "たなか はなこ"
+    assert parse_answer(name, "田中花子 電話は0312345678", MONDAY).value == "田中花子"
     assert parse_answer(name, "病院は03-1234-5678", MONDAY).error.startswith("お名前が読み取れません")
 
 
