@@ -19,7 +19,7 @@ from handoff.contacts import Contacts
 from handoff.intake import flagged_reply
 from handoff.triage import SELF_HARM_KINDS, Assessment, Triage
 from handoff.urgency import Urgency
-from knowledge.answering import MAX_CHOICES, Answer, Choice, answer_for_entry, compose_answer
+from knowledge.answering import MAX_CHOICES, NO_MATCH_REPLY, Answer, Choice, answer_for_entry, compose_answer
 from knowledge.condolences import load_condolences
 from knowledge.retrieval import KnowledgeIndex
 
@@ -117,12 +117,18 @@ class Decider:
             return replace(answer, choices=[*answer.choices[: MAX_CHOICES - 1], Choice(guess, self.index.get(guess).choice)])
         return answer
 
-    def _no_question_when_urgent(self, tenant: Tenant, answer: Answer, assessment: Assessment) -> Answer:
-        """Issue 15: an urgent or emergency message is never answered with a question; the
-        likeliest entry is given (the flagged reply goes first anyway)."""
+    def _no_question_when_urgent(self, tenant: Tenant, answer: Answer, assessment: Assessment, prior: Urgency) -> Answer:
+        """Issue 15: an urgent or emergency message is never answered with a question.
+
+        Newly flagged, the likeliest entry is given: the flagged reply goes first anyway. In a
+        conversation flagged earlier, a message retrieval is unsure of gets no guess either: a
+        guessed entry's form could start, and 「いいえ」 after an urgent reply once recorded a
+        complaint. It gets the plain "not found" reply with the way to a counselor."""
         if answer.kind != "clarify" or assessment.level == Urgency.NONE:
             return answer
-        return replace(answer_for_entry(self.index, tenant.id, answer.choices[0].entry_id, tenant.facts), confidence=answer.confidence)
+        if assessment.level.rank > prior.rank:
+            return replace(answer_for_entry(self.index, tenant.id, answer.choices[0].entry_id, tenant.facts), confidence=answer.confidence)
+        return Answer(kind="no_match", topic=None, reply=NO_MATCH_REPLY, confidence=answer.confidence, follow_up="talk_to_human")
 
     def report_category(self, answer: Answer) -> str | None:
         """The answer's report category; for a clarifying question, the category its choices
@@ -190,7 +196,7 @@ class Decider:
         head_topic = None if topic is not None else self.head_guess(tenant, assessment)[0]  # a chosen topic stands
         if topic is None:
             answer = self.second_opinion(tenant, answer, assessment)
-            answer = self._no_question_when_urgent(tenant, answer, assessment)
+            answer = self._no_question_when_urgent(tenant, answer, assessment, prior)
         if assessment.level != Urgency.NONE and assessment.level.rank > prior.rank:
             reply, buttons = flagged_reply(assessment, tenant=tenant, contacts=self.contacts, now=now)
             return Decision(assessment, answer, reply, buttons, raised=True, head_topic=head_topic)

@@ -130,8 +130,14 @@ async def on_person_requested(
         sla=None,
         outside_hours=not tenant.is_staffed(now),
     )
+    return offer_routes(tenant, case, lead=lead)
+
+
+def offer_routes(tenant: Tenant, case: Case, *, lead: str | None = None) -> HandoffTurn:
+    """The ways to be reached, as buttons. Also for a resident whose case is already open (a
+    flagged message) and who asks for a person again: the reply must show the choices it names."""
     text = (lead or "相談員におつなぎできます。") + "\nご希望の方法を選んでください。"
-    return HandoffTurn(text, route_buttons(tenant), case, Route.CHAT)
+    return HandoffTurn(text, route_buttons(tenant), case, Route(case.route) if case.route else Route.CHAT)
 
 
 async def on_route_chosen(

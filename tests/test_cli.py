@@ -91,6 +91,33 @@ def test_ask_conversation_plays_one_residents_turns_and_stores_them(tmp_path):  
     assert (tmp_path / "frontdoor.sqlite3").exists()  # stored like a real conversation
 
 
+def test_after_an_urgent_reply_a_short_word_starts_nothing_and_asking_for_a_person_shows_the_ways(tmp_path):  # noqa: ANN001
+    """At night, after the urgent reply, 「いいえ」 once got a guessed entry's answer and a
+    complaint recorded in the resident's name; and 「相談員と話したい」 answered 「選べます」
+    with nothing to choose from, because the case was already open."""
+    turns = [
+        {"text": "もう死にたい"},
+        {"text": "いいえ"},
+        {"action": "talk_to_human", "label": "相談員と話したい"},
+        {"action": "route:chat", "label": "チャットで相談員と話す"},
+    ]
+    stdin = "\n".join(json.dumps(t, ensure_ascii=False) for t in turns) + "\n"
+    result = _run(
+        ["ask", "--tenant", "kashiwa", "--conversation", "--jsonl", "--at", "2026-12-07T23:30:00+09:00"], stdin=stdin, data_dir=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    urgent, short, person, chat = (json.loads(line) for line in result.stdout.splitlines())
+    assert urgent["urgency"] == "urgent" and urgent["case"]
+    assert short["request"] is None and short["case"] == urgent["case"]
+    assert "記録しました" not in short["reply"]
+    assert {"id": "talk_to_human", "label": "相談員と話したい"} in short["buttons"]
+    routes = {b["id"] for b in person["buttons"]}
+    assert {"route:chat", "route:phone"} <= routes and "選んでください" in person["reply"]
+    assert "番目です" in chat["reply"] and chat["case"] == urgent["case"]
+    listed = _run(["requests", "--tenant", "kashiwa", "list", "--json"], data_dir=tmp_path)
+    assert listed.returncode == 0 and listed.stdout.strip() == ""
+
+
 def test_ask_conversation_needs_jsonl_and_a_valid_time(tmp_path):  # noqa: ANN001
     assert _run(["ask", "--tenant", "kashiwa", "--conversation"], stdin="", data_dir=tmp_path).returncode == 2
     bad = _run(["ask", "--tenant", "kashiwa", "--conversation", "--jsonl", "--at", "yesterday"], stdin="", data_dir=tmp_path)

@@ -13,7 +13,7 @@ from bot.flows.actions import Action, ActionKind, FormVerb, parse
 from bot.flows.base import FlowContext, FlowName, FlowResult
 from bot.flows.form import FormFlow
 from bot.flows.missing import HOOKS, MissingFlow
-from bot.flows.route import RouteFlow, wants_person
+from bot.flows.route import ROUTE_STEPS, RouteFlow, wants_person
 from handoff.requests.forms import Forms
 
 # A clarifying answer starts its likeliest form only with this many of its fields given.
@@ -57,6 +57,8 @@ class Flows:
                 result = await self.route.request_person(ctx, lead=person_lead)
                 if action.route is None:
                     return result
+            elif action.route is None and ctx.conversation.awaiting not in ROUTE_STEPS:
+                return self.route.offer_routes(ctx, lead=person_lead)
         return await self.route.step(ctx, action, text)
 
     async def after_answer(

@@ -24,6 +24,12 @@ class RouteFlow:
         case_id = turn.case.id if turn.case else None
         return FlowResult(turn.text, turn.buttons, {"case": str(case_id), "topic": TALK_TO_HUMAN_TOPIC}, case_id=case_id, route="chat", topic=TALK_TO_HUMAN_TOPIC)
 
+    def offer_routes(self, ctx: FlowContext, *, lead: str | None) -> FlowResult:
+        """The case is open already: how the resident would like to be reached."""
+        assert ctx.case is not None
+        turn = intake.offer_routes(ctx.tenant, ctx.case, lead=lead)
+        return FlowResult(turn.text, turn.buttons, {"case": str(ctx.case.id)}, case_id=ctx.case.id, route=str(turn.route), topic=TALK_TO_HUMAN_TOPIC)
+
     async def step(self, ctx: FlowContext, action: Action, text: str) -> FlowResult | None:
         """A route chosen, or the reply the chosen route waits for; None when neither."""
         case = ctx.case
