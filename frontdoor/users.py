@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import sys
 
 import frontdoor.models  # noqa: F401 - registers the tenant table the account refers to
 from bot.conversations import ensure_tenant_rows
@@ -63,6 +64,10 @@ def _new_password() -> str | None:
     came (a script with no terminal and nothing on stdin), rather than a traceback."""
     if os.environ.get("FRONTDOOR_NEW_USER_PASSWORD"):
         return os.environ["FRONTDOOR_NEW_USER_PASSWORD"]
+    if not sys.stdin.isatty():
+        # Piped in by a script: one line, read as is (getpass would print English warnings
+        # about echo, which cannot happen without a terminal).
+        return sys.stdin.readline().rstrip("\r\n") or None
     try:
         return getpass.getpass("パスワード（12文字以上）: ") or None
     except EOFError:

@@ -42,6 +42,17 @@ def reset_postgres(url: str) -> None:
     asyncio.run(_reset())
 
 
+@pytest.fixture
+def pg_scratch_url() -> str:
+    """An emptied scratch PostgreSQL database (FRONTDOOR_TEST_PG_SCRATCH_URL, as .ci/run sets
+    it), for tests that need a database of their own from nothing; skipped without one."""
+    url = os.environ.get("FRONTDOOR_TEST_PG_SCRATCH_URL")
+    if not url:
+        pytest.skip("needs a scratch PostgreSQL database (FRONTDOOR_TEST_PG_SCRATCH_URL)")
+    reset_postgres(url)
+    return url
+
+
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("frontdoor-data")

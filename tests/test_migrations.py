@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -11,7 +10,6 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from frontdoor.migrate import alembic_config, downgrade, upgrade
-from tests.conftest import reset_postgres
 
 
 def _tables(url: str) -> set[str]:
@@ -39,8 +37,5 @@ def test_migrations_stairway_on_sqlite(tmp_path):  # noqa: ANN001
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not os.environ.get("FRONTDOOR_TEST_PG_SCRATCH_URL"), reason="needs a scratch PostgreSQL database")
-def test_migrations_stairway_on_postgresql():
-    url = os.environ["FRONTDOOR_TEST_PG_SCRATCH_URL"]
-    reset_postgres(url)
-    _stairway(url)
+def test_migrations_stairway_on_postgresql(pg_scratch_url):  # noqa: ANN001
+    _stairway(pg_scratch_url)

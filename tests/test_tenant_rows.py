@@ -4,7 +4,6 @@ docker-compose) each create the tenant and channel rows; none may fail its start
 from __future__ import annotations
 
 import asyncio
-import os
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +12,6 @@ from bot.conversations import ensure_tenant_rows
 from frontdoor.db import create_engine, session_factory
 from frontdoor.migrate import upgrade
 from frontdoor.models import Channel, ChannelKind, TenantRow
-from tests.conftest import reset_postgres
 
 TENANTS = [("kashiwa", "柏市 福祉の総合相談"), ("setagaya", "世田谷区 高齢者安心コール")]
 
@@ -48,8 +46,5 @@ def test_processes_starting_together_on_a_new_sqlite_database(tmp_path):  # noqa
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not os.environ.get("FRONTDOOR_TEST_PG_SCRATCH_URL"), reason="needs a scratch PostgreSQL database")
-def test_processes_starting_together_on_a_new_postgresql_database():
-    url = os.environ["FRONTDOOR_TEST_PG_SCRATCH_URL"]
-    reset_postgres(url)
-    _check(url)
+def test_processes_starting_together_on_a_new_postgresql_database(pg_scratch_url):  # noqa: ANN001
+    _check(pg_scratch_url)

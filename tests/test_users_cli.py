@@ -76,3 +76,10 @@ def test_create_user_without_a_terminal_or_password_says_how_to_give_one(tmp_pat
     )
     assert result.returncode == 2
     assert "FRONTDOOR_NEW_USER_PASSWORD" in result.stdout and "Traceback" not in result.stderr
+    assert "Warning" not in result.stderr  # no English from getpass for the operator to puzzle over
+    # A script may pipe the password in instead: one line on stdin.
+    piped = subprocess.run(
+        [sys.executable, "-m", "frontdoor.cli", "create-user", "--tenant", "kashiwa", "--login", "k.piped", "--name", "柏 花子"],
+        env=env | {"FRONTDOOR_DATA_DIR": str(tmp_path)}, input="Kashiwa-piped-2026\n", capture_output=True, text=True, timeout=300,
+    )
+    assert piped.returncode == 0 and "k.piped" in piped.stdout, piped.stdout + piped.stderr
