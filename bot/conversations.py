@@ -215,6 +215,17 @@ async def history(session: AsyncSession, *, conversation_id: uuid.UUID, after_id
     return list(rows)
 
 
+async def resident_words(session: AsyncSession, *, conversation_id: uuid.UUID) -> list[str]:
+    """What the resident has written in this conversation so far, oldest first (the message
+    being answered is stored already, so it is the last)."""
+    rows = await session.scalars(
+        select(Message.text)
+        .where(Message.conversation_id == conversation_id, Message.author == Author.RESIDENT)
+        .order_by(Message.id)
+    )
+    return list(rows)
+
+
 async def last_message_id(session: AsyncSession, *, conversation_id: uuid.UUID) -> int:
     return await session.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation_id)) or 0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ from frontdoor.tenants import Tenant
 from handoff import cases as case_service
 from handoff import queues
 from handoff.contacts import Contacts
+from handoff.missing.police import police_called
 from handoff.models import Case, Route
 from handoff.replies import first_reply, route_buttons
 from handoff.triage import Assessment
@@ -171,14 +173,23 @@ def _find(pattern: re.Pattern[str], text: str) -> str | None:
 
 
 async def on_awaited_reply(
-    session: AsyncSession, *, conversation: Conversation, case: Case, text: str, tenant: Tenant, now: datetime
+    session: AsyncSession,
+    *,
+    conversation: Conversation,
+    case: Case,
+    text: str,
+    tenant: Tenant,
+    now: datetime,
+    earlier: Sequence[str] = (),
 ) -> HandoffTurn:
-    """The resident answers what the bot asked for. The reply confirms only what was recorded."""
+    """The resident answers what the bot asked for. The reply confirms only what was recorded.
+    `earlier`: the resident's messages before this answer (the police may be named there)."""
     awaiting = conversation.awaiting
     staffed = tenant.is_staffed(now)
     when = "担当の相談員から、できるだけ早くご連絡します。" if staffed else _on_call_texts(tenant, now)[0]
     if awaiting == AWAIT_MISSING_110:
-        called = text.startswith("missing110:yes") or any(w in text for w in ("はい", "した", "連絡済"))
+        said = police_called(text)
+        called = said if said is not None else any(police_called(t) for t in earlier)
         conversation.awaiting = None
         await case_service.record_contact_details(session, case=case, now=now, preferred_time=None)
         case.labels = sorted(set(case.labels or []) | {"110連絡済" if called else "110未連絡"})

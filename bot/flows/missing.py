@@ -10,7 +10,6 @@ from datetime import datetime
 
 from bot import conversations as conv_service
 from bot.flows.actions import Action
-from bot.models import Author
 from bot.flows.base import FlowContext, FlowName, FlowResult
 from bot.flows.form import FormFlow
 from bot.flows.route import RouteFlow
@@ -80,7 +79,7 @@ class MissingFlow:
         form = self.forms.for_case_kind(ctx.tenant.id, ctx.case.kind)
         if form is None:  # Kashiwa: 110 guidance and a counselor, no intake promised
             return None
-        earlier = [m.text for m in await conv_service.history(ctx.session, conversation_id=ctx.conversation.id) if m.author == Author.RESIDENT]
+        earlier = await conv_service.resident_words(ctx.session, conversation_id=ctx.conversation.id)
         await self.route.step(ctx, action, text)
         called = "110連絡済" in (ctx.case.labels or [])
         lead = "ありがとうございます。" if called else "まだでしたら、このあとすぐに110番（警察）へ通報してください。"

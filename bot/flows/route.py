@@ -4,6 +4,7 @@ handoff's service functions (handoff/intake.py); this flow only decides which on
 
 from __future__ import annotations
 
+from bot import conversations as conv_service
 from bot.flows.actions import Action, ActionKind
 from bot.flows.base import FlowContext, FlowName, FlowResult
 from handoff import intake
@@ -39,8 +40,12 @@ class RouteFlow:
         if route is not None:
             turn = await intake.on_route_chosen(ctx.session, conversation=ctx.conversation, case=case, route=route, tenant=ctx.tenant, now=ctx.now)
         elif ctx.conversation.awaiting in ROUTE_STEPS:
+            # The 110 question's answer is read with what the resident said before it
+            # (「さっき警察には電話しました」 in the first message, then the details).
+            earlier = await conv_service.resident_words(ctx.session, conversation_id=ctx.conversation.id) if ctx.conversation.awaiting == FlowName.MISSING_110 else []
             turn = await intake.on_awaited_reply(
-                ctx.session, conversation=ctx.conversation, case=case, text=action.id or text, tenant=ctx.tenant, now=ctx.now
+                ctx.session, conversation=ctx.conversation, case=case, text=action.id or text, tenant=ctx.tenant, now=ctx.now,
+                earlier=earlier[:-1],
             )
         else:
             return None

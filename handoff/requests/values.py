@@ -152,6 +152,15 @@ _NAME_OPENS = (
 )
 
 
+# Asked for a name, people sometimes answer something else; 「ありがとうございます」 once became a
+# missing-person reporter's name (and, copied, its reading). A name is no sentence or phrase.
+_NOT_A_NAME = re.compile(
+    r"(?:ます|ました|ません|ください|下さい|ですか|でしょうか|[?？])$"
+    r"|ありがとう|よろしく|すみません|お願い|おねがい|わかりました|分かりました|わかりません|分かりません|たくない"
+    r"|^(?:はい|いいえ|うん|ええ|いや|なし|ない|ok|OK)$"
+)
+
+
 def _clean_name(value: str) -> str:
     value = _NAME_LEADS.sub("", value.strip())
     value = re.sub(r"(?:です|と申します|といいます|ともうします)[。.]?$", "", value)
@@ -267,7 +276,7 @@ def parse_answer(form_field: FormField, text: str, today: date) -> Parsed:
     if t == "name":
         opening = next((m for pattern in _NAME_OPENS if (m := pattern.match(text))), None)
         value = _names(text).get("name") or (_clean_name(opening.group(1)) if opening else _clean_name(text))
-        if not value or re.search(r"\d", value) or len(value) > 30:
+        if not value or re.search(r"\d", value) or len(value) > 30 or _NOT_A_NAME.search(value):
             return Parsed(error="お名前が読み取れませんでした。お名前だけを書いてください。（例：世田谷 花子）")
         return Parsed(value=value)
     if t == "kana":

@@ -98,10 +98,17 @@ class Triage:
             np.asarray([vector], dtype=np.float32),
             [self.model.features.row(findings, self.rules.frames(text))],
         )
-        return self._combine(findings, self.model.score(x)[0], prior, history, may_check_in)
+        return self._combine(findings, self.model.score(x)[0], prior, history, may_check_in, prior_kind=prior_kind)
 
     def _combine(
-        self, findings: RuleFindings, scores: RiskScores, prior: Urgency, history: Sequence[float], may_check_in: bool
+        self,
+        findings: RuleFindings,
+        scores: RiskScores,
+        prior: Urgency,
+        history: Sequence[float],
+        may_check_in: bool,
+        *,
+        prior_kind: str | None = None,
     ) -> Assessment:
         t = self.model.thresholds  # type: ignore[union-attr]
         risk = scores.risk
@@ -113,6 +120,7 @@ class Triage:
         elif risk >= t.urgent:
             model_level = Urgency.URGENT
             signals.append("model.urgent")
+        said_now = Urgency.max(findings.floor, model_level)  # what this message says by itself
         worrying = [r for r in (*history, risk) if r >= t.check_in]
         conversation_risk = 1.0 - float(np.prod([1.0 - r for r in worrying])) if worrying else risk
         if model_level == Urgency.NONE and len(worrying) > 1 and conversation_risk >= t.urgent:
@@ -123,6 +131,11 @@ class Triage:
             kind = findings.floor_kind
         elif findings.level == level and findings.kind:
             kind = findings.kind  # the rules name the same level more specifically
+        elif prior_kind and prior > Urgency.NONE and said_now == Urgency.NONE:
+            # Nothing alarming in this message: the conversation's worry stands. A daughter's
+            # 「ありがとうございます」 in a missing-person report is no farewell (the kind head alone
+            # read it as self-harm).
+            kind = prior_kind
         else:
             kind = scores.kind
         check_in = may_check_in and level == Urgency.NONE and conversation_risk >= t.check_in

@@ -140,6 +140,18 @@ def test_low_grade_turns_add_up_to_urgent(triage: Triage) -> None:
     assert not no_repeat.check_in and no_repeat.worrying
 
 
+def test_a_calm_turn_in_a_flagged_conversation_keeps_the_conversations_kind(triage: Triage) -> None:
+    """A missing-person reporter's 「ありがとうございます」: the kind head alone reads a thank-you
+    as a farewell (self-harm); with nothing alarming in the turn, the conversation's kind stands,
+    even when its earlier turns add up (issue 14 §2)."""
+    t = _with_thresholds(triage, emergency=0.9, urgent=0.6, check_in=0.25)
+    findings = t.rules.evaluate("ありがとうございます")
+    calm = t._combine(findings, _scores(0.03), Urgency.EMERGENCY, (0.99, 0.33), True, prior_kind="missing_person")  # noqa: SLF001
+    assert calm.level == Urgency.EMERGENCY and calm.kind == "missing_person" and not calm.self_harm
+    alarming = t._combine(findings, _scores(0.7), Urgency.EMERGENCY, (), True, prior_kind="missing_person")  # noqa: SLF001
+    assert alarming.kind == "self_harm"  # a turn that says something alarming itself is read as such
+
+
 def test_model_is_deterministic_and_cached(triage: Triage, tmp_path: Path) -> None:
     sample = [e for i, e in enumerate(load_examples()) if i % 40 == 0][:150]
     a = load_or_train(sample, triage.rules, triage.embedder, tmp_path)

@@ -181,3 +181,19 @@ async def test_closed_hours_follow_the_ward_calendar_and_the_call_back_is_on_the
     assert not setagaya.ward_office_hours.is_open(reported)
     assert missing.callback_deadline(setagaya, reported) == call_back_by
     assert setagaya.ward_office_hours.is_open(call_back_by.replace(hour=8, minute=30))
+
+
+async def test_a_daughter_who_says_first_that_she_called_the_police_is_recorded_as_having_called(runtime, session):  # noqa: ANN001
+    """別紙8-3 「110番通報の有無」: she said it before the bot asked, then answered the question with
+    the details. The record says 「有」, she is not told to call as if she had not, and a thank-you
+    typed where her name is asked is not taken as her name."""
+    reporter = Reporter(runtime, session, now=SUNDAY_NIGHT)
+    await _flagged(reporter, "こんばんは。父が今朝から家にいません。認知症があります。さっき警察には電話しました")
+    started = await reporter.says("父の名前は世田谷太郎、82歳です。青いジャンパーを着ています")
+    assert "まだでしたら" not in text_of(started) and "すぐに110番" not in text_of(started)
+    assert started.request.fields["called_110"] == "有" and started.request.fields["person_name"] == "世田谷太郎"
+    thanks = await reporter.says("ありがとうございます")
+    assert "お名前が読み取れませんでした" in text_of(thanks) and "reporter_name" not in thanks.request.fields
+    assert thanks.assessment.kind == "missing_person"  # the conversation's worry, not a farewell
+    named = await reporter.says("世田谷花子です")
+    assert named.request.fields["reporter_name"] == "世田谷花子" and "ふりがな" in text_of(named)
