@@ -17,6 +17,7 @@ from frontdoor.tenants import Tenant
 from handoff import check_in
 from handoff.contacts import Contacts
 from handoff.intake import flagged_reply
+from handoff.requests.values import only_data
 from handoff.triage import SELF_HARM_KINDS, Assessment, Triage
 from handoff.urgency import Urgency
 from knowledge.answering import MAX_CHOICES, NO_MATCH_REPLY, Answer, Choice, answer_for_entry, compose_answer
@@ -183,14 +184,19 @@ class Decider:
         history: Sequence[float] = (),
         may_check_in: bool = True,
         button: bool = False,
+        form_answer: bool = False,
         vector: np.ndarray | None = None,
     ) -> Decision:
         """`prior_kind` lets a follow-up such as 「今夜やる」 raise an earlier self-harm message;
         `history` and `may_check_in` carry the conversation (see handoff.triage.combine);
         `button`: the text is the label of a button of ours, not the resident's words;
+        `form_answer`: the text answers a form's question (the model is not asked about a bare
+        date or number there; it read 「12がつ14にちから 20にちまで」 as a plan with a time);
         `vector`: the message's embedding when `decide_batch` computed it already."""
         if button:
             vector, assessment = None, self.triage.unscored(prior)
+        elif form_answer and only_data(text):
+            assessment = Triage(self.triage.rules).assess(text, prior=prior, prior_kind=prior_kind)  # the rules still run
         else:
             if vector is None:
                 vector = self.triage.embed(text)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import check_ins
 from bot import conversations as conv_service
 from bot import flows as flow_mechanism
-from bot.flows import ActionKind, FlowContext, FlowResult, Flows
+from bot.flows import ActionKind, FlowContext, FlowName, FlowResult, Flows
 from bot.decide import Decider, Decision
 from bot.inference import Busy, InferencePool
 from bot.models import Author, CheckInStatus, Conversation, ConversationMode, Message
@@ -245,7 +245,7 @@ class ConversationEngine:
         try:
             decision = await self.inference.decide(
                 tenant, text, prior=prior, now=now, topic=topic, prior_kind=case.kind if case else None,
-                history=history, may_check_in=not pending, button=button,
+                history=history, may_check_in=not pending, button=button, form_answer=conversation.awaiting == FlowName.FORM,
             )
         except Busy:
             decision = self.decider.when_busy(tenant, text, prior=prior, now=now, prior_kind=case.kind if case else None, button=button)

@@ -20,8 +20,8 @@ KANA_WEEKDAYS = ("げつ", "か", "すい", "もく", "きん", "ど", "にち")
 
 PHONE_RE = re.compile(r"(?<!\d)(?:0\d{9,10}|0\d{1,4}[-(（ ]\d{1,4}[-)） ]\d{3,4})(?!\d)")
 _RELATIVE = (("しあさって", 3), ("明々後日", 3), ("明後日", 2), ("あさって", 2), ("明日", 1), ("あした", 1), ("あす", 1), ("今日", 0), ("きょう", 0), ("本日", 0))
-_MONTH_DAY = re.compile(r"(\d{1,2})\s*(?:月|/)\s*(\d{1,2})\s*日?")
-_DAY = re.compile(r"(?<![\d月/])(\d{1,2})\s*日(?!間)")
+_MONTH_DAY = re.compile(r"(\d{1,2})\s*(?:月|がつ|/)\s*(\d{1,2})\s*(?:日|にち)?")  # 「12がつ14にち」 typed in kana too
+_DAY = re.compile(r"(?<![\d月/])(\d{1,2})\s*(?:日|にち)(?!間|よう)")
 _WEEKDAY = re.compile(r"(再来週|来週|今週)?\s*の?\s*([月火水木金土日])\s*曜|(再来週|来週|今週)?\s*の?\s*(げつ|か|すい|もく|きん|ど|にち)ようび")
 _DAYS_LONG = re.compile(r"(\d{1,2})\s*日間")
 _RANGE_JOIN = re.compile(r"^\s*(?:から|〜|~|-|より|ー)\s*(?:の)?\s*$")
@@ -96,6 +96,25 @@ def _mentions(text: str, today: date) -> list[_Mention]:
         else:
             add(m.start(), m.end(), today + timedelta(days=(weekday - today.weekday()) % 7))
     return sorted(found, key=lambda x: x.start)
+
+
+# What a date, time, count or phone answer is made of (「12がつ14にちから 20にちまで」, 「あしたの10じ」,
+# 「090-1111-2222」): digits with their counters, day and time words, and the particles between.
+_DATA_WORD = re.compile(
+    r"(?:\d+(?:がつ|にち|か|じ|ふん|ぷん|さい|才|歳|かい|回|番|年|月|日|時|分|半)?"
+    r"|今日|きょう|本日|明日|あした|あす|明後日|あさって|しあさって|今週|こんしゅう|再来週|さらいしゅう|来週|らいしゅう"
+    r"|今月|こんげつ|来月|らいげつ|毎週|まいしゅう|午前|午後|ごぜん|ごご|朝|あさ|昼|ひる|夕方|ゆうがた|夜|よる|未定|みてい"
+    r"|[月火水木金土日]曜日?|(?:げつ|か|すい|もく|きん|ど|にち)ようび|曜日|ようび"
+    r"|から|まで|より|ごろ|ころ|頃|くらい|ぐらい|です|でした|ます|はい|えっと|えーと|[のとにはや第]"
+    r"|[年月日時分半]|[〜~\-/:・、。,.!！?？\s])+"
+)
+
+
+def only_data(text: str) -> bool:
+    """The text is a date, a time, a count or a phone number and nothing else: an answer to a
+    form's question, with no words of the resident's own to read for risk."""
+    plain = PHONE_RE.sub(" ", normalized(text))
+    return bool(re.search(r"\d", normalized(text))) and bool(_DATA_WORD.fullmatch(plain))
 
 
 def find_dates(text: str, today: date) -> str | None:

@@ -47,6 +47,18 @@ async def test_a_pause_until_unknown_and_a_resume(runtime, session):  # noqa: AN
     assert resume.request.fields["start"] == "2026-12-20"
 
 
+async def test_a_pause_typed_in_hiragana_takes_its_dates_and_raises_no_alarm(runtime, session):  # noqa: ANN001
+    """An 80-year-old answers 「いつからお休みしますか」 in kana. The risk model alone once read the bare
+    dates as a plan with a time and sent the suicide-crisis reply (emergency); a form's date
+    answer now reaches the form (the hard rules still read it)."""
+    resident = Resident(runtime, session)
+    first = await resident.says("でんわほうもんを らいしゅう やすみたい です にゅういん します")
+    assert first.request and first.request.kind == "setagaya.phone_visit_pause" and "いつから" in text_of(first)
+    dates = await resident.says("12がつ14にちから 20にちまで")
+    assert dates.urgency == "none" and dates.case_id is None and "119" not in text_of(dates)
+    assert dates.request.fields["start"] == "2026-12-14"
+
+
 async def test_a_cancellation_because_the_person_died_is_taken_with_condolences_for_the_family(runtime, session):  # noqa: ANN001
     resident = Resident(runtime, session)
     first = await resident.says("父が亡くなりました。電話訪問をやめたいです")
