@@ -9,7 +9,7 @@ costs more than one extra tap.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -60,6 +60,9 @@ class Answer:
     choices: list[Choice] = field(default_factory=list)
     report_category: str | None = None
     follow_up: str = "none"
+    # The re-ranker's candidates with their probabilities, best first, whatever the reply: one
+    # of the two opinions the reported topic weighs (bot/decide.py, Decision.topic).
+    candidates: tuple[tuple[str, float], ...] = ()
 
 
 def _from_entry(entry: Entry, facts: Mapping[str, str], confidence: float) -> Answer:
@@ -173,21 +176,24 @@ def compose_answer(
 ) -> Answer:
     """`vector`: the message's embedding when triage already computed it (one per message)."""
     matches = index.search(tenant, text, k=MAX_CHOICES + 1, vector=vector)
+    candidates = tuple((m.entry.id, float(m.prob)) for m in matches if m.prob is not None)
     kind = decide(matches)
     confidence = _confidence(matches)
     if kind == "answer":
-        return _from_entry(matches[0].entry, facts, confidence)
+        return replace(_from_entry(matches[0].entry, facts, confidence), candidates=candidates)
     if kind == "clarify":
-        choices = clarify_choices(matches)
         return Answer(
             kind="clarify",
             topic=None,
             reply=CLARIFY_REPLY,
             confidence=confidence,
-            choices=choices,
+            choices=clarify_choices(matches),
             follow_up="none",
+            candidates=candidates,
         )
-    return Answer(kind="no_match", topic=None, reply=NO_MATCH_REPLY, confidence=confidence, follow_up="talk_to_human")
+    return Answer(
+        kind="no_match", topic=None, reply=NO_MATCH_REPLY, confidence=confidence, follow_up="talk_to_human", candidates=candidates
+    )
 
 
 def _confidence(matches: list[Match]) -> float:
