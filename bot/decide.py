@@ -17,6 +17,7 @@ from frontdoor.tenants import Tenant
 from handoff import check_in
 from handoff.contacts import Contacts
 from handoff.intake import flagged_reply
+from handoff.replies import route_buttons
 from handoff.requests.values import only_data
 from handoff.triage import SELF_HARM_KINDS, Assessment, Triage
 from handoff.urgency import Urgency
@@ -99,6 +100,25 @@ TOPIC_CHOICE = 0.3
 # re-ranker's p >= 0.8, else the head's first guess) and 0.798 for the head alone; 0.4 sits in
 # the middle of the flat part.
 TOPIC_HEAD_WEIGHT = 0.4
+
+
+TALK_TO_HUMAN_BUTTON = ("talk_to_human", "相談員と話したい")
+# An entry whose answer offers a person (「このチャットで担当者におつなぎします」) offers it as a
+# button too: a resident should not have to type the request the reply just suggested.
+FOLLOW_UP_ROUTES = {"talk_to_human": "chat", "phone_callback": "phone", "face_to_face": "face_to_face", "email": "email"}
+
+
+def follow_up_button(tenant: Tenant, follow_up: str) -> tuple[str, str] | None:
+    """The button for an answer's follow-up: the tenant's route when it has that one (Setagaya
+    has no face-to-face or e-mail route, seed 003 ②イ(ウ)), else a person in the chat."""
+    route = FOLLOW_UP_ROUTES.get(follow_up)
+    if route is None:
+        return None
+    if route != "chat":
+        for button in route_buttons(tenant):
+            if button[0] == f"route:{route}":
+                return button
+    return TALK_TO_HUMAN_BUTTON
 
 
 class Decider:
@@ -223,12 +243,14 @@ class Decider:
         condolences = load_condolences()
         if not button and condolences.reports_a_death(text):
             reply = f"{condolences.text}\n{reply}"
+        if answer.kind == "no_match":
+            buttons.append(TALK_TO_HUMAN_BUTTON)
+        elif answer.kind == "answer" and (offered := follow_up_button(tenant, answer.follow_up)):
+            buttons.append(offered)
         if assessment.check_in and assessment.level == Urgency.NONE:
             question, yes_no = check_in.question(assessment.subject, assessment.kind)
             reply = f"{reply}\n\n{question}"
-            buttons = [*buttons, *yes_no]
-        elif answer.kind == "no_match":
-            buttons.append(("talk_to_human", "相談員と話したい"))
+            buttons = [*yes_no, *buttons]  # the question's answers first, the way to a person kept
         return Decision(assessment, answer, reply, buttons, head_guesses=guesses)
 
     def head_guesses(self, tenant: Tenant, assessment: Assessment) -> tuple[tuple[str, float], ...]:

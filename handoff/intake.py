@@ -59,9 +59,14 @@ class HandoffPolicy:
     sla_urgent: timedelta
 
 
+def _night_line(tenant: Tenant) -> str:
+    """The tenant's 24-hour phone line, from its settings (Kashiwa's night line, Setagaya's 安心コール)."""
+    return tenant.facts.get("night_line_phone") or tenant.facts.get("anshin_call_phone") or ""
+
+
 def _on_call_texts(tenant: Tenant, now: datetime) -> tuple[str, str]:
     next_open = tenant.staffed_hours.next_opening_text(now)
-    night = tenant.facts.get("night_line_phone") or tenant.facts.get("anshin_call_phone") or ""
+    night = _night_line(tenant)
     on_call = "いまは窓口の時間外です。夜間・休日は当番の相談員が対応します。"
     if night:
         on_call += f"24時間の相談電話（{night}）もご利用いただけます。"
@@ -213,8 +218,13 @@ async def on_awaited_reply(
     if not phone:
         return HandoffTurn("お電話番号が読み取れませんでした。数字で、もう一度送ってください。（例：090-1234-5678）", [], case, case.route)
     conversation.awaiting = None
-    preferred = _normalized(text).replace(phone, "").strip(" 　、,。") or None
+    preferred = re.sub(r"^(?:です|になります)[。、,\s]*", "", _normalized(text).replace(phone, "").strip(" 　、,。")).strip() or None
     await case_service.record_contact_details(session, case=case, now=now, phone=phone, preferred_time=preferred)
+    # The resident's own times are read back as recorded (「夜9時以降なら出られます」), and at night
+    # the 24-hour line is named for what cannot wait until the callback.
+    said = f"\nご都合「{preferred[:40]}」も、担当の相談員に伝えます。" if preferred else ""
+    night = _night_line(tenant)
+    urgent_now = f"\n急ぐときは、24時間の相談電話（{night}）へおかけください。" if not staffed and night else ""
     if awaiting == AWAIT_APPOINTMENT:
-        return HandoffTurn(f"面談のご希望を受け付けました。日時が決まりましたら、お電話でお知らせします。{when}", [], case, Route.FACE_TO_FACE)
-    return HandoffTurn(f"お電話のご希望を受け付けました。{when}", [], case, Route.PHONE)
+        return HandoffTurn(f"面談のご希望を受け付けました。日時が決まりましたら、お電話でお知らせします。{when}{said}{urgent_now}", [], case, Route.FACE_TO_FACE)
+    return HandoffTurn(f"お電話のご希望を受け付けました。{when}{said}{urgent_now}", [], case, Route.PHONE)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import select
 
+from bot.decide import follow_up_button
 from bot.engine import FALLBACK_REPLY, ConversationEngine, Inbound
 from bot.models import Conversation, Message
 from frontdoor.models import ChannelKind
@@ -82,6 +85,33 @@ async def test_phone_callback_details_are_recorded_before_the_reply_confirms(run
     assert case.route == "phone" and case.contact_phone == "090-1111-2222" and "夕方" in case.preferred_time
     assert case.status == CaseStatus.WAITING
     assert "受け付けました" in done.replies[0].text
+
+
+async def test_a_night_callback_request_reads_back_the_residents_times_and_names_the_24_hour_line(runtime, session):  # noqa: ANN001
+    """Saturday 23:40: the callback comes after the counter opens, so the resident's own times are
+    read back as recorded and the 24-hour line (tenant settings) is named for what cannot wait."""
+    night = datetime(2026, 12, 5, 23, 40, tzinfo=ZoneInfo("Asia/Tokyo"))
+    who, engine = uuid.uuid4().hex, runtime.conversation_engine
+    await engine.handle_inbound(session, inbound("kashiwa", "電話で折り返してほしい", who=who, action="route:phone"), now=night)
+    done = await engine.handle_inbound(session, inbound("kashiwa", "080-1234-5678 です。夜9時以降ならでられます", who=who), now=night)
+    text = done.replies[0].text
+    case = await session.scalar(select(Case).where(Case.conversation_id == done.conversation_id).execution_options(populate_existing=True))
+    assert case.contact_phone == "080-1234-5678" and case.preferred_time == "夜9時以降ならでられます"
+    assert "12月7日（月）午前8時30分以降" in text and "ご都合「夜9時以降ならでられます」" in text
+    assert f"24時間の相談電話（{runtime.tenants.get('kashiwa').facts['night_line_phone']}）" in text
+
+
+async def test_an_answer_that_offers_a_callback_offers_it_as_a_button_that_works(runtime, session):  # noqa: ANN001
+    """kashiwa.phone_consult says a counselor can call back; the resident taps, not types, and the
+    tap asks for the number. A route the tenant lacks falls back to a person in the chat."""
+    who, engine = uuid.uuid4().hex, runtime.conversation_engine
+    answered = await engine.handle_inbound(session, inbound("kashiwa", "でんわで そうだん したいです", who=who))
+    assert answered.topic == "kashiwa.phone_consult" and ("route:phone", "電話で折り返し") in answered.replies[0].buttons
+    tapped = await engine.handle_inbound(session, inbound("kashiwa", "電話で折り返し", who=who, action="route:phone"))
+    assert "お電話番号" in tapped.replies[0].text and tapped.route == "phone"
+    setagaya = runtime.tenants.get("setagaya")
+    assert follow_up_button(setagaya, "face_to_face") == follow_up_button(setagaya, "talk_to_human") == ("talk_to_human", "相談員と話したい")
+    assert follow_up_button(setagaya, "none") is None
 
 
 async def test_asking_for_a_person_offers_the_tenants_routes(runtime, session):  # noqa: ANN001

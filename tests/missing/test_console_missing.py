@@ -128,7 +128,8 @@ async def test_a_found_notice_taken_by_phone_ends_the_checks_like_one_in_chat_an
     request = await session.get(Request, request.id, populate_existing=True)
     record = await session.get(MissingPerson, request.id, populate_existing=True)
     assert request.status == RequestStatus.FOUND and record.found["found_place"] == "下北沢駅の交番"
-    assert request.due_at == record.found_due_at == record.found_at + timedelta(minutes=30)  # ⑤イ(ケ), as for a found notice in chat
+    # ⑤イ(ケ), as for a found notice in chat: 30 minutes, or 9:30 for one taken 8:30–9:00 (⑤イ(カ))
+    assert request.due_at == record.found_due_at == missing.report_deadline(record.found_at)
     event = [e for e in await _events(session, request.id) if e.action == "found"][0]
     assert event.actor_id == me.id and event.detail["via"] == "phone"
     assert (await client.post(f"/console/missing/{request.id}/found", data=found)).status_code == 409  # once
