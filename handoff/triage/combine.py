@@ -15,7 +15,7 @@ Without a model (it failed to load) the rules decide alone, as before issue 14.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -40,7 +40,10 @@ class Assessment:
     check_in: bool = False  # uncertain risk: answer and ask whether they (or the person) are safe
     subject: str = "unknown"  # self | other | unknown
     conversation_risk: float = 0.0  # accumulated over the recent turns
-    worrying: bool = False  # risk in the check-in band or above (even when no question is asked)
+    # This message by itself is in the check-in band or above (even when no question is asked):
+    # read as risk in the answer to a pending check-in, which raises it. The conversation's
+    # earlier turns do not count here, or every reply but いいえ would raise it.
+    worrying: bool = False
     category_cues: tuple[str, ...] = ()  # report categories the text names (子ども・子育て picks 189)
     # The model's topic head: which services the message is about, likeliest first, with
     # probabilities, over both tenants' entries (the caller keeps its tenant's).
@@ -98,7 +101,10 @@ class Triage:
             np.asarray([vector], dtype=np.float32),
             [self.model.features.row(findings, self.rules.frames(text))],
         )
-        return self._combine(findings, self.model.score(x)[0], prior, history, may_check_in, prior_kind=prior_kind)
+        scores = self.model.score(x)[0]
+        if self.rules.courtesy_only(text):  # a bare thank-you: no risk of its own (context.yaml)
+            scores = replace(scores, proba=(1.0, 0.0, 0.0))
+        return self._combine(findings, scores, prior, history, may_check_in, prior_kind=prior_kind)
 
     def _combine(
         self,
@@ -156,7 +162,7 @@ class Triage:
             check_in=check_in,
             subject=scores.subject,
             conversation_risk=round(conversation_risk, 4),
-            worrying=level > Urgency.NONE or conversation_risk >= t.check_in,
+            worrying=said_now > Urgency.NONE or risk >= t.check_in,
             category_cues=tuple(sorted(findings.category_cues)),
             topic_guesses=tuple((entry, round(p, 4)) for entry, p in scores.topics),
         )

@@ -78,6 +78,7 @@ class ContextFile(_Strict):
     info: list[Cue] = []
     resolved: list[Cue] = []
     service: list[Cue] = []  # a request about one of our services (semantic veto only)
+    courtesies: list[str] = []  # a thank-you or an acknowledgement that is the whole message
 
 
 class CategoriesFile(_Strict):

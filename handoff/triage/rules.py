@@ -98,6 +98,7 @@ class RuleEngine:
         self._idioms = tuple(compile_pattern(p, m, "idioms") for p in context.idioms)
         self._breaks = compile_pattern("|".join(f"(?:{b})" for b in context.clause_breaks), m, "clause_breaks")
         self._negation = compile_pattern("|".join(f"(?:{n})" for n in context.negation), m, "negation")
+        self._courtesy = compile_pattern("|".join(f"(?:{c})" for c in context.courtesies), m, "courtesies") if context.courtesies else None
 
         def cues(items: list[Cue], where: str) -> tuple[_Cue, ...]:
             return tuple(
@@ -117,6 +118,15 @@ class RuleEngine:
 
     def normalize(self, text: str) -> str:
         return normalize(text, self.emoji)
+
+    def courtesy_only(self, text: str) -> bool:
+        """The whole message is a thank-you or an acknowledgement (「ありがとう」「わかりました」),
+        punctuation and emoji aside: it carries no risk of its own. A farewell with more to it
+        (「みなさん今までありがとう」) is not one."""
+        if self._courtesy is None:
+            return False
+        bare = re.sub(r"[\W_]+", "", self.normalize(text))
+        return bool(bare) and self._courtesy.fullmatch(bare) is not None
 
     def mask(self, text: str) -> str:
         for idiom in self._idioms:

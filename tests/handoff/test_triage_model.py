@@ -152,6 +152,28 @@ def test_a_calm_turn_in_a_flagged_conversation_keeps_the_conversations_kind(tria
     assert alarming.kind == "self_harm"  # a turn that says something alarming itself is read as such
 
 
+def test_a_reply_to_a_check_in_worries_by_its_own_risk_not_the_conversations(triage: Triage) -> None:
+    """Issue 14 §2: はい, or risk in the reply, raises a pending check-in. The reply's own risk:
+    with the earlier turn counted, every reply but いいえ raised it (「つえに はってたやつです」 after a
+    lost sticker opened an urgent missing-person case)."""
+    t = _with_thresholds(triage, emergency=0.9, urgent=0.6, check_in=0.25)
+    findings = t.rules.evaluate("つえに はってたやつです")
+    assert not t._combine(findings, _scores(0.05), Urgency.NONE, (0.3,), False).worrying  # noqa: SLF001
+    assert t._combine(findings, _scores(0.3), Urgency.NONE, (0.3,), False).worrying  # noqa: SLF001
+
+
+@pytest.mark.parametrize("text", ["ありがとう", "ありがとね🙏", "アリガトウゴザイマシタ！", "たすかりました", "わかりました"])
+def test_a_bare_thank_you_carries_no_risk_of_its_own(triage: Triage, text: str) -> None:
+    """Thanking everyone is one sign of a farewell; a resident's closing 「ありがとう」 is not one,
+    and must not be asked whether they want to die (handoff/lexicon/context.yaml courtesies)."""
+    thanks = triage.assess(text)
+    assert thanks.risk == 0.0 and not thanks.check_in and thanks.level == Urgency.NONE
+
+
+def test_a_farewell_that_says_more_than_thanks_is_still_read(triage: Triage) -> None:
+    assert triage.assess("みなさん今までありがとう。今夜でおわりにします").level == Urgency.EMERGENCY
+
+
 def test_model_is_deterministic_and_cached(triage: Triage, tmp_path: Path) -> None:
     sample = [e for i, e in enumerate(load_examples()) if i % 40 == 0][:150]
     a = load_or_train(sample, triage.rules, triage.embedder, tmp_path)
