@@ -105,20 +105,15 @@ TOPIC_HEAD_WEIGHT = 0.4
 TALK_TO_HUMAN_BUTTON = ("talk_to_human", "相談員と話したい")
 # An entry whose answer offers a person (「このチャットで担当者におつなぎします」) offers it as a
 # button too: a resident should not have to type the request the reply just suggested.
-FOLLOW_UP_ROUTES = {"talk_to_human": "chat", "phone_callback": "phone", "face_to_face": "face_to_face", "email": "email"}
+FOLLOW_UP_ROUTES = {"phone_callback": "route:phone", "face_to_face": "route:face_to_face", "email": "route:email"}
 
 
 def follow_up_button(tenant: Tenant, follow_up: str) -> tuple[str, str] | None:
     """The button for an answer's follow-up: the tenant's route when it has that one (Setagaya
     has no face-to-face or e-mail route, seed 003 ②イ(ウ)), else a person in the chat."""
-    route = FOLLOW_UP_ROUTES.get(follow_up)
-    if route is None:
-        return None
-    if route != "chat":
-        for button in route_buttons(tenant):
-            if button[0] == f"route:{route}":
-                return button
-    return TALK_TO_HUMAN_BUTTON
+    if follow_up in FOLLOW_UP_ROUTES:
+        return next((b for b in route_buttons(tenant) if b[0] == FOLLOW_UP_ROUTES[follow_up]), TALK_TO_HUMAN_BUTTON)
+    return TALK_TO_HUMAN_BUTTON if follow_up == "talk_to_human" else None
 
 
 class Decider:

@@ -79,14 +79,14 @@ class MissingFlow:
         form = self.forms.for_case_kind(ctx.tenant.id, ctx.case.kind)
         if form is None:  # Kashiwa: 110 guidance and a counselor, no intake promised
             return None
-        earlier = await conv_service.resident_words(ctx.session, conversation_id=ctx.conversation.id)
-        await self.route.step(ctx, action, text)
+        earlier = (await conv_service.resident_words(ctx.session, conversation_id=ctx.conversation.id))[:-1]
+        await self.route.step(ctx, action, text, earlier=earlier)
         called = "110連絡済" in (ctx.case.labels or [])
         lead = "ありがとうございます。" if called else "まだでしたら、このあとすぐに110番（警察）へ通報してください。"
         # Nothing asked twice: the details of the first message (and this answer) fill the form.
         # A later message says it more precisely (「今朝」, then 「今朝7時ごろ」): later wins.
         given: dict[str, str] = {}
-        for said in [*earlier[:-1], *([] if action.button else [text])]:
+        for said in [*earlier, *([] if action.button else [text])]:
             given |= extract(form, said, to_jst(ctx.now).date())
         return await self.form.start(ctx, form, None, lead=lead, preset={**given, "called_110": "有" if called else "無"})
 

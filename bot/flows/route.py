@@ -31,8 +31,9 @@ class RouteFlow:
         turn = intake.offer_routes(ctx.tenant, ctx.case, lead=lead)
         return FlowResult(turn.text, turn.buttons, {"case": str(ctx.case.id)}, case_id=ctx.case.id, route=str(turn.route), topic=TALK_TO_HUMAN_TOPIC)
 
-    async def step(self, ctx: FlowContext, action: Action, text: str) -> FlowResult | None:
-        """A route chosen, or the reply the chosen route waits for; None when neither."""
+    async def step(self, ctx: FlowContext, action: Action, text: str, *, earlier: list[str] | None = None) -> FlowResult | None:
+        """A route chosen, or the reply the chosen route waits for; None when neither.
+        `earlier`: the resident's messages before this one, when the caller read them already."""
         case = ctx.case
         if case is None:
             return None
@@ -42,10 +43,11 @@ class RouteFlow:
         elif ctx.conversation.awaiting in ROUTE_STEPS:
             # The 110 question's answer is read with what the resident said before it
             # (「さっき警察には電話しました」 in the first message, then the details).
-            earlier = await conv_service.resident_words(ctx.session, conversation_id=ctx.conversation.id) if ctx.conversation.awaiting == FlowName.MISSING_110 else []
+            if earlier is None and ctx.conversation.awaiting == FlowName.MISSING_110:
+                earlier = (await conv_service.resident_words(ctx.session, conversation_id=ctx.conversation.id))[:-1]
             turn = await intake.on_awaited_reply(
                 ctx.session, conversation=ctx.conversation, case=case, text=action.id or text, tenant=ctx.tenant, now=ctx.now,
-                earlier=earlier[:-1],
+                earlier=earlier or (),
             )
         else:
             return None

@@ -113,8 +113,8 @@ _DATA_WORD = re.compile(
 def only_data(text: str) -> bool:
     """The text is a date, a time, a count or a phone number and nothing else: an answer to a
     form's question, with no words of the resident's own to read for risk."""
-    plain = PHONE_RE.sub(" ", normalized(text))
-    return bool(re.search(r"\d", normalized(text))) and bool(_DATA_WORD.fullmatch(plain))
+    plain = normalized(text)
+    return bool(re.search(r"\d", plain)) and bool(_DATA_WORD.fullmatch(PHONE_RE.sub(" ", plain)))
 
 
 def find_dates(text: str, today: date) -> str | None:

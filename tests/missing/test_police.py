@@ -1,46 +1,38 @@
-"""Reading 「110番通報の有無」 (別紙8-3; Setagaya 003 §1(2)⑤イ) from a reporter's own words."""
+"""Reading 「110番通報の有無」 (別紙8-3; Setagaya 003 §1(2)⑤イ) from a reporter's own words:
+True when told, False when not yet, None when the words do not say."""
 
 import pytest
 
 from handoff.missing.police import police_called
 
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "さっき警察には電話しました",
-        "110番しました",
-        "けいさつにでんわした",
-        "北沢警察署に届けを出しました",
-        "捜索願を出しました",
-        "交番に行ってきました",
-        "警察の人が来てくれてます",
-        "警察に電話したけどまだ見つかってない",
-        "はい、連絡しました",
-        "missing110:yes",
-    ],
-)
-def test_told(text: str) -> None:
-    assert police_called(text) is True
+TOLD, NOT_YET, UNSAID = True, False, None
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "expected"),
     [
-        "まだです",
-        "いいえ、まだしてません",
-        "警察にはまだ連絡していません",
-        "警察行ってない",
-        "警察に電話したほうがいいですか",
-        "警察に届けるべきですか",
-        "警察には電話がつながらない",
-        "missing110:no",
+        ("さっき警察には電話しました", TOLD),
+        ("110番しました", TOLD),
+        ("けいさつにでんわした", TOLD),
+        ("北沢警察署に届けを出しました", TOLD),
+        ("捜索願を出しました", TOLD),
+        ("交番に行ってきました", TOLD),
+        ("警察の人が来てくれてます", TOLD),
+        ("警察に電話したけどまだ見つかってない", TOLD),
+        ("はい、連絡しました", TOLD),
+        ("missing110:yes", TOLD),
+        ("まだです", NOT_YET),
+        ("いいえ、まだしてません", NOT_YET),
+        ("警察にはまだ連絡していません", NOT_YET),
+        ("警察行ってない", NOT_YET),
+        ("警察に電話したほうがいいですか", NOT_YET),
+        ("警察に届けるべきですか", NOT_YET),
+        ("警察には電話がつながらない", NOT_YET),
+        ("missing110:no", NOT_YET),
+        ("父の名前は世田谷太郎、82歳です", UNSAID),
+        ("ありがとうございます", UNSAID),
+        ("主人が朝から帰りません。認知症です", UNSAID),
     ],
 )
-def test_not_yet(text: str) -> None:
-    assert police_called(text) is False
-
-
-@pytest.mark.parametrize("text", ["父の名前は世田谷太郎、82歳です", "ありがとうございます", "主人が朝から帰りません。認知症です"])
-def test_not_said(text: str) -> None:
-    assert police_called(text) is None
+def test_reads_whether_the_police_were_told(text: str, expected: bool | None) -> None:
+    assert police_called(text) is expected
