@@ -1,6 +1,12 @@
 """The reported topic's rule, chosen on writers left out (issue 14): how often each way of
 weighing the re-ranker against the risk model's topic head names the labelled entry, on
-training messages that neither model saw.
+topic-labelled messages that neither model saw.
+
+Either a new writers' batch before it is merged into the training data (as on 2026-12-06):
+
+    python bench/topic_rule_loo.py --tree . --held new_writers.jsonl
+
+or writers taken out of a copy of the tree:
 
     git archive HEAD | tar -x -C /tmp/loo
     mv /tmp/loo/handoff/training/data/topics_{families,mixed}.jsonl /tmp/held/
@@ -61,12 +67,15 @@ def keep_answer(at: float) -> Callable[[dict], str | None]:
     return rule
 
 
-def weighed(head_weight: float) -> Callable[[dict], str | None]:
-    """Decision.topic: the likeliest entry by head_weight × head p + the rest × re-ranker p."""
+def weighed(head_weight: float, *, tenant_only: bool = False) -> Callable[[dict], str | None]:
+    """Decision.topic: the likeliest entry by head_weight × head p + the rest × re-ranker p.
+    `tenant_only`: the head's p renormalised over the tenant's entries among its guesses."""
 
     def rule(r: dict) -> str | None:
         total: dict[str, float] = {}
+        mass = sum(p for _, p in r["head"]) if tenant_only else 1.0
         for entry_id, p in r["head"]:
+            p = p / mass if mass > 0 else p
             total[entry_id] = total.get(entry_id, 0.0) + head_weight * p
         for entry_id, p in r["reranked"].items():
             total[entry_id] = total.get(entry_id, 0.0) + (1 - head_weight) * p
@@ -83,7 +92,8 @@ def main() -> None:
     rows = score_rows(args.tree.resolve(), args.held.resolve())
     rules = {f"keep the answer at p >= {at}": keep_answer(at) for at in (0.5, 0.8, 0.9)}
     rules["the head alone"] = keep_answer(1.01)
-    rules |= {f"weighed, head weight {w}": weighed(w) for w in (0.3, 0.4, 0.5, 0.6, 0.7)}
+    rules |= {f"weighed, head weight {w}": weighed(w) for w in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)}
+    rules |= {f"weighed, tenant's head, weight {w}": weighed(w, tenant_only=True) for w in (0.3, 0.4, 0.5, 0.6)}
     flagged = [r for r in rows if r["flagged"]]
     plain = [r for r in rows if not r["flagged"]]
     print(f"{len(rows)} held-out messages with a topic ({len(flagged)} flagged)")

@@ -58,18 +58,12 @@ class Decision:
     def topic(self) -> str | None:
         """What the message is about, for the console, the reports and `frontdoor ask`: the
         entry that retrieval's re-ranker and the risk model's topic head, weighed together,
-        find likeliest. The head was trained on residents' situations, not on questions (it
+        find likeliest. The head was trained on residents' situations and questions (it
         reads 「もう疲れた、消えたい」 as mental health where retrieval finds the crisis-line
         entry); an entry both rank high wins over one only either ranks first. With neither
         opinion (a topic chosen on a button), the answered entry."""
-        weighed: dict[str, float] = {}
-        for entry_id, p in self.head_guesses:
-            weighed[entry_id] = weighed.get(entry_id, 0.0) + TOPIC_HEAD_WEIGHT * p
-        for entry_id, p in self.answer.candidates:
-            weighed[entry_id] = weighed.get(entry_id, 0.0) + (1 - TOPIC_HEAD_WEIGHT) * p
-        if weighed:
-            return max(weighed, key=weighed.__getitem__)
-        return self.answered_topic
+        weighed = weigh(self.head_guesses, self.answer.candidates)
+        return weighed[0][0] if weighed else self.answered_topic
 
     @property
     def confidence(self) -> float:
@@ -84,22 +78,33 @@ BUSY_REPLY = (
 )
 
 # The topic head of the risk model (handoff/triage/model.py) is a second opinion beside
-# retrieval: it reorders a clarifying question's choices, reports a topic when retrieval
-# found none, and answers outright only when quite sure.
+# retrieval: it helps choose a clarifying question's choices, reports a topic when retrieval
+# found none, and answers outright only when quite sure. Out of fold over the labelled
+# questions, with the head trained on the messages and the other folds' questions
+# (bench/RESULTS.md): its first guess is right 99.0% of the time at p >= 0.6, on 58% of them.
 TOPIC_ANSWER = 0.6
-# ... and below that, from this probability its guess joins a clarifying question's choices when
-# retrieval left it out (in the last place). Out of fold over the labelled questions (the head
-# never trained on them): of 937 clarifying questions, 814 had the right entry among the
-# choices; at 0.3 the guess changed 21 of them, bringing the right entry into 7 and taking it
-# out of none (at 0.2: 11 in, 2 out).
-TOPIC_CHOICE = 0.3
 # The reported topic weighs the topic head's probabilities at this share and the re-ranker's at
-# the rest. Chosen leaving two of this round's writers out (900 topic-labelled messages that
-# neither the head nor the re-ranker trained on, bench/RESULTS.md): top-1 0.918 / 0.917 / 0.911
-# / 0.909 at 0.3 / 0.4 / 0.5 / 0.6, against 0.861 for the rule it replaced (the answer when the
-# re-ranker's p >= 0.8, else the head's first guess) and 0.798 for the head alone; 0.4 sits in
-# the middle of the flat part.
-TOPIC_HEAD_WEIGHT = 0.4
+# the rest. Chosen on 1,765 topic-labelled messages of four new writers before either model
+# trained on them (bench/RESULTS.md, bench/topic_rule_loo.py), with the head trained on the
+# labelled questions too: top-1 0.863 / 0.864 / 0.868 / 0.868 / 0.865 at 0.4 / 0.5 / 0.6 / 0.7 /
+# 0.8, 0.840 for the re-ranker alone and 0.846 for the head alone; 0.6 sits in the middle of the
+# flat part. (The rule before, 0.4 with a head that had never seen a question: 0.854.)
+TOPIC_HEAD_WEIGHT = 0.6
+
+
+# A clarifying question's third choice only from this weighed probability: a need both opinions
+# all but ruled out is not worth a line (「死にたいほどつらいとき」 beside 「ご意見・苦情」).
+THIRD_CHOICE_FLOOR = 0.02
+
+
+def weigh(head_guesses: Sequence[tuple[str, float]], candidates: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Entries by TOPIC_HEAD_WEIGHT × the head's p + the rest × the re-ranker's, likeliest first."""
+    weighed: dict[str, float] = {}
+    for entry_id, p in head_guesses:
+        weighed[entry_id] = weighed.get(entry_id, 0.0) + TOPIC_HEAD_WEIGHT * p
+    for entry_id, p in candidates:
+        weighed[entry_id] = weighed.get(entry_id, 0.0) + (1 - TOPIC_HEAD_WEIGHT) * p
+    return sorted(weighed.items(), key=lambda item: -item[1])
 
 
 TALK_TO_HUMAN_BUTTON = ("talk_to_human", "相談員と話したい")
@@ -128,20 +133,35 @@ class Decider:
         return compose_answer(self.index, tenant=tenant.id, text=text, facts=tenant.facts, vector=vector)
 
     def second_opinion(self, tenant: Tenant, answer: Answer, assessment: Assessment) -> Answer:
-        """The topic head on an answer retrieval was unsure of: its guess first among the
-        choices, a choice of its own, or the answer when it is quite sure."""
-        guess, p = self.head_guess(tenant, assessment)
-        if answer.kind == "answer" or not guess:
+        """The topic head on an answer retrieval was unsure of: the answer when it is quite
+        sure of an entry retrieval did not offer, else a clarifying question's choices are the
+        likeliest needs by both opinions weighed (as `Decision.topic` weighs them)."""
+        guesses = self.head_guesses(tenant, assessment)
+        if answer.kind == "answer" or not guesses:
             return answer
-        ids = [c.entry_id for c in answer.choices]
-        if guess in ids:
-            answer.choices.sort(key=lambda c: c.entry_id != guess)  # the likely one first
-            return answer
-        if p >= TOPIC_ANSWER:
+        guess, p = guesses[0]
+        if p >= TOPIC_ANSWER and guess not in {c.entry_id for c in answer.choices}:
             return replace(answer_for_entry(self.index, tenant.id, guess, tenant.facts), confidence=p, candidates=answer.candidates)
-        if answer.kind == "clarify" and p >= TOPIC_CHOICE:
-            return replace(answer, choices=[*answer.choices[: MAX_CHOICES - 1], Choice(guess, self.index.get(guess).choice)])
+        if answer.kind == "clarify":
+            return replace(answer, choices=self.weighed_choices(guesses, answer.candidates))
         return answer
+
+    def weighed_choices(self, guesses: Sequence[tuple[str, float]], candidates: Sequence[tuple[str, float]]) -> list[Choice]:
+        """Up to MAX_CHOICES entries, one per need, likeliest first by both opinions weighed.
+        Out of fold over the 7,534 labelled questions (bench/RESULTS.md), the right entry was
+        among the choices of 88.4% of clarifying questions with the re-ranker's choices and the
+        head's guess in the last place, 92.3% with these."""
+        picked: list[Choice] = []
+        needs: set[str] = set()
+        for entry_id, weight in weigh(guesses, candidates):
+            entry = self.index.get(entry_id)
+            if entry.need_key in needs or (len(picked) >= 2 and weight < THIRD_CHOICE_FLOOR):
+                continue
+            needs.add(entry.need_key)
+            picked.append(Choice(entry_id, entry.choice))
+            if len(picked) == MAX_CHOICES:
+                break
+        return picked
 
     def _no_question_when_urgent(self, tenant: Tenant, answer: Answer, assessment: Assessment, prior: Urgency) -> Answer:
         """Issue 15: an urgent or emergency message is never answered with a question.

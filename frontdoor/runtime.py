@@ -26,21 +26,23 @@ from handoff.relay import Relay
 from handoff.triage import Triage, default_rules
 from handoff.triage.model import load_or_train
 from handoff.triage.training import load_examples
-from knowledge.catalog import load_catalog
+from knowledge.catalog import Catalog, load_catalog
 from knowledge.embedding import Embedder, load_embedder
+from knowledge.rerank import topic_questions
 from knowledge.retrieval import KnowledgeIndex
 from workers.celery_app import create_celery
 
 log = logging.getLogger(__name__)
 
 
-def build_triage(settings: Settings, embedder: Embedder | None = None) -> Triage:
+def build_triage(settings: Settings, catalog: Catalog, embedder: Embedder | None = None) -> Triage:
     """The rules plus the trained risk model (cached in `cache_dir/triage`, trained on first
-    start or when the labelled data changes); the rules alone if the model cannot load."""
+    start or when the labelled data changes); the rules alone if the model cannot load.
+    `catalog`: its labelled questions teach the model's topic head too."""
     rules = default_rules()
     try:
         embedder = embedder or load_embedder()
-        model = load_or_train(load_examples(), rules, embedder, settings.cache_dir)
+        model = load_or_train(load_examples(), rules, embedder, settings.cache_dir, questions=topic_questions(catalog))
         return Triage(rules, model, embedder)
     except Exception:  # an install problem must degrade triage to the rules, not stop the app
         log.exception("the triage model failed to load; triage runs on the rules alone")
@@ -55,7 +57,7 @@ def build_decider(settings: Settings) -> Decider:
     made one embedding five times slower (issue 9, bench/RESULTS.md)."""
     os.environ.setdefault("OMP_NUM_THREADS", str(settings.inference_threads))
     index = KnowledgeIndex.build(load_catalog(), cache_dir=settings.cache_dir)
-    return Decider(triage=build_triage(settings, index.embedder), index=index, contacts=load_contacts())
+    return Decider(triage=build_triage(settings, index.catalog, index.embedder), index=index, contacts=load_contacts())
 
 
 def build_llm(settings: Settings):  # noqa: ANN201

@@ -34,6 +34,7 @@ def run_triage(args: argparse.Namespace, settings: Settings) -> int:
     from handoff.triage.model import DEFAULT_APPROACH, load_or_train
     from handoff.triage.training import DataError, load_examples
     from knowledge.embedding import load_embedder
+    from knowledge.rerank import topic_questions
 
     approach = args.approach or DEFAULT_APPROACH
     try:
@@ -41,8 +42,10 @@ def run_triage(args: argparse.Namespace, settings: Settings) -> int:
     except DataError as exc:
         print(f"error: training data: {exc}", file=sys.stderr)
         return 2
-    rules, embedder = default_rules(), load_embedder("e5")
-    model = load_or_train(examples, rules, embedder, settings.cache_dir, approach_name=approach, force=args.action == "train")
+    rules, embedder, catalog = default_rules(), load_embedder("e5"), load_catalog()
+    model = load_or_train(
+        examples, rules, embedder, settings.cache_dir, approach_name=approach, force=args.action == "train", questions=topic_questions(catalog)
+    )
     if args.action == "train":
         print(json.dumps(model.info, ensure_ascii=False, indent=2))
         return 0
@@ -57,7 +60,7 @@ def run_triage(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     decider = Decider(
         triage=Triage(rules, model, embedder),
-        index=KnowledgeIndex.build(load_catalog(), cache_dir=settings.cache_dir, embedder=embedder),
+        index=KnowledgeIndex.build(catalog, cache_dir=settings.cache_dir, embedder=embedder),
         contacts=load_contacts(),
     )
     tenants = load_tenants(settings.tenants_dir)

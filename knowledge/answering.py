@@ -16,6 +16,7 @@ import numpy as np
 
 from knowledge.catalog import Entry
 from knowledge.render import render
+from knowledge.rerank import CANDIDATES
 from knowledge.retrieval import KnowledgeIndex, Match
 
 # Measured on the eval set (bench/retrieval_accuracy.py); see knowledge/README.md.
@@ -174,9 +175,11 @@ def _near_exact(matches: list[Match]) -> bool:
 def compose_answer(
     index: KnowledgeIndex, *, tenant: str, text: str, facts: Mapping[str, str], vector: np.ndarray | None = None
 ) -> Answer:
-    """`vector`: the message's embedding when triage already computed it (one per message)."""
-    matches = index.search(tenant, text, k=MAX_CHOICES + 1, vector=vector)
-    candidates = tuple((m.entry.id, float(m.prob)) for m in matches if m.prob is not None)
+    """`vector`: the message's embedding when triage already computed it (one per message).
+    The rule reads the first few matches; every re-ranked candidate goes out as `candidates`."""
+    ranked = index.search(tenant, text, k=CANDIDATES, vector=vector)
+    candidates = tuple((m.entry.id, float(m.prob)) for m in ranked if m.prob is not None)
+    matches = ranked[: MAX_CHOICES + 1]
     kind = decide(matches)
     confidence = _confidence(matches)
     if kind == "answer":

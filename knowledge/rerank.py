@@ -39,10 +39,21 @@ class Labelled:
 
 
 def load_training(catalog: Catalog, directory: Path = TRAINING_DIR, *, only_known: bool = False) -> list[Labelled]:
+    """The labelled questions (load_questions), then the risk model's ordinary topic-labelled
+    messages (triage_topic_rows)."""
+    return load_questions(catalog, directory, only_known=only_known) + triage_topic_rows(catalog)
+
+
+def topic_questions(catalog: Catalog) -> list[tuple[str, str]]:
+    """The labelled questions as (text, entry id), for the risk model's topic head
+    (handoff/triage/model.py): both opinions on a message's topic learn from them."""
+    return [(row.text, row.expected) for row in load_questions(catalog)]
+
+
+def load_questions(catalog: Catalog, directory: Path = TRAINING_DIR, *, only_known: bool = False) -> list[Labelled]:
     """The labelled questions, validated: every id exists; a common entry's questions are
     used under both tenants (alternately, so neither tenant is favoured). `only_known`: an
-    index over part of the catalog (a test's small catalog) trains on that part's questions.
-    The risk model's ordinary topic-labelled messages follow (triage_topic_rows)."""
+    index over part of the catalog (a test's small catalog) trains on that part's questions."""
     rows: list[Labelled] = []
     problems: list[str] = []
     for path in sorted(directory.glob("*.yaml")):
@@ -58,7 +69,7 @@ def load_training(catalog: Catalog, directory: Path = TRAINING_DIR, *, only_know
                 rows.append(Labelled(tenant, str(text), entry_id))
     if problems:
         raise ValueError("; ".join(problems))
-    return rows + triage_topic_rows(catalog)
+    return rows
 
 
 def triage_topic_rows(catalog: Catalog) -> list[Labelled]:

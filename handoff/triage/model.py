@@ -36,13 +36,19 @@ from handoff.triage.training import Example, content_hash
 from knowledge.cachefile import read_pickle, write_pickle
 from knowledge.embedding import Embedder, cached_embeddings
 
-MODEL_VERSION = "risk-3"
+MODEL_VERSION = "risk-4"
 SEED = 20261205
 EMERGENCY_RECALL = 0.97
 URGENT_RECALL = 0.96
 CHECK_IN_RECALL = 0.995
 LEVELS = ("none", "urgent", "emergency")
 EMBED_WEIGHT = 1.5  # the embedding block's scale beside unit-length n-gram rows
+# The topic head also learns from the answer re-ranker's labelled questions
+# (knowledge/training/*.yaml, some 7,500 residents' questions in eleven writers' voices), each
+# weighing this much beside a labelled message: the messages are situations told at length,
+# the questions short asks, and residents write both. 5-fold out-of-fold top-1 on the
+# topic-labelled messages: 0.785 without the questions, 0.814 with them at 0.3 (bench/RESULTS.md).
+QUESTION_WEIGHT = 0.3
 
 
 @dataclass
@@ -300,8 +306,22 @@ def cross_validated_proba(approach_name: str, x: Inputs, y: np.ndarray, features
     return oof
 
 
+@dataclass(frozen=True)
+class TopicQuestions:
+    """Labelled questions for the topic head only: their texts' inputs and their entries."""
+
+    x: Inputs
+    topics: list[str]
+
+
 def fit_model(
-    examples: Sequence[Example], x: Inputs, features: RuleFeatures, *, approach_name: str = DEFAULT_APPROACH, key: str = ""
+    examples: Sequence[Example],
+    x: Inputs,
+    features: RuleFeatures,
+    *,
+    approach_name: str = DEFAULT_APPROACH,
+    key: str = "",
+    questions: TopicQuestions | None = None,
 ) -> RiskModel:
     y, kinds, subjects = _labels(examples)
     oof = cross_validated_proba(approach_name, x, y, features)
@@ -318,9 +338,13 @@ def fit_model(
     # Which service a message is about, learnt from the examples whose writers named one: a
     # second opinion beside retrieval for long, mixed messages (bot/decide.py).
     has_topic = np.array([e.topic is not None for e in examples])
-    model.topic_clf = LogisticRegression(C=4.0, max_iter=3000, random_state=SEED).fit(
-        heads[has_topic], np.array([e.topic for e in examples if e.topic is not None])
-    )
+    topic_x, topics = heads[has_topic], [e.topic for e in examples if e.topic is not None]
+    weights = np.ones(len(topics))
+    if questions is not None and questions.topics:
+        topic_x = sparse.vstack([topic_x, model._head_matrix(questions.x)], format="csr")
+        topics = [*topics, *questions.topics]
+        weights = np.concatenate([weights, np.full(len(questions.topics), QUESTION_WEIGHT)])
+    model.topic_clf = LogisticRegression(C=4.0, max_iter=3000, random_state=SEED).fit(topic_x, np.array(topics), sample_weight=weights)
     model.info = {
         "approach": approach_name,
         "examples": len(examples),
@@ -329,6 +353,7 @@ def fit_model(
         "cv_urgent_recall": float(np.mean((oof[y >= 1, 1] + oof[y >= 1, 2]) >= thresholds.urgent)),
         "cv_false_alarms": float(np.mean((oof[y == 0, 1] + oof[y == 0, 2]) >= thresholds.urgent)),
         "cv_check_ins": float(np.mean((oof[y == 0, 1] + oof[y == 0, 2]) >= thresholds.check_in)),
+        "topic_questions": len(questions.topics) if questions is not None else 0,
     }
     return model
 
@@ -336,18 +361,20 @@ def fit_model(
 # ---------------------------------------------------------------------------- cache
 
 
-def training_vectors(embedder: Embedder, examples: Sequence[Example], emoji: dict[str, str], cache_dir: Path | None) -> np.ndarray:
-    texts = [embedding_text(e.text, emoji) for e in examples]
+def training_vectors(embedder: Embedder, texts: Sequence[str], emoji: dict[str, str], cache_dir: Path | None) -> np.ndarray:
+    texts = [embedding_text(text, emoji) for text in texts]
     # The cache's root, not its triage/ folder: the per-text vector store there is shared with
     # the re-ranker, which learns from the topic-labelled messages among these (knowledge/rerank.py).
     vectors, _ = cached_embeddings(embedder, texts, cache_dir)
     return vectors
 
 
-def model_key(examples: Sequence[Example], rules: RuleEngine, embedder_name: str, approach_name: str) -> str:
+def model_key(
+    examples: Sequence[Example], rules: RuleEngine, embedder_name: str, approach_name: str, questions: Sequence[tuple[str, str]] = ()
+) -> str:
     digest = hashlib.sha256()
     parts = (MODEL_VERSION, approach_name, embedder_name, f"embed-chars-{MAX_EMBED_CHARS}", sklearn.__version__, content_hash(examples), ",".join(rules.rule_ids))
-    for part in parts:
+    for part in (*parts, *(f"{text}\x01{topic}" for text, topic in questions)):
         digest.update(part.encode() + b"\x00")
     return digest.hexdigest()[:20]
 
@@ -360,16 +387,24 @@ def load_or_train(
     *,
     approach_name: str = DEFAULT_APPROACH,
     force: bool = False,
+    questions: Sequence[tuple[str, str]] = (),
 ) -> RiskModel:
-    """The cached model for exactly this data, lexicon and embedder, trained if missing."""
-    key = model_key(examples, rules, embedder.name, approach_name)
+    """The cached model for exactly this data, lexicon, embedder and labelled questions
+    ((text, entry id) pairs for the topic head, knowledge.rerank.topic_questions), trained if
+    missing."""
+    key = model_key(examples, rules, embedder.name, approach_name, questions)
     path = cache_dir / "triage" / f"risk-{key}.pkl" if cache_dir else None
     model = None if force else read_pickle(path, RiskModel)
     if model is not None and model.key == key:
         return model
     features = RuleFeatures(rules)
-    vectors = training_vectors(embedder, examples, rules.emoji, cache_dir)
-    x = prepare_inputs([e.text for e in examples], vectors, rules, features)
-    model = fit_model(examples, x, features, approach_name=approach_name, key=key)
+    texts = [e.text for e in examples]
+    x = prepare_inputs(texts, training_vectors(embedder, texts, rules.emoji, cache_dir), rules, features)
+    asked = None
+    if questions:
+        texts = [text for text, _ in questions]
+        vectors = training_vectors(embedder, texts, rules.emoji, cache_dir)
+        asked = TopicQuestions(prepare_inputs(texts, vectors, rules, features), [topic for _, topic in questions])
+    model = fit_model(examples, x, features, approach_name=approach_name, key=key, questions=asked)
     write_pickle(path, model)
     return model

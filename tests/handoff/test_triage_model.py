@@ -183,6 +183,8 @@ def test_model_is_deterministic_and_cached(triage: Triage, tmp_path: Path) -> No
     assert cached.thresholds == a.thresholds and list(tmp_path.glob("triage/risk-*.pkl"))
     changed = load_or_train(sample[:-1], triage.rules, triage.embedder, tmp_path)
     assert changed.key != a.key
+    asked = load_or_train(sample, triage.rules, triage.embedder, tmp_path, questions=[("すてっかー なくした", "setagaya.sticker_lost")])
+    assert asked.key != a.key and asked.info["topic_questions"] == 1  # the questions are part of what the cache is keyed by
 
 
 def test_the_stacked_heads_score_exactly_as_scikit_learn(triage: Triage) -> None:
