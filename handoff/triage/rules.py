@@ -120,9 +120,9 @@ class RuleEngine:
         return normalize(text, self.emoji)
 
     def courtesy_only(self, text: str) -> bool:
-        """The whole message is a thank-you or an acknowledgement (「ありがとう」「わかりました」),
-        punctuation and emoji aside: it carries no risk of its own. A farewell with more to it
-        (「みなさん今までありがとう」) is not one."""
+        """The whole message is a thank-you, an acknowledgement or an opener that only announces
+        a question (「ありがとう」「わかりました」「質問いいですか」), punctuation and emoji aside: it
+        carries no risk of its own. A farewell with more to it (「みなさん今までありがとう」) is not one."""
         if self._courtesy is None:
             return False
         bare = re.sub(r"[\W_]+", "", self.normalize(text))

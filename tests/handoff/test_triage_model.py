@@ -162,16 +162,23 @@ def test_a_reply_to_a_check_in_worries_by_its_own_risk_not_the_conversations(tri
     assert t._combine(findings, _scores(0.3), Urgency.NONE, (0.3,), False).worrying  # noqa: SLF001
 
 
-@pytest.mark.parametrize("text", ["ありがとう", "ありがとね🙏", "アリガトウゴザイマシタ！", "たすかりました", "わかりました"])
-def test_a_bare_thank_you_carries_no_risk_of_its_own(triage: Triage, text: str) -> None:
+@pytest.mark.parametrize(
+    "text",
+    ["ありがとう", "ありがとね🙏", "アリガトウゴザイマシタ！", "たすかりました", "わかりました",
+     "きいてみたいことがある", "すみません、ちょっと質問いいですか", "あのー相談があるんですが", "おしえてほしいことがあります"],
+)  # fmt: skip
+def test_a_bare_thank_you_or_opener_carries_no_risk_of_its_own(triage: Triage, text: str) -> None:
     """Thanking everyone is one sign of a farewell; a resident's closing 「ありがとう」 is not one,
-    and must not be asked whether they want to die (handoff/lexicon/context.yaml courtesies)."""
+    and must not be asked whether they want to die; nor must a resident who has only said they
+    have a question (handoff/lexicon/context.yaml courtesies)."""
     thanks = triage.assess(text)
     assert thanks.risk == 0.0 and not thanks.check_in and thanks.level == Urgency.NONE
 
 
 def test_a_farewell_that_says_more_than_thanks_is_still_read(triage: Triage) -> None:
     assert triage.assess("みなさん今までありがとう。今夜でおわりにします").level == Urgency.EMERGENCY
+    assert triage.assess("相談があります。もう死にたい").level != Urgency.NONE  # an opener with more to it
+    assert triage.assess("だれかに話を聞いてほしい").risk > 0.0  # a wish to be heard is read, not an opener
 
 
 def test_model_is_deterministic_and_cached(triage: Triage, tmp_path: Path) -> None:
