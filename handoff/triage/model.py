@@ -373,7 +373,7 @@ def model_key(
     examples: Sequence[Example], rules: RuleEngine, embedder_name: str, approach_name: str, questions: Sequence[tuple[str, str]] = ()
 ) -> str:
     digest = hashlib.sha256()
-    parts = (MODEL_VERSION, approach_name, embedder_name, f"embed-chars-{MAX_EMBED_CHARS}", sklearn.__version__, content_hash(examples), ",".join(rules.rule_ids))
+    parts = (MODEL_VERSION, approach_name, embedder_name, f"embed-chars-{MAX_EMBED_CHARS}", sklearn.__version__, content_hash(examples), rules.fingerprint)
     for part in (*parts, *(f"{text}\x01{topic}" for text, topic in questions)):
         digest.update(part.encode() + b"\x00")
     return digest.hexdigest()[:20]

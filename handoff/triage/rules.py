@@ -18,6 +18,8 @@ How a message is read:
 
 from __future__ import annotations
 
+import hashlib
+
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -90,6 +92,9 @@ class RuleEngine:
             for r in rules.rules
         )
         self.rule_ids: tuple[str, ...] = tuple(r.id for r in self._rules) + tuple(e.id for e in rules.escalations)
+        # What the risk model's cache is keyed by: the rules' findings and the masked text are
+        # its features, so a changed pattern must retrain it, not only a changed rule id.
+        self.fingerprint = hashlib.sha256(lexicon.model_dump_json().encode("utf-8")).hexdigest()[:16]
         self._escalations = tuple(
             (e.id, frozenset(e.when_kinds), tuple(compile_pattern(c, m, e.id) for c in e.cues), e.to_kind)
             for e in rules.escalations

@@ -96,3 +96,13 @@ async def test_a_clarifying_question_offers_the_likeliest_needs_by_both_opinions
     assert sure.kind == "answer" and sure.topic == lost
     nothing = Answer(kind="no_match", topic=None, reply="", confidence=0.1)
     assert decider.second_opinion(setagaya, nothing, head((lost, 0.35))).choices == [], "a no-match reply offers no guess"
+
+
+async def test_a_wife_typing_in_hiragana_that_her_husband_has_not_come_home_gets_the_missing_person_reply(runtime):  # noqa: ANN001
+    # The polite 「かえってきません」 and a spouse in hiragana (おっと) are in the missing-person
+    # rule (handoff/lexicon/rules.yaml): the model alone read it as medical and the reply was
+    # #7119's ambulance advice (Setagaya 003 §1(2)⑤: a missing person is reported to 110).
+    decision = await _decision(runtime, "setagaya", "おっとが きのうから かえってきません")
+    assert decision.flagged and decision.assessment.kind == "missing_person"
+    assert "110" in decision.reply and "7119" not in decision.reply
+    assert decision.topic == "setagaya.missing_person"

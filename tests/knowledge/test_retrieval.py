@@ -120,8 +120,10 @@ def test_changed_content_changes_the_cache_key(index, tmp_path):
     assert len({a, b, c}) == 3
 
 
-def test_lexical_only_index_still_works(catalog, tmp_path):
-    lexical = KnowledgeIndex.build(catalog, tmp_path, embedder=None)
+def test_lexical_only_index_still_works(catalog, index_cache_dir):
+    # The suite's content-keyed cache: fitting the lexical-only re-ranker takes over a minute,
+    # paid once per machine rather than once per run.
+    lexical = KnowledgeIndex.build(catalog, index_cache_dir, embedder=None)
     assert lexical.stats.embedder is None
     assert lexical.search("setagaya", "見守りステッカーの申し込み", k=1)[0].entry.id == "setagaya.sticker"
 
