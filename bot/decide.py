@@ -142,8 +142,8 @@ class Decider:
         guess, p = guesses[0]
         if p >= TOPIC_ANSWER and guess not in {c.entry_id for c in answer.choices}:
             return replace(answer_for_entry(self.index, tenant.id, guess, tenant.facts), confidence=p, candidates=answer.candidates)
-        if answer.kind == "clarify":
-            return replace(answer, choices=self.weighed_choices(guesses, answer.candidates))
+        if answer.kind == "clarify" and len(choices := self.weighed_choices(guesses, answer.candidates)) >= 2:
+            return replace(answer, choices=choices)
         return answer
 
     def weighed_choices(self, guesses: Sequence[tuple[str, float]], candidates: Sequence[tuple[str, float]]) -> list[Choice]:
@@ -272,10 +272,6 @@ class Decider:
         """The topic head's guesses that are this tenant's entries, likeliest first (it is
         trained on both tenants' messages)."""
         return tuple((entry_id, p) for entry_id, p in assessment.topic_guesses if entry_id in self.index.catalog and self.index.get(entry_id).visible_to(tenant.id))
-
-    def head_guess(self, tenant: Tenant, assessment: Assessment) -> tuple[str | None, float]:
-        """The topic head's likeliest entry that this tenant has, with its probability."""
-        return next(iter(self.head_guesses(tenant, assessment)), (None, 0.0))
 
     def decide_batch(self, requests: Sequence[tuple[Tenant, str, dict]]) -> list[Decision | Exception]:
         """Several residents' messages decided together (issue 9: "concurrent messages may be

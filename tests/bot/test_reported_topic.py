@@ -61,9 +61,10 @@ async def test_the_topic_head_guess_is_the_first_entry_the_tenant_has(runtime): 
     decision = await _decision(runtime, "kashiwa", "母の介護のことで相談したいです")
     guesses = (("setagaya.care_consult", 0.7), ("kashiwa.elderly_care", 0.2), ("kashiwa.mental_health", 0.05))
     assessment = replace(decision.assessment, topic_guesses=guesses)
-    assert decider.head_guess(runtime.tenants.get("kashiwa"), assessment) == ("kashiwa.elderly_care", 0.2)
-    assert decider.head_guess(runtime.tenants.get("setagaya"), assessment) == ("setagaya.care_consult", 0.7)
-    assert decider.head_guess(runtime.tenants.get("kashiwa"), replace(assessment, topic_guesses=guesses[:1])) == (None, 0.0)
+    kashiwa, setagaya = runtime.tenants.get("kashiwa"), runtime.tenants.get("setagaya")
+    assert decider.head_guesses(kashiwa, assessment) == (("kashiwa.elderly_care", 0.2), ("kashiwa.mental_health", 0.05))
+    assert decider.head_guesses(setagaya, assessment) == (("setagaya.care_consult", 0.7),)
+    assert decider.head_guesses(kashiwa, replace(assessment, topic_guesses=guesses[:1])) == ()
     assert len(decision.assessment.topic_guesses) > 1, "the head gives several guesses, likeliest first"
     probabilities = [p for _, p in decision.assessment.topic_guesses]
     assert probabilities == sorted(probabilities, reverse=True)
