@@ -398,13 +398,11 @@ def load_or_train(
     if model is not None and model.key == key:
         return model
     features = RuleFeatures(rules)
-    texts = [e.text for e in examples]
-    x = prepare_inputs(texts, training_vectors(embedder, texts, rules.emoji, cache_dir), rules, features)
-    asked = None
-    if questions:
-        texts = [text for text, _ in questions]
-        vectors = training_vectors(embedder, texts, rules.emoji, cache_dir)
-        asked = TopicQuestions(prepare_inputs(texts, vectors, rules, features), [topic for _, topic in questions])
-    model = fit_model(examples, x, features, approach_name=approach_name, key=key, questions=asked)
+
+    def inputs(texts: list[str]) -> Inputs:
+        return prepare_inputs(texts, training_vectors(embedder, texts, rules.emoji, cache_dir), rules, features)
+
+    asked = TopicQuestions(inputs([text for text, _ in questions]), [topic for _, topic in questions]) if questions else None
+    model = fit_model(examples, inputs([e.text for e in examples]), features, approach_name=approach_name, key=key, questions=asked)
     write_pickle(path, model)
     return model
