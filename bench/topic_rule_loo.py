@@ -67,18 +67,20 @@ def keep_answer(at: float) -> Callable[[dict], str | None]:
     return rule
 
 
-def weighed(head_weight: float, *, tenant_only: bool = False) -> Callable[[dict], str | None]:
+def weighed(head_weight: float, *, tenant_only: bool = False, flagged_weight: float | None = None) -> Callable[[dict], str | None]:
     """Decision.topic: the likeliest entry by head_weight × head p + the rest × re-ranker p.
-    `tenant_only`: the head's p renormalised over the tenant's entries among its guesses."""
+    `tenant_only`: the head's p renormalised over the tenant's entries among its guesses.
+    `flagged_weight`: the head's weight on a flagged message instead."""
 
     def rule(r: dict) -> str | None:
         total: dict[str, float] = {}
+        w = flagged_weight if flagged_weight is not None and r["flagged"] else head_weight
         mass = sum(p for _, p in r["head"]) if tenant_only else 1.0
         for entry_id, p in r["head"]:
             p = p / mass if mass > 0 else p
-            total[entry_id] = total.get(entry_id, 0.0) + head_weight * p
+            total[entry_id] = total.get(entry_id, 0.0) + w * p
         for entry_id, p in r["reranked"].items():
-            total[entry_id] = total.get(entry_id, 0.0) + (1 - head_weight) * p
+            total[entry_id] = total.get(entry_id, 0.0) + (1 - w) * p
         return max(total, key=total.__getitem__) if total else r["answered"]
 
     return rule
@@ -94,6 +96,7 @@ def main() -> None:
     rules["the head alone"] = keep_answer(1.01)
     rules |= {f"weighed, head weight {w}": weighed(w) for w in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)}
     rules |= {f"weighed, tenant's head, weight {w}": weighed(w, tenant_only=True) for w in (0.3, 0.4, 0.5, 0.6)}
+    rules |= {f"weighed {w}, flagged {f}": weighed(w, flagged_weight=f) for w in (0.5, 0.6, 0.7) for f in (0.8, 1.0)}
     flagged = [r for r in rows if r["flagged"]]
     plain = [r for r in rows if not r["flagged"]]
     print(f"{len(rows)} held-out messages with a topic ({len(flagged)} flagged)")

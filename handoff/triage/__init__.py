@@ -3,6 +3,7 @@
 Modules, one job each: `kinds` (closed vocabularies), `lexicon` (rule schemas and loader),
 `text` (normal forms), `rules` (the rule engine: floor and features), `training` (the
 labelled data's schema), `features` and `model` (the trained, calibrated risk model),
+`topic_head` (which knowledge entry a message is about),
 `combine` (the decision), `evaluate` (figures on a labelled set). See handoff/README.md.
 
 Sources: Kashiwa 002 §7(1) — urgent cases caught by the chat are connected to face-to-face,

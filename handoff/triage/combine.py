@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from handoff.triage.kinds import SELF_HARM_KINDS
-from handoff.triage.model import Inputs, RiskModel, RiskScores, model_text
+from handoff.triage.model import Inputs, RiskModel, RiskScores, model_text, topic_analyzer
 from handoff.triage.rules import RuleEngine, RuleFindings
-from handoff.triage.text import embedding_text
+from handoff.triage.text import embedding_text, mask_contacts
 from handoff.urgency import Urgency
 from knowledge.embedding import Embedder
 
@@ -59,6 +59,7 @@ class Triage:
         self.rules = rules
         self.model = model
         self.embedder = embedder
+        self.analyzer = topic_analyzer() if model is not None else None  # the topic head's reading of the text
 
     @property
     def emoji(self) -> dict[str, str]:
@@ -100,6 +101,7 @@ class Triage:
             [model_text(self.rules, text)],
             np.asarray([vector], dtype=np.float32),
             [self.model.features.row(findings, self.rules.frames(text))],
+            [self.analyzer.analyze(mask_contacts(text))],  # type: ignore[union-attr]
         )
         scores = self.model.score(x)[0]
         if self.rules.courtesy_only(text):  # a bare thank-you: no risk of its own (context.yaml)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from importlib.metadata import version
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,23 +33,19 @@ from handoff.triage.features import RuleFeatures, ngram_vectorizer
 from handoff.triage.kinds import KINDS, SUBJECTS
 from handoff.triage.rules import RuleEngine
 from handoff.triage.text import MAX_EMBED_CHARS, embedding_text, mask_contacts
+from handoff.triage.topic_head import QUESTION_WEIGHT, SPLIT_MODE, TopicHead
 from handoff.triage.training import Example, content_hash
 from knowledge.cachefile import read_pickle, write_pickle
 from knowledge.embedding import Embedder, cached_embeddings
+from knowledge.tokenize import Analysis, Analyzer
 
-MODEL_VERSION = "risk-4"
+MODEL_VERSION = "risk-5"
 SEED = 20261205
 EMERGENCY_RECALL = 0.97
 URGENT_RECALL = 0.96
 CHECK_IN_RECALL = 0.995
 LEVELS = ("none", "urgent", "emergency")
 EMBED_WEIGHT = 1.5  # the embedding block's scale beside unit-length n-gram rows
-# The topic head also learns from the answer re-ranker's labelled questions
-# (knowledge/training/*.yaml, some 7,500 residents' questions in eleven writers' voices), each
-# weighing this much beside a labelled message: the messages are situations told at length,
-# the questions short asks, and residents write both. 5-fold out-of-fold top-1 on the
-# topic-labelled messages: 0.785 without the questions, 0.814 with them at 0.3 (bench/RESULTS.md).
-QUESTION_WEIGHT = 0.3
 
 
 @dataclass
@@ -58,9 +55,10 @@ class Inputs:
     norm: list[str]  # the rules' normal form, idioms masked
     vectors: np.ndarray  # one embedding per message
     rule_rows: list[list[int]]  # RuleFeatures columns
+    analyses: list[Analysis]  # Sudachi's words and reading (the topic head's own features)
 
     def take(self, idx: np.ndarray) -> Inputs:
-        return Inputs([self.norm[i] for i in idx], self.vectors[idx], [self.rule_rows[i] for i in idx])
+        return Inputs([self.norm[i] for i in idx], self.vectors[idx], [self.rule_rows[i] for i in idx], [self.analyses[i] for i in idx])
 
 
 def model_text(rules: RuleEngine, text: str) -> str:
@@ -68,13 +66,17 @@ def model_text(rules: RuleEngine, text: str) -> str:
     return rules.mask(rules.normalize(mask_contacts(text)))
 
 
-def prepare_inputs(texts: Sequence[str], vectors: np.ndarray, rules: RuleEngine, features: RuleFeatures) -> Inputs:
+def topic_analyzer() -> Analyzer:
+    return Analyzer(SPLIT_MODE)
+
+
+def prepare_inputs(texts: Sequence[str], vectors: np.ndarray, rules: RuleEngine, features: RuleFeatures, analyzer: Analyzer) -> Inputs:
     norm, rows = [], []
     for text in texts:
         findings = rules.evaluate(text)
         rows.append(features.row(findings, rules.frames(text)))
         norm.append(model_text(rules, text))
-    return Inputs(norm, np.asarray(vectors, dtype=np.float32), rows)
+    return Inputs(norm, np.asarray(vectors, dtype=np.float32), rows, [analyzer.analyze(mask_contacts(t)) for t in texts])
 
 
 # ---------------------------------------------------------------------------- approaches
@@ -204,7 +206,7 @@ class RiskModel:
     approach: object
     kind_clf: LogisticRegression
     subject_clf: LogisticRegression
-    topic_clf: LogisticRegression
+    topic_head: TopicHead
     thresholds: Thresholds
     features: RuleFeatures
     key: str
@@ -218,16 +220,16 @@ class RiskModel:
 
     def score(self, x: Inputs) -> list[RiskScores]:
         stacked = self._stacked()
+        heads = self._head_matrix(x)
         if stacked is not None:
-            proba, kinds, subjects, topic_p = stacked.predict(self._head_matrix(x))
+            proba, kinds, subjects = stacked.predict(heads)
         else:
             proba = self.approach.predict_proba(x)  # type: ignore[attr-defined]
-            heads = self._head_matrix(x)
             kinds = self.kind_clf.predict(heads)
             subjects = self.subject_clf.predict(heads)
-            topic_p = self.topic_clf.predict_proba(heads)
+        topic_p = self.topic_head.predict_proba(heads, x.analyses)
         ranked = np.argsort(-topic_p, axis=1, kind="stable")[:, :TOPIC_GUESSES]
-        classes = self.topic_clf.classes_
+        classes = self.topic_head.classes_
         return [
             RiskScores(
                 (float(p[0]), float(p[1]), float(p[2])), KINDS[int(k)], SUBJECTS[int(s)],
@@ -247,8 +249,9 @@ class RiskModel:
 
 
 class StackedHeads:
-    """The linear level model and the kind, subject and topic heads scored as ONE sparse
-    product over ONE feature matrix (issue 9: the hot path).
+    """The linear level model and the kind and subject heads scored as ONE sparse product over
+    ONE feature matrix (issue 9: the hot path; the topic head reads more columns and scores
+    on its own).
 
     Why: the level model's n-gram vectorizer and the heads' are fitted on the same texts with
     the same settings, so they are the same transform, yet each decision built the matrix twice
@@ -274,21 +277,21 @@ class StackedHeads:
         a, b = approach.vectorizer, getattr(model, "head_vectorizer", None)
         if b is None or a.get_params() != b.get_params() or a.vocabulary_ != b.vocabulary_ or not np.array_equal(a.idf_, b.idf_):
             return None
-        clfs = [approach.clf, model.kind_clf, model.subject_clf, model.topic_clf]
+        clfs = [approach.clf, model.kind_clf, model.subject_clf]
         if any(len(c.classes_) < 3 for c in clfs):
             return None  # binary heads take scikit-learn's other formula
         if len({(c.coef_.shape[1], c.coef_.dtype, c.intercept_.dtype) for c in clfs}) != 1:
             return None
         return cls(clfs)
 
-    def predict(self, heads: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(level probabilities, kinds, subjects, topic probabilities) as scikit-learn gives them."""
+    def predict(self, heads: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(level probabilities, kinds, subjects) as scikit-learn gives them."""
         decision = heads @ self.coef_t + self.intercept
-        level, kind, subject, topic = (decision[:, s] for s in self.slices)
+        level, kind, subject = (decision[:, s] for s in self.slices)
         proba = _full_proba(self.clfs[0], softmax(np.array(level), copy=False), len(LEVELS))
         kinds = self.clfs[1].classes_[np.argmax(kind, axis=1)]
         subjects = self.clfs[2].classes_[np.argmax(subject, axis=1)]
-        return proba, kinds, subjects, softmax(np.array(topic), copy=False)
+        return proba, kinds, subjects
 
 
 def _labels(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -335,16 +338,18 @@ def fit_model(
     has_kind = kinds >= 0
     model.kind_clf = LogisticRegression(C=4.0, max_iter=3000, random_state=SEED).fit(heads[has_kind], kinds[has_kind])
     model.subject_clf = LogisticRegression(C=4.0, max_iter=3000, random_state=SEED).fit(heads, subjects)
-    # Which service a message is about, learnt from the examples whose writers named one: a
-    # second opinion beside retrieval for long, mixed messages (bot/decide.py).
-    has_topic = np.array([e.topic is not None for e in examples])
-    topic_x, topics = heads[has_topic], [e.topic for e in examples if e.topic is not None]
+    # Which service a message is about, learnt from the examples whose writers named one and
+    # from the re-ranker's labelled questions: a second opinion beside retrieval for long,
+    # mixed messages (bot/decide.py).
+    has_topic = [i for i, e in enumerate(examples) if e.topic is not None]
+    shared, analyses = heads[has_topic], [x.analyses[i] for i in has_topic]
+    topics = [examples[i].topic for i in has_topic]
     weights = np.ones(len(topics))
     if questions is not None and questions.topics:
-        topic_x = sparse.vstack([topic_x, model._head_matrix(questions.x)], format="csr")
-        topics = [*topics, *questions.topics]
+        shared = sparse.vstack([shared, model._head_matrix(questions.x)], format="csr")
+        analyses, topics = [*analyses, *questions.x.analyses], [*topics, *questions.topics]
         weights = np.concatenate([weights, np.full(len(questions.topics), QUESTION_WEIGHT)])
-    model.topic_clf = LogisticRegression(C=4.0, max_iter=3000, random_state=SEED).fit(topic_x, np.array(topics), sample_weight=weights)
+    model.topic_head = TopicHead.fit(shared, analyses, topics, weights, seed=SEED)
     model.info = {
         "approach": approach_name,
         "examples": len(examples),
@@ -373,7 +378,10 @@ def model_key(
     examples: Sequence[Example], rules: RuleEngine, embedder_name: str, approach_name: str, questions: Sequence[tuple[str, str]] = ()
 ) -> str:
     digest = hashlib.sha256()
-    parts = (MODEL_VERSION, approach_name, embedder_name, f"embed-chars-{MAX_EMBED_CHARS}", sklearn.__version__, content_hash(examples), rules.fingerprint)
+    parts = (
+        MODEL_VERSION, approach_name, embedder_name, f"embed-chars-{MAX_EMBED_CHARS}", sklearn.__version__,
+        f"sudachi-{version('sudachipy')}-{version('sudachidict_core')}-{SPLIT_MODE}", content_hash(examples), rules.fingerprint,
+    )  # fmt: skip
     for part in (*parts, *(f"{text}\x01{topic}" for text, topic in questions)):
         digest.update(part.encode() + b"\x00")
     return digest.hexdigest()[:20]
@@ -397,10 +405,10 @@ def load_or_train(
     model = None if force else read_pickle(path, RiskModel)
     if model is not None and model.key == key:
         return model
-    features = RuleFeatures(rules)
+    features, analyzer = RuleFeatures(rules), topic_analyzer()
 
     def inputs(texts: list[str]) -> Inputs:
-        return prepare_inputs(texts, training_vectors(embedder, texts, rules.emoji, cache_dir), rules, features)
+        return prepare_inputs(texts, training_vectors(embedder, texts, rules.emoji, cache_dir), rules, features, analyzer)
 
     asked = TopicQuestions(inputs([text for text, _ in questions]), [topic for _, topic in questions]) if questions else None
     model = fit_model(examples, inputs([e.text for e in examples]), features, approach_name=approach_name, key=key, questions=asked)

@@ -195,8 +195,8 @@ def test_model_is_deterministic_and_cached(triage: Triage, tmp_path: Path) -> No
 
 
 def test_the_stacked_heads_score_exactly_as_scikit_learn(triage: Triage) -> None:
-    """The hot path scores the level model and the kind, subject and topic heads in one
-    product (issue 9); its figures must be scikit-learn's to the last bit."""
+    """The hot path scores the level model and the kind and subject heads in one product
+    (issue 9); its figures must be scikit-learn's to the last bit."""
     import numpy as np
 
     from handoff.triage.model import Inputs, StackedHeads, model_text
@@ -207,12 +207,37 @@ def test_the_stacked_heads_score_exactly_as_scikit_learn(triage: Triage) -> None
         [model_text(triage.rules, t) for t in texts],
         np.asarray([triage.embed(t) for t in texts], dtype=np.float32),
         [model.features.row(triage.rules.evaluate(t), triage.rules.frames(t)) for t in texts],
+        [triage.analyzer.analyze(t) for t in texts],
     )
     stacked = StackedHeads.of(model)
     assert stacked is not None, "the chosen linear model should take the stacked path"
     heads = model._head_matrix(x)
-    proba, kinds, subjects, topic_p = stacked.predict(heads)
+    proba, kinds, subjects = stacked.predict(heads)
     assert np.array_equal(proba, model.approach.predict_proba(x))
     assert np.array_equal(kinds, model.kind_clf.predict(heads))
     assert np.array_equal(subjects, model.subject_clf.predict(heads))
-    assert np.array_equal(topic_p, model.topic_clf.predict_proba(heads))
+
+
+def test_the_topic_heads_lean_path_scores_as_scikit_learn(triage: Triage) -> None:
+    """The topic head's own transforms skip scikit-learn's per-call checks (the hot path);
+    the probabilities must still be scikit-learn's."""
+    import numpy as np
+
+    from handoff.triage.model import Inputs, model_text
+    from handoff.triage.topic_head import tfidf_rows
+
+    model, head = triage.model, triage.model.topic_head
+    texts = ["でんわほうもん しばらく やすみたい", "見守りステッカーをなくしました", "ちちが きのうから かえってきません", "😢", "ｱﾝｼﾝｺｰﾙは何時まで？"]
+    analyses = [triage.analyzer.analyze(t) for t in texts]
+    for vectorizer, docs in ((head.reading, [a.reading for a in analyses]), (head.words, [a.words for a in analyses])):
+        lean, sk = tfidf_rows(vectorizer, docs), vectorizer.transform(docs)
+        assert lean.shape == sk.shape and np.allclose(lean.toarray(), sk.toarray(), rtol=1e-6, atol=1e-7)
+    x = Inputs(
+        [model_text(triage.rules, t) for t in texts],
+        np.asarray([triage.embed(t) for t in texts], dtype=np.float32),
+        [model.features.row(triage.rules.evaluate(t), triage.rules.frames(t)) for t in texts],
+        analyses,
+    )
+    heads = model._head_matrix(x)
+    expected = head.clf.predict_proba(head.matrix(heads, analyses))
+    assert np.allclose(head.predict_proba(heads, analyses), expected, rtol=1e-5, atol=1e-7)

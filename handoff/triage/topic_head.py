@@ -1,0 +1,113 @@
+"""The topic head: which knowledge entry a message is about, the risk model's second opinion
+beside retrieval's re-ranker (bot/decide.py weighs the two). Issue 14 §2: the topic is
+reported even when the message is flagged, because the console and the reports need it.
+
+It reads what the kind and subject heads read (the shared matrix: the embedding, character
+n-grams of the rules' normal form, the rule findings) and, of its own, the message as Sudachi
+reads it (knowledge/tokenize.py): character n-grams of its katakana reading, so that
+「でんわほうもん やすみたい」 and 「電話訪問を休みたい」 meet, and its content words in dictionary
+form, so that 申し込み / 申込 / もうしこむ do. Left-out writers' top-1 (GroupKFold over the
+26 training files, bench/RESULTS.md): 0.849 on the shared matrix alone, 0.863 with the reading,
+0.862 with the words.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.extmath import softmax
+
+from knowledge.tokenize import Analysis
+
+# Left-out writers' top-1 by C on the shared matrix: 1 0.814, 4 0.842, 16 0.849, 64 0.849.
+TOPIC_C = 16.0
+# The re-ranker's labelled questions (knowledge/training/*.yaml) weigh this much beside a
+# labelled message: the messages are situations told at length, the questions short asks, and
+# residents write both (0.3 and 0.6 within 0.002 of each other, left-out writers).
+QUESTION_WEIGHT = 0.3
+SPLIT_MODE = "C"  # Sudachi's longest units (the words above were measured so)
+
+
+def _reading_vectorizer() -> TfidfVectorizer:
+    return TfidfVectorizer(analyzer="char", ngram_range=(2, 4), min_df=2, sublinear_tf=True, max_features=80000, dtype=np.float32)
+
+
+def _words_vectorizer() -> TfidfVectorizer:
+    return TfidfVectorizer(analyzer=list, min_df=2, sublinear_tf=True, dtype=np.float32)
+
+
+def tfidf_rows(vectorizer: TfidfVectorizer, docs: Sequence, analyze: Callable | None = None) -> sparse.csr_matrix:
+    """What `vectorizer.transform(docs)` gives (sublinear tf, idf, l2 norm, float32), without
+    scikit-learn's per-call validation: for one short message that validation cost ten times
+    the arithmetic (bench/decide_speed.py). tests/handoff/test_triage_model.py holds the two equal."""
+    analyze = analyze or vectorizer.build_analyzer()
+    vocabulary, idf = vectorizer.vocabulary_, vectorizer.idf_.astype(np.float32)
+    data, indices, indptr = [], [], [0]
+    for doc in docs:
+        counts = Counter(j for j in map(vocabulary.get, analyze(doc)) if j is not None)
+        cols = np.fromiter(sorted(counts), dtype=np.int32, count=len(counts))
+        values = np.fromiter((counts[c] for c in cols), dtype=np.float32, count=len(cols))
+        values = (np.log(values) + np.float32(1.0)) * idf[cols]
+        norm = np.sqrt(np.dot(values, values))
+        data.append(values / norm if norm > 0 else values)
+        indices.append(cols)
+        indptr.append(indptr[-1] + len(cols))
+    return sparse.csr_matrix(
+        (np.concatenate(data) if data else np.zeros(0, np.float32), np.concatenate(indices) if indices else np.zeros(0, np.int32), indptr),
+        shape=(len(docs), len(vocabulary)),
+        dtype=np.float32,
+    )
+
+
+@dataclass
+class TopicHead:
+    clf: LogisticRegression
+    reading: TfidfVectorizer
+    words: TfidfVectorizer
+
+    @classmethod
+    def fit(cls, shared: sparse.csr_matrix, analyses: Sequence[Analysis], topics: Sequence[str], weights: np.ndarray, *, seed: int) -> TopicHead:
+        head = cls(
+            LogisticRegression(C=TOPIC_C, max_iter=3000, random_state=seed),
+            _reading_vectorizer().fit([a.reading for a in analyses]),
+            _words_vectorizer().fit([a.words for a in analyses]),
+        )
+        head.clf.fit(head.matrix(shared, analyses), np.asarray(topics), sample_weight=weights)
+        return head
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return self.clf.classes_
+
+    def matrix(self, shared: sparse.csr_matrix, analyses: Sequence[Analysis]) -> sparse.csr_matrix:
+        return sparse.hstack(
+            [shared, self.reading.transform([a.reading for a in analyses]), self.words.transform([a.words for a in analyses])],
+            format="csr",
+        )
+
+    def predict_proba(self, shared: sparse.csr_matrix, analyses: Sequence[Analysis]) -> np.ndarray:
+        """scikit-learn's probabilities, by its own formula (a multinomial softmax of X·coefᵀ +
+        intercept) over the lean transforms."""
+        fast = self._lean()
+        x = sparse.hstack(
+            [shared, tfidf_rows(self.reading, [a.reading for a in analyses], fast["reading"]), tfidf_rows(self.words, [a.words for a in analyses], fast["words"])],
+            format="csr",
+        )
+        return softmax(np.asarray(x @ fast["coef_t"] + self.clf.intercept_), copy=False)
+
+    def _lean(self) -> dict:
+        """The analyzers and the transposed coefficients, built once per loaded model; not pickled."""
+        if "_lean_parts" not in self.__dict__:
+            self.__dict__["_lean_parts"] = {
+                "reading": self.reading.build_analyzer(), "words": self.words.build_analyzer(), "coef_t": np.ascontiguousarray(self.clf.coef_.T)
+            }  # fmt: skip
+        return self.__dict__["_lean_parts"]
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_lean_parts"}
