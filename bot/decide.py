@@ -107,6 +107,11 @@ def weigh(head_guesses: Sequence[tuple[str, float]], candidates: Sequence[tuple[
     return sorted(weighed.items(), key=lambda item: -item[1])
 
 
+# A message that only announces a question (handoff/lexicon/context.yaml `openers`) gets this
+# entry's answer, 「困っていることや知りたいことを、短い文でお書きください」: before, an elderly
+# resident's 「きいてみたいことがある」 got a question about which of three services she meant.
+OPENER_TOPIC = "common.greeting"
+
 TALK_TO_HUMAN_BUTTON = ("talk_to_human", "相談員と話したい")
 # An entry whose answer offers a person (「このチャットで担当者におつなぎします」) offers it as a
 # button too: a resident should not have to type the request the reply just suggested.
@@ -245,6 +250,8 @@ class Decider:
             assessment = self.triage.assess(
                 text, prior=prior, prior_kind=prior_kind, vector=vector, history=history, may_check_in=may_check_in
             )
+        if topic is None and not button and self.triage.rules.opener_only(text) and OPENER_TOPIC in self.index.catalog:
+            topic = OPENER_TOPIC  # 「ききたいことがあるんですが」: the greeting invites the question itself
         answer = self.answer(tenant, text, topic=topic, vector=vector)
         guesses = () if topic is not None else self.head_guesses(tenant, assessment)  # a chosen topic stands
         if topic is None:

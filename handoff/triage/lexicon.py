@@ -79,6 +79,7 @@ class ContextFile(_Strict):
     resolved: list[Cue] = []
     service: list[Cue] = []  # a request about one of our services (semantic veto only)
     courtesies: list[str] = []  # a thank-you or an acknowledgement that is the whole message
+    openers: list[str] = []  # an opener that only announces a question and is the whole message
 
 
 class CategoriesFile(_Strict):

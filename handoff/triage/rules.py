@@ -104,6 +104,7 @@ class RuleEngine:
         self._breaks = compile_pattern("|".join(f"(?:{b})" for b in context.clause_breaks), m, "clause_breaks")
         self._negation = compile_pattern("|".join(f"(?:{n})" for n in context.negation), m, "negation")
         self._courtesy = compile_pattern("|".join(f"(?:{c})" for c in context.courtesies), m, "courtesies") if context.courtesies else None
+        self._opener = compile_pattern("|".join(f"(?:{c})" for c in context.openers), m, "openers") if context.openers else None
 
         def cues(items: list[Cue], where: str) -> tuple[_Cue, ...]:
             return tuple(
@@ -128,10 +129,18 @@ class RuleEngine:
         """The whole message is a thank-you, an acknowledgement or an opener that only announces
         a question (「ありがとう」「わかりました」「質問いいですか」), punctuation and emoji aside: it
         carries no risk of its own. A farewell with more to it (「みなさん今までありがとう」) is not one."""
-        if self._courtesy is None:
+        return self._whole(self._courtesy, text) or self.opener_only(text)
+
+    def opener_only(self, text: str) -> bool:
+        """The whole message only announces a question (「きいてみたいことがある」「相談があるんですが」):
+        the resident has not said what about yet."""
+        return self._whole(self._opener, text)
+
+    def _whole(self, pattern: re.Pattern[str] | None, text: str) -> bool:
+        if pattern is None:
             return False
         bare = re.sub(r"[\W_]+", "", self.normalize(text))
-        return bool(bare) and self._courtesy.fullmatch(bare) is not None
+        return bool(bare) and pattern.fullmatch(bare) is not None
 
     def mask(self, text: str) -> str:
         for idiom in self._idioms:

@@ -99,7 +99,7 @@ async def test_text_in_reply_out_after_an_immediate_200(line_server, fake_line, 
 
 async def test_clarify_choices_are_quick_replies_and_a_postback_answers(line_server, fake_line, session):  # noqa: ANN001
     user = "U00000000000000000000000000000a3"
-    await post_events(line_server, fake_line, text_event(user, "きいてみたいことがある", fake_line.reply_token(user)))
+    await post_events(line_server, fake_line, text_event(user, "ははのことで", fake_line.reply_token(user)))
     first = (await fake_line.wait_for(user, 1))[0]
     items = first["quickReply"]["items"]
     assert 1 <= len(items) <= 13

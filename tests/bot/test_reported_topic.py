@@ -107,3 +107,22 @@ async def test_a_wife_typing_in_hiragana_that_her_husband_has_not_come_home_gets
     assert decision.flagged and decision.assessment.kind == "missing_person"
     assert "110" in decision.reply and "7119" not in decision.reply
     assert decision.topic == "setagaya.missing_person"
+
+
+@pytest.mark.parametrize(
+    ("tenant", "text"),
+    [("setagaya", "きいてみたいことがある"), ("setagaya", "あのー、そうだんがあるんですが"), ("kashiwa", "すみません、ちょっと質問いいですか")],
+)
+async def test_a_resident_who_only_announces_a_question_is_invited_to_ask_it(runtime, tenant: str, text: str):  # noqa: ANN001
+    """「きいてみたいことがある」 says nothing yet about which service: the greeting asks for the
+    question in a short sentence, instead of a clarifying question about three services
+    (handoff/lexicon/context.yaml openers)."""
+    decision = await _decision(runtime, tenant, text)
+    assert decision.answer.kind == "answer" and decision.topic == "common.greeting"
+    assert "短い文でお書きください" in decision.reply
+    assert not [b for b in decision.buttons if b[0].startswith("topic:")] and not decision.check_in
+
+
+async def test_an_opener_with_the_question_in_it_is_answered_as_usual(runtime):  # noqa: ANN001
+    decision = await _decision(runtime, "setagaya", "ききたいことがあるんですが、でんわほうもんの よびを かえたいです")
+    assert decision.topic == "setagaya.phone_visit_change"

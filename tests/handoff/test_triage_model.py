@@ -170,7 +170,7 @@ def test_a_reply_to_a_check_in_worries_by_its_own_risk_not_the_conversations(tri
 def test_a_bare_thank_you_or_opener_carries_no_risk_of_its_own(triage: Triage, text: str) -> None:
     """Thanking everyone is one sign of a farewell; a resident's closing 「ありがとう」 is not one,
     and must not be asked whether they want to die; nor must a resident who has only said they
-    have a question (handoff/lexicon/context.yaml courtesies)."""
+    have a question (handoff/lexicon/context.yaml courtesies and openers)."""
     thanks = triage.assess(text)
     assert thanks.risk == 0.0 and not thanks.check_in and thanks.level == Urgency.NONE
 
