@@ -62,7 +62,7 @@ async def test_wrong_or_missing_secret_is_refused_with_403(webhook_server, fake_
 
 async def test_clarify_buttons_arrive_as_inline_keyboard_and_a_tap_answers(webhook_server, fake_telegram):  # noqa: ANN001
     chat = 700004
-    await _post(webhook_server, text_update(5, chat, 14, "そうだんしたい"))
+    await _post(webhook_server, text_update(5, chat, 14, "ははのことで"))
     first = (await fake_telegram.wait_for_sent(chat, 1))[0]
     markup = first.get("reply_markup")
     assert markup and markup["inline_keyboard"], "a vague question gets choices as buttons"
