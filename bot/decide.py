@@ -250,8 +250,10 @@ class Decider:
             assessment = self.triage.assess(
                 text, prior=prior, prior_kind=prior_kind, vector=vector, history=history, may_check_in=may_check_in
             )
-        if topic is None and not button and self.triage.rules.opener_only(text) and OPENER_TOPIC in self.index.catalog:
-            topic = OPENER_TOPIC  # 「ききたいことがあるんですが」: the greeting invites the question itself
+        if topic is None and not button and prior == Urgency.NONE and self.triage.rules.opener_only(text) and OPENER_TOPIC in self.index.catalog:
+            # 「ききたいことがあるんですが」: the greeting invites the question itself. Not in a
+            # conversation already flagged: a person is on the way there, not a greeting.
+            topic = OPENER_TOPIC
         answer = self.answer(tenant, text, topic=topic, vector=vector)
         guesses = () if topic is not None else self.head_guesses(tenant, assessment)  # a chosen topic stands
         if topic is None:

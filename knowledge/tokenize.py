@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sudachipy import Dictionary, SplitMode
 
@@ -35,13 +36,21 @@ class Analysis:
     reading: str
 
 
+@lru_cache(maxsize=1)
+def _system_dictionary() -> Dictionary:
+    """One loaded dictionary per process (some 80 MB): retrieval's analyzer and the topic head's
+    (handoff/triage/topic_head.py) split differently, but each thread makes its own tokenizer
+    from the same dictionary."""
+    return Dictionary()
+
+
 class Analyzer:
     """Thread-safe wrapper: a Sudachi tokenizer must not be shared between threads."""
 
     def __init__(self, mode: str = "C") -> None:
         self.mode_name = mode
         self._mode = MODES[mode]
-        self._dictionary = Dictionary()
+        self._dictionary = _system_dictionary()
         self._local = threading.local()
 
     def _tokenizer(self):  # noqa: ANN202 - sudachipy has no public type for it

@@ -123,6 +123,12 @@ async def test_a_resident_who_only_announces_a_question_is_invited_to_ask_it(run
     assert not [b for b in decision.buttons if b[0].startswith("topic:")] and not decision.check_in
 
 
+async def test_an_opener_in_a_flagged_conversation_gets_no_greeting(runtime):  # noqa: ANN001
+    decider = runtime.conversation_engine.decider
+    decision = decider.decide(runtime.tenants.get("setagaya"), "ききたいことがあるんですが", prior=Urgency.URGENT, now=utc_now())
+    assert decision.answer.kind == "no_match" and "チャットです" not in decision.reply  # the way to a person, as before
+
+
 async def test_an_opener_with_the_question_in_it_is_answered_as_usual(runtime):  # noqa: ANN001
     decision = await _decision(runtime, "setagaya", "ききたいことがあるんですが、でんわほうもんの よびを かえたいです")
     assert decision.topic == "setagaya.phone_visit_change"
