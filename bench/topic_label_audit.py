@@ -6,11 +6,12 @@ is wrong. A reader decides which, labelling each such message from scratch witho
 either answer; a sample of messages where the two agree is mixed in, unmarked, to measure the
 reader against the writers.
 
-    python bench/topic_label_audit.py candidates --out DIR [--batches 5]
+    python bench/topic_label_audit.py candidates --set messages|questions --out DIR [--batches 5] [--controls 160]
         # DIR/batch_K.jsonl for the readers ({"i", "text", "tenant"}), DIR/key.json for apply
     python bench/topic_label_audit.py apply --out DIR [--write]
-        # reads DIR/labels_*.jsonl ({"i", "topic", "second", "sure"}), prints the tally,
-        # and with --write rewrites handoff/training/data/*.jsonl
+        # reads DIR/labels_*.jsonl ({"i", "topic", "second", "sure"}), prints the tally, and
+        # with --write rewrites handoff/training/data/*.jsonl (messages) or moves the questions
+        # in knowledge/training/*.yaml
 
 The rule `apply` follows:
 - the reader names the writer's entry: kept;
@@ -21,7 +22,9 @@ The rule `apply` follows:
   crisis entry over a service: kept;
 - otherwise (a third entry, or none fits): the message keeps its level, kind and subject
   but no topic.
-Takes some 10 minutes (five fits of the head). The batches hold training text only.
+The messages are the risk model's (handoff/training/data), the questions the re-ranker's
+(knowledge/training, which the head reads too); either set is audited with the other whole in
+every fit. Takes some 10 minutes (five fits of the head). The batches hold training text only.
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,74 +44,96 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 CRISIS = ("common.emergency", "common.crisis_lines")
-CONTROLS = 160
 SEED = 7
+QUESTIONS_DIR = ROOT / "knowledge" / "training"
 
 
-def out_of_fold() -> list[dict]:
-    """Each topic-labelled message with the head's guesses, its writer's file left out."""
+@dataclass
+class Labelled:
+    text: str
+    topic: str
+    tenant: str
+    group: int  # the writer's file
+    weight: float  # in the topic head's fit, as handoff/triage/model.py weighs it
+    audited: bool  # of the set under audit
+
+
+def labelled(audit: str) -> list[Labelled]:
+    """The messages (handoff/training/data) and the questions (knowledge/training), each with
+    its writer's file; `audit` names the set whose rows are left out and guessed."""
+    from frontdoor.triage_cli import tenant_for
+    from handoff.triage.topic_head import QUESTION_WEIGHT
+    from handoff.triage.training import TRAINING_DIR, read_jsonl
+    from knowledge.catalog import load_catalog
+    from knowledge.rerank import load_questions
+
+    rows, seen = [], set()
+    for group, path in enumerate(sorted(TRAINING_DIR.glob("*.jsonl"))):
+        for example in read_jsonl(path):
+            if example.text not in seen and example.topic:
+                rows.append(Labelled(example.text, example.topic, tenant_for(example), group, 1.0, audit == "messages"))
+            seen.add(example.text)
+    catalog = load_catalog()
+    for group, path in enumerate(sorted(QUESTIONS_DIR.glob("*.yaml")), start=1000):
+        for q in load_questions(catalog, directory=_alone(path)):
+            rows.append(Labelled(q.text, q.expected, q.tenant, group, QUESTION_WEIGHT, audit == "questions"))
+    return rows
+
+
+def _alone(path: Path) -> Path:
+    """A directory holding only `path` (load_questions reads a directory)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="audit-"))
+    (folder / path.name).symlink_to(path)
+    return folder
+
+
+def out_of_fold(audit: str) -> list[dict]:
+    """Each row of the audited set with the head's guesses, its writer's file left out."""
     from scipy import sparse
     from sklearn.model_selection import GroupKFold
 
     from frontdoor.settings import Settings
-    from frontdoor.triage_cli import tenant_for
     from handoff.triage.features import RuleFeatures, ngram_vectorizer
     from handoff.triage.model import EMBED_WEIGHT, prepare_inputs, topic_analyzer, training_vectors
     from handoff.triage.rules import default_rules
-    from handoff.triage.topic_head import QUESTION_WEIGHT, TopicHead
-    from handoff.triage.training import TRAINING_DIR, read_jsonl
-    from knowledge.catalog import load_catalog
+    from handoff.triage.topic_head import TopicHead
     from knowledge.embedding import load_embedder
-    from knowledge.rerank import topic_questions
 
     settings, rules = Settings(), default_rules()
     features, embedder, analyzer = RuleFeatures(rules), load_embedder(), topic_analyzer()
-    messages, groups, seen = [], [], set()
-    for group, path in enumerate(sorted(TRAINING_DIR.glob("*.jsonl"))):
-        for example in read_jsonl(path):
-            if example.text not in seen and example.topic:
-                messages.append(example)
-                groups.append(group)
-            seen.add(example.text)
-    questions = topic_questions(load_catalog())
+    rows = labelled(audit)
+    texts = [r.text for r in rows]
+    x = prepare_inputs(texts, training_vectors(embedder, texts, rules.emoji, settings.cache_dir), rules, features, analyzer)
+    audited = np.array([i for i, r in enumerate(rows) if r.audited])
+    others = np.array([i for i, r in enumerate(rows) if not r.audited])
+    topics = np.array([r.topic for r in rows])
 
-    def inputs(texts: list[str]):  # noqa: ANN202
-        return prepare_inputs(texts, training_vectors(embedder, texts, rules.emoji, settings.cache_dir), rules, features, analyzer)
-
-    xm, xq = inputs([e.text for e in messages]), inputs([t for t, _ in questions])
-    ym, yq = np.array([e.topic for e in messages]), np.array([t for _, t in questions])
-
-    def shared(vectorizer, x, idx):  # noqa: ANN001, ANN202
-        pick = list(range(len(x.norm))) if idx is None else list(idx)
+    def shared(vectorizer, pick):  # noqa: ANN001, ANN202
         return sparse.hstack(
             [sparse.csr_matrix(x.vectors[pick] * EMBED_WEIGHT), vectorizer.transform([x.norm[i] for i in pick]), features.matrix([x.rule_rows[i] for i in pick])],
             format="csr",
         )
 
-    rows: list[dict] = [{} for _ in messages]
-    for train, test in GroupKFold(5).split(ym, ym, np.array(groups)):
-        vectorizer = ngram_vectorizer().fit([xm.norm[i] for i in train] + list(xq.norm))
-        head = TopicHead.fit(
-            sparse.vstack([shared(vectorizer, xm, train), shared(vectorizer, xq, None)], format="csr"),
-            [xm.analyses[i] for i in train] + list(xq.analyses),
-            [*ym[train], *yq],
-            np.concatenate([np.ones(len(train)), np.full(len(yq), QUESTION_WEIGHT)]),
-            seed=1,
-        )
-        proba = head.clf.predict_proba(head.matrix(shared(vectorizer, xm, test), [xm.analyses[i] for i in test]))
+    guessed: list[dict] = []
+    for train, test in GroupKFold(5).split(audited, groups=[rows[i].group for i in audited]):
+        fit, held = np.concatenate([audited[train], others]), audited[test]
+        vectorizer = ngram_vectorizer().fit([x.norm[i] for i in fit])
+        head = TopicHead.fit(shared(vectorizer, fit), [x.analyses[i] for i in fit], list(topics[fit]), np.array([rows[i].weight for i in fit]), seed=1)
+        proba = head.clf.predict_proba(head.matrix(shared(vectorizer, held), [x.analyses[i] for i in held]))
         classes = [str(c) for c in head.classes_]
-        for p, i in zip(proba, test, strict=True):
-            tenant = tenant_for(messages[i])
-            order = [j for j in np.argsort(-p) if classes[j].startswith(("common.", tenant + "."))]
-            rows[i] = {"i": int(i), "text": messages[i].text, "tenant": tenant, "label": str(ym[i]), "head": [classes[j] for j in order[:3]]}
-    return rows
+        for p, i in zip(proba, held, strict=True):
+            order = [j for j in np.argsort(-p) if classes[j].startswith(("common.", rows[i].tenant + "."))]
+            guessed.append({"i": int(i), "text": rows[i].text, "tenant": rows[i].tenant, "label": rows[i].topic, "head": [classes[j] for j in order[:3]]})
+    return sorted(guessed, key=lambda g: g["i"])
 
 
-def candidates(out: Path, batches: int) -> None:
-    rows = out_of_fold()
+def candidates(audit: str, out: Path, batches: int, controls_n: int) -> None:
+    rows = out_of_fold(audit)
     disagree = [r for r in rows if r["head"][0] != r["label"]]
     rng = random.Random(SEED)
-    controls = rng.sample([r for r in rows if r["head"][0] == r["label"]], CONTROLS)
+    controls = rng.sample([r for r in rows if r["head"][0] == r["label"]], controls_n)
     items = disagree + controls
     rng.shuffle(items)
     out.mkdir(parents=True, exist_ok=True)
@@ -114,10 +141,10 @@ def candidates(out: Path, batches: int) -> None:
         with (out / f"batch_{k}.jsonl").open("w", encoding="utf-8") as f:
             for r in items[k::batches]:
                 f.write(json.dumps({"i": r["i"], "text": r["text"], "tenant": r["tenant"]}, ensure_ascii=False) + "\n")
-    key = {"disagree": disagree, "controls": controls}
+    key = {"set": audit, "disagree": disagree, "controls": controls}
     (out / "key.json").write_text(json.dumps(key, ensure_ascii=False), encoding="utf-8")
     top1 = 1 - len(disagree) / len(rows)
-    print(f"{len(rows)} messages, head top-1 out of fold {top1:.3f}; {len(disagree)} disagreements + {CONTROLS} controls in {batches} batches")
+    print(f"{len(rows)} {audit}, head top-1 out of fold {top1:.3f}; {len(disagree)} disagreements + {controls_n} controls in {batches} batches")
 
 
 def decide(row: dict, read: dict) -> tuple[str, str | None]:
@@ -155,10 +182,10 @@ def apply(out: Path, write: bool) -> None:
     for why, n in tally.most_common():
         print(f"  {n:5}  {why}")
     if write:
-        rewrite(new_topic)
+        (rewrite_messages if key["set"] == "messages" else rewrite_questions)(new_topic)
 
 
-def rewrite(new_topic: dict[str, str | None]) -> None:
+def rewrite_messages(new_topic: dict[str, str | None]) -> None:
     from handoff.triage.training import TRAINING_DIR
 
     changed = Counter()
@@ -175,15 +202,49 @@ def rewrite(new_topic: dict[str, str | None]) -> None:
     print(dict(changed))
 
 
+def rewrite_questions(new_topic: dict[str, str | None]) -> None:
+    """Moves a question under its new entry in the same writer's file (or drops it), line by
+    line, so the files keep their comments and their writers' wording byte for byte."""
+    import yaml
+
+    changed = Counter()
+    for path in sorted(QUESTIONS_DIR.glob("*.yaml")):
+        kept, moved, key = [], {}, None
+        for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+            if re.match(r"^[^\s#-][^:]*:\s*$", line):
+                key = line.split(":")[0]
+            elif line.startswith("  - ") and key is not None:
+                text = str(yaml.safe_load(line[4:]))
+                if text in new_topic:
+                    changed["moved" if new_topic[text] else "dropped"] += 1
+                    if new_topic[text]:
+                        moved.setdefault(new_topic[text], []).append(line)
+                    continue
+            kept.append(line)
+        for entry_id, lines in moved.items():
+            header = next((i for i, line in enumerate(kept) if line.rstrip() == f"{entry_id}:"), None)
+            if header is None:
+                kept += [f"{entry_id}:\n", *lines]
+                continue
+            end = header + 1
+            while end < len(kept) and kept[end].startswith("  - "):
+                end += 1
+            kept[end:end] = lines
+        path.write_text("".join(kept), encoding="utf-8")
+    print(dict(changed))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("step", choices=["candidates", "apply"])
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--set", dest="audit", choices=["messages", "questions"], default="messages")
     parser.add_argument("--batches", type=int, default=5)
+    parser.add_argument("--controls", type=int, default=160)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     if args.step == "candidates":
-        candidates(args.out, args.batches)
+        candidates(args.audit, args.out, args.batches, args.controls)
     else:
         apply(args.out, args.write)
 
