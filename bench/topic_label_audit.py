@@ -120,7 +120,8 @@ def out_of_fold(audit: str) -> list[dict]:
     for train, test in GroupKFold(5).split(audited, groups=[rows[i].group for i in audited]):
         fit, held = np.concatenate([audited[train], others]), audited[test]
         vectorizer = ngram_vectorizer().fit([x.norm[i] for i in fit])
-        head = TopicHead.fit(shared(vectorizer, fit), [x.analyses[i] for i in fit], list(topics[fit]), np.array([rows[i].weight for i in fit]), seed=1)
+        weights, columns = np.array([rows[i].weight for i in fit]), x.vectors.shape[1] + len(vectorizer.vocabulary_)
+        head = TopicHead.fit(shared(vectorizer, fit), [x.analyses[i] for i in fit], list(topics[fit]), weights, shared_columns=columns, seed=1)
         proba = head.clf.predict_proba(head.matrix(shared(vectorizer, held), [x.analyses[i] for i in held]))
         classes = [str(c) for c in head.classes_]
         for p, i in zip(proba, held, strict=True):

@@ -39,7 +39,7 @@ from knowledge.cachefile import read_pickle, write_pickle
 from knowledge.embedding import Embedder, cached_embeddings
 from knowledge.tokenize import Analysis, Analyzer
 
-MODEL_VERSION = "risk-5"
+MODEL_VERSION = "risk-6"
 SEED = 20261205
 EMERGENCY_RECALL = 0.97
 URGENT_RECALL = 0.96
@@ -349,7 +349,8 @@ def fit_model(
         shared = sparse.vstack([shared, model._head_matrix(questions.x)], format="csr")
         analyses, topics = [*analyses, *questions.x.analyses], [*topics, *questions.topics]
         weights = np.concatenate([weights, np.full(len(questions.topics), QUESTION_WEIGHT)])
-    model.topic_head = TopicHead.fit(shared, analyses, topics, weights, seed=SEED)
+    embedding_and_ngrams = x.vectors.shape[1] + len(model.head_vectorizer.vocabulary_)  # _head_matrix's first blocks
+    model.topic_head = TopicHead.fit(shared, analyses, topics, weights, shared_columns=embedding_and_ngrams, seed=SEED)
     model.info = {
         "approach": approach_name,
         "examples": len(examples),
