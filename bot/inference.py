@@ -28,6 +28,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -245,8 +246,22 @@ def resolved_workers(settings: Settings) -> int:
 _worker: tuple[Decider, TenantRegistry] | None = None
 
 
+def exit_with_parent(parent_pid: int, *, every_s: float = 1.0) -> None:
+    """A worker whose app process died without shutting the pool down (killed, or stopped while
+    the worker was still loading its models) exits too, instead of holding some 700 MB forever:
+    tests/test_fleet.py's stopped app left one such worker behind (2026-12-06)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(every_s)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _init_worker(settings_data: dict) -> None:
     global _worker
+    exit_with_parent(os.getppid())
     settings = Settings(**settings_data, _env_file=None)
     # Read when the embedding model loads (knowledge/embedding.py), before any model exists here.
     os.environ["OMP_NUM_THREADS"] = str(settings.inference_threads)
