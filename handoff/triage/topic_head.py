@@ -4,8 +4,7 @@ reported even when the message is flagged, because the console and the reports n
 
 It reads the first part of what the kind and subject heads read (the shared matrix's embedding
 and character n-grams of the rules' normal form, not its rule findings) and, of its own, the
-message as Sudachi
-reads it (knowledge/tokenize.py): character n-grams of its katakana reading, so that
+message as Sudachi reads it (knowledge/tokenize.py): character n-grams of its katakana reading, so that
 「でんわほうもん やすみたい」 and 「電話訪問を休みたい」 meet, and its content words in dictionary
 form, so that 申し込み / 申込 / もうしこむ do. Left-out writers' top-1 (GroupKFold over the
 26 training files, bench/RESULTS.md): 0.849 on the shared matrix alone, 0.863 with the reading,
@@ -14,7 +13,7 @@ form, so that 申し込み / 申込 / もうしこむ do. Left-out writers' top-
 Why not the rule findings: they are the risk words (死にたい, 倒れた, 詐欺), and they pulled the
 topic toward the crisis entries when the message asks about something else (the hours of the
 crisis lines, a sticker for a father who once wandered off). Four fresh writers the model never
-saw (1,494 messages, bench/RESULTS.md): head top-1 0.900 with them, 0.906 without.
+saw (1,494 messages, bench/RESULTS.md): head top-1 0.898 with them, 0.906 without.
 """
 
 from __future__ import annotations
