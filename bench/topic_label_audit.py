@@ -33,6 +33,7 @@ import argparse
 import json
 import random
 import re
+import tempfile
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -75,18 +76,11 @@ def labelled(audit: str) -> list[Labelled]:
             seen.add(example.text)
     catalog = load_catalog()
     for group, path in enumerate(sorted(QUESTIONS_DIR.glob("*.yaml")), start=1000):
-        for q in load_questions(catalog, directory=_alone(path)):
-            rows.append(Labelled(q.text, q.expected, q.tenant, group, QUESTION_WEIGHT, audit == "questions"))
+        with tempfile.TemporaryDirectory(prefix="audit-") as folder:  # load_questions reads a directory
+            (Path(folder) / path.name).symlink_to(path)
+            questions = load_questions(catalog, directory=Path(folder))
+        rows += [Labelled(q.text, q.expected, q.tenant, group, QUESTION_WEIGHT, audit == "questions") for q in questions]
     return rows
-
-
-def _alone(path: Path) -> Path:
-    """A directory holding only `path` (load_questions reads a directory)."""
-    import tempfile
-
-    folder = Path(tempfile.mkdtemp(prefix="audit-"))
-    (folder / path.name).symlink_to(path)
-    return folder
 
 
 def out_of_fold(audit: str) -> list[dict]:

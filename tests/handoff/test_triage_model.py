@@ -241,3 +241,25 @@ def test_the_topic_heads_lean_path_scores_as_scikit_learn(triage: Triage) -> Non
     heads = model._head_matrix(x)
     expected = head.clf.predict_proba(head.matrix(heads, analyses))
     assert np.allclose(head.predict_proba(heads, analyses), expected, rtol=1e-5, atol=1e-7)
+
+
+def test_the_topic_head_does_not_read_the_risk_words(triage: Triage) -> None:
+    """The rule findings (死にたい, 倒れた, 詐欺) pulled topics toward the crisis entries when the
+    message asked about something else (bench/RESULTS.md): the topic head reads the shared
+    embedding and n-grams only, so the same text with other rule findings gets the same topics."""
+    import numpy as np
+
+    from handoff.triage.model import Inputs, model_text
+
+    model = triage.model
+    text = "いのちの電話って夜中でもつながりますか"
+    analyses = [triage.analyzer.analyze(text)]
+    vectors = np.asarray([triage.embed(text)], dtype=np.float32)
+    found = model.features.row(triage.rules.evaluate(text), triage.rules.frames(text))
+    alarmed = model.features.row(triage.rules.evaluate("死にたい 今から飛び降りる"), triage.rules.frames("死にたい 今から飛び降りる"))
+    assert found != alarmed
+    topics = [
+        model.topic_head.predict_proba(model._head_matrix(Inputs([model_text(triage.rules, text)], vectors, [row], analyses)), analyses)
+        for row in (found, alarmed)
+    ]
+    assert np.array_equal(topics[0], topics[1])
