@@ -33,17 +33,22 @@ async def test_an_absence_notice_full_of_personal_details_is_answered_and_starts
 
 
 async def test_the_reported_topic_weighs_the_re_ranker_and_the_topic_head(runtime):  # noqa: ANN001
+    # bot/decide.py TOPIC_HEAD_WEIGHT: the head leads (it learnt residents' situations and the
+    # labelled questions both); the re-ranker breaks its near-ties.
     decision = await _decision(runtime, "kashiwa", "窓口は何時まで開いていますか")
     assert decision.answer.kind == "answer" and decision.answer.candidates[0] == (decision.answer.topic, decision.answer.confidence)
     assert decision.answer.confidence >= 0.9
-    sure = replace(decision, head_guesses=(("kashiwa.mental_health", 0.5),))
-    assert sure.topic == decision.answer.topic == sure.answered_topic  # a sure answer outweighs a head half as sure
     office, general, mental = "kashiwa.office_hours", "kashiwa.general_consult", "kashiwa.mental_health"
-    unsure = replace(sure, answer=replace(decision.answer, topic=office, candidates=((office, 0.5), (general, 0.3))))
-    assert unsure.topic == mental and unsure.answered_topic == office  # the reply, and any flow, stay with the answered entry
+    assert decision.answer.topic == office
+    led = replace(decision, head_guesses=((mental, 0.6), (office, 0.3)))
+    assert led.topic == mental and led.answered_topic == office  # the reply, and any flow, stay with the answered entry
+    near = replace(decision, head_guesses=((mental, 0.5), (office, 0.45)))
+    assert near.topic == office  # a sure answer settles a head torn between two entries
     # Retrieval leans to the office hours, the head to mental health; both rank the general
     # consultation second, and together it is the likeliest.
-    torn = replace(unsure, answer=replace(unsure.answer, candidates=((office, 0.5), (general, 0.45))), head_guesses=((mental, 0.5), (general, 0.45)))
+    torn = replace(
+        decision, answer=replace(decision.answer, candidates=((office, 0.5), (general, 0.45))), head_guesses=((mental, 0.5), (general, 0.45))
+    )
     assert torn.topic == general
     asked = replace(torn, answer=Answer(kind="clarify", topic=None, reply="", confidence=0.5, choices=[Choice(office, "窓口の時間")]), head_guesses=())
     assert asked.topic == asked.answered_topic == office  # no opinion at all: the first choice
@@ -72,8 +77,9 @@ async def test_the_topic_head_guess_is_the_first_entry_the_tenant_has(runtime): 
 
 async def test_a_clarifying_question_offers_the_likeliest_needs_by_both_opinions(runtime):  # noqa: ANN001
     # Issue 15 (right entry among the choices): the choices are the likeliest needs by the
-    # re-ranker and the topic head weighed together, as the reported topic is; the head sometimes
-    # knows what retrieval missed, and when quite sure of it, answers.
+    # re-ranker and the topic head weighed together (more evenly than the reported topic: the
+    # re-ranker knows the questions' wording best); the head sometimes knows what retrieval
+    # missed, and when quite sure of it, answers.
     decider, setagaya = runtime.conversation_engine.decider, runtime.tenants.get("setagaya")
     decision = await _decision(runtime, "setagaya", "母の介護のことで相談したいです")
     care, daily, welfare, lost = "setagaya.care_consult", "setagaya.daily_consult", "setagaya.welfare_services", "setagaya.sticker_lost"
@@ -95,6 +101,10 @@ async def test_a_clarifying_question_offers_the_likeliest_needs_by_both_opinions
     assert [c.entry_id for c in decider.second_opinion(setagaya, crisis, head((daily, 0.1))).choices] == ["common.crisis_lines", daily]  # one per need
     sure = decider.second_opinion(setagaya, asked, head((lost, 0.9)))
     assert sure.kind == "answer" and sure.topic == lost
+    # Quite sure of a need retrieval only offered as a choice: answered, not asked (the head's
+    # first guess at p >= 0.6 is right 99.0% of the time, bot/decide.py TOPIC_ANSWER).
+    settled = decider.second_opinion(setagaya, asked, head((daily, 0.7), (care, 0.2)))
+    assert settled.kind == "answer" and settled.topic == daily and settled.confidence == 0.7
     nothing = Answer(kind="no_match", topic=None, reply="", confidence=0.1)
     assert decider.second_opinion(setagaya, nothing, head((lost, 0.35))).choices == [], "a no-match reply offers no guess"
 
@@ -131,4 +141,7 @@ async def test_an_opener_in_a_flagged_conversation_gets_no_greeting(runtime):  #
 
 async def test_an_opener_with_the_question_in_it_is_answered_as_usual(runtime):  # noqa: ANN001
     decision = await _decision(runtime, "setagaya", "ききたいことがあるんですが、でんわほうもんの よびを かえたいです")
-    assert decision.topic == "setagaya.phone_visit_change"
+    # The question after the opener is answered or asked about, not the greeting. 「よび」 for
+    # 曜日 leaves the models torn between applying and changing; the change is offered either way.
+    offered = [decision.answer.topic] if decision.answer.kind == "answer" else [c.entry_id for c in decision.answer.choices]
+    assert "setagaya.phone_visit_change" in offered and "common.greeting" not in offered
