@@ -33,7 +33,6 @@ import argparse
 import json
 import random
 import re
-import tempfile
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -76,21 +75,17 @@ def labelled(audit: str) -> list[Labelled]:
             seen.add(example.text)
     catalog = load_catalog()
     for group, path in enumerate(sorted(QUESTIONS_DIR.glob("*.yaml")), start=1000):
-        with tempfile.TemporaryDirectory(prefix="audit-") as folder:  # load_questions reads a directory
-            (Path(folder) / path.name).symlink_to(path)
-            questions = load_questions(catalog, directory=Path(folder))
-        rows += [Labelled(q.text, q.expected, q.tenant, group, QUESTION_WEIGHT, audit == "questions") for q in questions]
+        rows += [Labelled(q.text, q.expected, q.tenant, group, QUESTION_WEIGHT, audit == "questions") for q in load_questions(catalog, path)]
     return rows
 
 
 def out_of_fold(audit: str) -> list[dict]:
     """Each row of the audited set with the head's guesses, its writer's file left out."""
-    from scipy import sparse
     from sklearn.model_selection import GroupKFold
 
     from frontdoor.settings import Settings
     from handoff.triage.features import RuleFeatures, ngram_vectorizer
-    from handoff.triage.model import EMBED_WEIGHT, prepare_inputs, topic_analyzer, training_vectors
+    from handoff.triage.model import head_matrix, prepare_inputs, topic_analyzer, topic_columns, training_vectors
     from handoff.triage.rules import default_rules
     from handoff.triage.topic_head import TopicHead
     from knowledge.embedding import load_embedder
@@ -104,19 +99,13 @@ def out_of_fold(audit: str) -> list[dict]:
     others = np.array([i for i, r in enumerate(rows) if not r.audited])
     topics = np.array([r.topic for r in rows])
 
-    def shared(vectorizer, pick):  # noqa: ANN001, ANN202
-        return sparse.hstack(
-            [sparse.csr_matrix(x.vectors[pick] * EMBED_WEIGHT), vectorizer.transform([x.norm[i] for i in pick]), features.matrix([x.rule_rows[i] for i in pick])],
-            format="csr",
-        )
-
     guessed: list[dict] = []
     for train, test in GroupKFold(5).split(audited, groups=[rows[i].group for i in audited]):
         fit, held = np.concatenate([audited[train], others]), audited[test]
         vectorizer = ngram_vectorizer().fit([x.norm[i] for i in fit])
-        weights, columns = np.array([rows[i].weight for i in fit]), x.vectors.shape[1] + len(vectorizer.vocabulary_)
-        head = TopicHead.fit(shared(vectorizer, fit), [x.analyses[i] for i in fit], list(topics[fit]), weights, shared_columns=columns, seed=1)
-        proba = head.clf.predict_proba(head.matrix(shared(vectorizer, held), [x.analyses[i] for i in held]))
+        weights, columns = np.array([rows[i].weight for i in fit]), topic_columns(x, vectorizer)
+        head = TopicHead.fit(head_matrix(x.take(fit), vectorizer, features), [x.analyses[i] for i in fit], list(topics[fit]), weights, shared_columns=columns, seed=1)
+        proba = head.clf.predict_proba(head.matrix(head_matrix(x.take(held), vectorizer, features), [x.analyses[i] for i in held]))
         classes = [str(c) for c in head.classes_]
         for p, i in zip(proba, held, strict=True):
             order = [j for j in np.argsort(-p) if classes[j].startswith(("common.", rows[i].tenant + "."))]

@@ -51,12 +51,13 @@ def topic_questions(catalog: Catalog) -> list[tuple[str, str]]:
 
 
 def load_questions(catalog: Catalog, directory: Path = TRAINING_DIR, *, only_known: bool = False) -> list[Labelled]:
-    """The labelled questions, validated: every id exists; a common entry's questions are
-    used under both tenants (alternately, so neither tenant is favoured). `only_known`: an
-    index over part of the catalog (a test's small catalog) trains on that part's questions."""
+    """The labelled questions of a directory's files (or of one file), validated: every id
+    exists; a common entry's questions are used under both tenants (alternately, so neither
+    tenant is favoured). `only_known`: an index over part of the catalog (a test's small
+    catalog) trains on that part's questions."""
     rows: list[Labelled] = []
     problems: list[str] = []
-    for path in sorted(directory.glob("*.yaml")):
+    for path in sorted(directory.glob("*.yaml")) if directory.is_dir() else [directory]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for entry_id, questions in data.items():
             if entry_id not in catalog:

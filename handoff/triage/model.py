@@ -25,6 +25,7 @@ import numpy as np
 import sklearn
 from scipy import sparse
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.extmath import softmax
@@ -59,6 +60,19 @@ class Inputs:
 
     def take(self, idx: np.ndarray) -> Inputs:
         return Inputs([self.norm[i] for i in idx], self.vectors[idx], [self.rule_rows[i] for i in idx], [self.analyses[i] for i in idx])
+
+
+def head_matrix(x: Inputs, vectorizer: TfidfVectorizer, features: RuleFeatures) -> sparse.csr_matrix:
+    """What the kind, subject and topic heads read, in this order: the embedding, character
+    n-grams of the normal form, the rule findings (the topic head takes only the first two,
+    `topic_columns`)."""
+    return sparse.hstack([sparse.csr_matrix(x.vectors * EMBED_WEIGHT), vectorizer.transform(x.norm), features.matrix(x.rule_rows)], format="csr")
+
+
+def topic_columns(x: Inputs, vectorizer: TfidfVectorizer) -> int:
+    """How many of `head_matrix`'s leading columns the topic head reads: the embedding and the
+    n-grams, not the rule findings (handoff/triage/topic_head.py says why)."""
+    return x.vectors.shape[1] + len(vectorizer.vocabulary_)
 
 
 def model_text(rules: RuleEngine, text: str) -> str:
@@ -213,10 +227,7 @@ class RiskModel:
     info: dict = field(default_factory=dict)
 
     def _head_matrix(self, x: Inputs) -> sparse.csr_matrix:
-        return sparse.hstack(
-            [sparse.csr_matrix(x.vectors * EMBED_WEIGHT), self.head_vectorizer.transform(x.norm), self.features.matrix(x.rule_rows)],
-            format="csr",
-        )
+        return head_matrix(x, self.head_vectorizer, self.features)
 
     def score(self, x: Inputs) -> list[RiskScores]:
         stacked = self._stacked()
@@ -349,8 +360,8 @@ def fit_model(
         shared = sparse.vstack([shared, model._head_matrix(questions.x)], format="csr")
         analyses, topics = [*analyses, *questions.x.analyses], [*topics, *questions.topics]
         weights = np.concatenate([weights, np.full(len(questions.topics), QUESTION_WEIGHT)])
-    embedding_and_ngrams = x.vectors.shape[1] + len(model.head_vectorizer.vocabulary_)  # _head_matrix's first blocks
-    model.topic_head = TopicHead.fit(shared, analyses, topics, weights, shared_columns=embedding_and_ngrams, seed=SEED)
+    columns = topic_columns(x, model.head_vectorizer)
+    model.topic_head = TopicHead.fit(shared, analyses, topics, weights, shared_columns=columns, seed=SEED)
     model.info = {
         "approach": approach_name,
         "examples": len(examples),

@@ -12,6 +12,7 @@ import copy
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from pydantic import ValidationError
@@ -197,8 +198,6 @@ def test_model_is_deterministic_and_cached(triage: Triage, tmp_path: Path) -> No
 def test_the_stacked_heads_score_exactly_as_scikit_learn(triage: Triage) -> None:
     """The hot path scores the level model and the kind and subject heads in one product
     (issue 9); its figures must be scikit-learn's to the last bit."""
-    import numpy as np
-
     from handoff.triage.model import Inputs, StackedHeads, model_text
 
     model = triage.model
@@ -221,8 +220,6 @@ def test_the_stacked_heads_score_exactly_as_scikit_learn(triage: Triage) -> None
 def test_the_topic_heads_lean_path_scores_as_scikit_learn(triage: Triage) -> None:
     """The topic head's own transforms skip scikit-learn's per-call checks (the hot path);
     the probabilities must still be scikit-learn's."""
-    import numpy as np
-
     from handoff.triage.model import Inputs, model_text
     from handoff.triage.topic_head import tfidf_rows
 
@@ -247,8 +244,6 @@ def test_the_topic_head_does_not_read_the_risk_words(triage: Triage) -> None:
     """The rule findings (死にたい, 倒れた, 詐欺) pulled topics toward the crisis entries when the
     message asked about something else (bench/RESULTS.md): the topic head reads the shared
     embedding and n-grams only, so the same text with other rule findings gets the same topics."""
-    import numpy as np
-
     from handoff.triage.model import Inputs, model_text
 
     model = triage.model
