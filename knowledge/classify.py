@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from knowledge.tfidf import tfidf_rows
+
 FOLDS = 5
 # Regularisation of the two ridge fits (5-fold CV on the labelled questions, bench --cv).
 DENSE_RIDGE = 0.3
@@ -37,12 +39,17 @@ class EntryClassifier:
 
     def probs(self, texts: list[str], vectors: np.ndarray | None) -> np.ndarray:
         """(len(texts), 2, n_entries): the dense and the character model's scores (about 0..1)."""
-        char = np.asarray(self.chars.transform(texts) @ self.char_w)
+        if "_analyze" not in self.__dict__:
+            self.__dict__["_analyze"] = self.chars.build_analyzer()
+        char = np.asarray(tfidf_rows(self.chars, texts, self.__dict__["_analyze"]) @ self.char_w)
         if self.dense_w is None or vectors is None:
             dense = np.zeros_like(char)
         else:
             dense = (np.atleast_2d(vectors) - self.mean) @ self.dense_w
         return np.stack([dense, char], axis=1)
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_analyze"}
 
 
 class _Grams:

@@ -123,19 +123,37 @@ class Features:
         ]  # fmt: skip
 
     def neighbour(self, vector: np.ndarray | None, rows: np.ndarray, exclude: int | None, floor: float, ceiling: float) -> np.ndarray:
-        """Per candidate: the best cosine to a labelled question of that entry, rescaled like dense."""
+        """Per candidate: the best cosine to a labelled question of that entry, rescaled like dense.
+        Only the candidates' own questions are compared (a few thousand of some twenty
+        thousand rows), each entry's as one contiguous block (`_blocks`)."""
         if vector is None or self.train_vectors is None or not len(self.train_vectors):
             return np.zeros(len(rows))
-        sims = self.train_vectors @ vector
-        if exclude is not None:
-            sims = sims.copy()
-            sims[exclude] = -1.0
+        vectors, bounds, position = self._blocks()
+        skip = -1 if exclude is None else int(position[exclude])
         best = np.full(len(rows), -1.0)
         for j, row in enumerate(rows):
-            mine = sims[self.train_owner == row]
-            if len(mine):
-                best[j] = mine.max()
+            a, b = bounds[row], bounds[row + 1]
+            if a == b:
+                continue
+            sims = vectors[a:b] @ vector
+            if a <= skip < b:
+                sims[skip - a] = -1.0
+            best[j] = sims.max()
         return np.clip((best - NEIGHBOUR_FLOOR) / (ceiling - NEIGHBOUR_FLOOR), 0.0, 1.0) if floor else np.clip(best, 0.0, 1.0)
+
+    def _blocks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The labelled questions' vectors sorted by entry, each entry's start and end, and
+        where each question went; built once per loaded model, not pickled."""
+        if "_sorted" not in self.__dict__:
+            order = np.argsort(self.train_owner, kind="stable")
+            bounds = np.searchsorted(self.train_owner[order], np.arange(len(self.entries) + 1))
+            position = np.empty_like(order)
+            position[order] = np.arange(len(order))
+            self.__dict__["_sorted"] = (np.ascontiguousarray(self.train_vectors[order]), bounds, position)
+        return self.__dict__["_sorted"]
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_sorted"}
 
     def classify(self, text: str, vector: np.ndarray | None) -> np.ndarray:
         """(2, n_entries): the classifier's dense and character probabilities (zeros without one)."""

@@ -16,7 +16,7 @@ starts where at most 1 - CHECK_IN_RECALL of urgent-or-higher messages would go u
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -38,6 +38,7 @@ from handoff.triage.topic_head import QUESTION_WEIGHT, SPLIT_MODE, TopicHead
 from handoff.triage.training import Example, content_hash
 from knowledge.cachefile import read_pickle, write_pickle
 from knowledge.embedding import Embedder, cached_embeddings
+from knowledge.tfidf import tfidf_rows
 from knowledge.tokenize import Analysis, Analyzer
 
 MODEL_VERSION = "risk-6"
@@ -62,11 +63,12 @@ class Inputs:
         return Inputs([self.norm[i] for i in idx], self.vectors[idx], [self.rule_rows[i] for i in idx], [self.analyses[i] for i in idx])
 
 
-def head_matrix(x: Inputs, vectorizer: TfidfVectorizer, features: RuleFeatures) -> sparse.csr_matrix:
+def head_matrix(x: Inputs, vectorizer: TfidfVectorizer, features: RuleFeatures, analyze: Callable | None = None) -> sparse.csr_matrix:
     """What the kind, subject and topic heads read, in this order: the embedding, character
     n-grams of the normal form, the rule findings (the topic head takes only the first two,
-    `topic_columns`)."""
-    return sparse.hstack([sparse.csr_matrix(x.vectors * EMBED_WEIGHT), vectorizer.transform(x.norm), features.matrix(x.rule_rows)], format="csr")
+    `topic_columns`). `analyze`: the vectorizer's analyzer, built once by a loaded model."""
+    ngrams = tfidf_rows(vectorizer, x.norm, analyze)
+    return sparse.hstack([sparse.csr_matrix(x.vectors * EMBED_WEIGHT), ngrams, features.matrix(x.rule_rows)], format="csr")
 
 
 def topic_columns(x: Inputs, vectorizer: TfidfVectorizer) -> int:
@@ -107,10 +109,7 @@ class LinearApproach:
         self.seed = seed
 
     def _matrix(self, x: Inputs) -> sparse.csr_matrix:
-        return sparse.hstack(
-            [sparse.csr_matrix(x.vectors * EMBED_WEIGHT), self.vectorizer.transform(x.norm), self.features.matrix(x.rule_rows)],
-            format="csr",
-        )
+        return head_matrix(x, self.vectorizer, self.features)
 
     def fit(self, x: Inputs, y: np.ndarray) -> LinearApproach:
         self.vectorizer = ngram_vectorizer().fit(x.norm)
@@ -227,7 +226,9 @@ class RiskModel:
     info: dict = field(default_factory=dict)
 
     def _head_matrix(self, x: Inputs) -> sparse.csr_matrix:
-        return head_matrix(x, self.head_vectorizer, self.features)
+        if "_ngram_analyzer" not in self.__dict__:
+            self.__dict__["_ngram_analyzer"] = self.head_vectorizer.build_analyzer()
+        return head_matrix(x, self.head_vectorizer, self.features, self.__dict__["_ngram_analyzer"])
 
     def score(self, x: Inputs) -> list[RiskScores]:
         stacked = self._stacked()
@@ -256,7 +257,7 @@ class RiskModel:
         return self.__dict__["_stacked_heads"]
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_stacked_heads"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_stacked_heads", "_ngram_analyzer")}
 
 
 class StackedHeads:

@@ -18,8 +18,7 @@ saw (1,494 messages, bench/RESULTS.md): head top-1 0.898 with them, 0.906 withou
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +27,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.extmath import softmax
 
+from knowledge.tfidf import tfidf_rows
 from knowledge.tokenize import Analysis
 
 # Left-out writers' top-1 by C on the shared matrix: 1 0.814, 4 0.842, 16 0.849, 64 0.849.
@@ -45,29 +45,6 @@ def _reading_vectorizer() -> TfidfVectorizer:
 
 def _words_vectorizer() -> TfidfVectorizer:
     return TfidfVectorizer(analyzer=list, min_df=2, sublinear_tf=True, dtype=np.float32)
-
-
-def tfidf_rows(vectorizer: TfidfVectorizer, docs: Sequence, analyze: Callable | None = None) -> sparse.csr_matrix:
-    """What `vectorizer.transform(docs)` gives (sublinear tf, idf, l2 norm, float32), without
-    scikit-learn's per-call validation: for one short message that validation cost ten times
-    the arithmetic (bench/decide_speed.py). tests/handoff/test_triage_model.py holds the two equal."""
-    analyze = analyze or vectorizer.build_analyzer()
-    vocabulary, idf = vectorizer.vocabulary_, vectorizer.idf_.astype(np.float32)
-    data, indices, indptr = [], [], [0]
-    for doc in docs:
-        counts = Counter(j for j in map(vocabulary.get, analyze(doc)) if j is not None)
-        cols = np.fromiter(sorted(counts), dtype=np.int32, count=len(counts))
-        values = np.fromiter((counts[c] for c in cols), dtype=np.float32, count=len(cols))
-        values = (np.log(values) + np.float32(1.0)) * idf[cols]
-        norm = np.sqrt(np.dot(values, values))
-        data.append(values / norm if norm > 0 else values)
-        indices.append(cols)
-        indptr.append(indptr[-1] + len(cols))
-    return sparse.csr_matrix(
-        (np.concatenate(data) if data else np.zeros(0, np.float32), np.concatenate(indices) if indices else np.zeros(0, np.int32), indptr),
-        shape=(len(docs), len(vocabulary)),
-        dtype=np.float32,
-    )
 
 
 @dataclass
