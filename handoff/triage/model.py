@@ -41,13 +41,17 @@ from knowledge.embedding import Embedder, cached_embeddings
 from knowledge.tfidf import tfidf_rows
 from knowledge.tokenize import Analysis, Analyzer
 
-MODEL_VERSION = "risk-6"
+MODEL_VERSION = "risk-7"
 SEED = 20261205
 EMERGENCY_RECALL = 0.97
 URGENT_RECALL = 0.96
 CHECK_IN_RECALL = 0.995
 LEVELS = ("none", "urgent", "emergency")
-EMBED_WEIGHT = 1.5  # the embedding block's scale beside unit-length n-gram rows
+# The embedding block's scale beside unit-length n-gram rows, and the level model's C. With
+# the n-grams regularised less (C 4 -> 16) and the embedding as before or more (C·w² 9 -> 4),
+# the false alarms on writers the model never saw fell from 9.2% / 8.6% to 6.9% / 6.0%
+# (held3 / held4, bench/RESULTS.md 2026-12-06); the blind set's recall held.
+EMBED_WEIGHT = 0.5
 
 
 @dataclass
@@ -103,7 +107,7 @@ class LinearApproach:
 
     name = "linear"
 
-    def __init__(self, features: RuleFeatures, *, c: float = 4.0, seed: int = SEED) -> None:
+    def __init__(self, features: RuleFeatures, *, c: float = 16.0, seed: int = SEED) -> None:
         self.features = features
         self.c = c
         self.seed = seed
