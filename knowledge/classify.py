@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
+from threadpoolctl import threadpool_limits
 
 from knowledge.tfidf import tfidf_rows
 
@@ -83,13 +84,15 @@ def _primal(x: np.ndarray, target: np.ndarray, ridge: float) -> np.ndarray:
 
 
 def _dual(gram: np.ndarray, target: np.ndarray, ridge: float) -> np.ndarray:
-    # LU (LAPACK gesv), though a Gram matrix plus a ridge would take Cholesky: OpenBLAS's
-    # threaded Cholesky (potrf, through scipy and numpy alike) killed the process with a
-    # segfault from about 16,000 rows on the 2-core machine, and the labelled rows reached
-    # 16,000 on 2026-12-06. LU of 17,000 rows: 32 s, against Cholesky's 35 s on one thread.
+    # LU (LAPACK gesv) on ONE BLAS thread, though a Gram matrix plus a ridge would take
+    # Cholesky: OpenBLAS's threaded Cholesky (potrf, through scipy and numpy alike) killed the
+    # process with a segfault from about 16,000 rows on the 2-core machine, and its threaded
+    # LU did the same at 21,300 rows (2026-12-06, the app's first start). LU of 17,000 rows:
+    # 32 s, against Cholesky's 35 s on one thread; the whole fit at 21,300 rows about 8.5 min.
     system = np.array(gram, dtype=np.float64)
     system[np.diag_indices_from(system)] += ridge
-    return np.linalg.solve(system, target)
+    with threadpool_limits(1, user_api="blas"):
+        return np.linalg.solve(system, target)
 
 
 def out_of_fold(
