@@ -11,11 +11,23 @@ import logging
 import os
 import pickle
 import tempfile
+from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class DerivedOnLoad:
+    """For a cached model: its `functools.cached_property` values (analyzers, transposed
+    coefficients, sorted copies for the hot path) are built once per loaded model and never
+    pickled. They are derived from the fitted state, and an analyzer closure cannot be
+    pickled at all."""
+
+    def __getstate__(self) -> dict:
+        derived = {name for klass in type(self).__mro__ for name, value in vars(klass).items() if isinstance(value, cached_property)}
+        return {k: v for k, v in self.__dict__.items() if k not in derived}
 
 
 def read_pickle(path: Path | None, kind: type[T]) -> T | None:

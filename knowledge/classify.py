@@ -14,10 +14,13 @@ how far to trust the classifier on a question it has not seen.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
+from knowledge.cachefile import DerivedOnLoad
 from knowledge.tfidf import tfidf_rows
 
 FOLDS = 5
@@ -26,7 +29,7 @@ DENSE_RIDGE = 0.3
 CHAR_RIDGE = 1.0
 
 
-class EntryClassifier:
+class EntryClassifier(DerivedOnLoad):
     """One-vs-rest ridge regression onto each entry's indicator, one weight matrix per feature
     block, so a query is one sparse and one dense product and the training texts are not
     kept. The n-gram block is fitted in its dual (tens of thousands of n-grams, fewer texts),
@@ -40,17 +43,16 @@ class EntryClassifier:
 
     def probs(self, texts: list[str], vectors: np.ndarray | None) -> np.ndarray:
         """(len(texts), 2, n_entries): the dense and the character model's scores (about 0..1)."""
-        if "_analyze" not in self.__dict__:
-            self.__dict__["_analyze"] = self.chars.build_analyzer()
-        char = np.asarray(tfidf_rows(self.chars, texts, self.__dict__["_analyze"]) @ self.char_w)
+        char = np.asarray(tfidf_rows(self.chars, texts, self.char_analyzer) @ self.char_w)
         if self.dense_w is None or vectors is None:
             dense = np.zeros_like(char)
         else:
             dense = (np.atleast_2d(vectors) - self.mean) @ self.dense_w
         return np.stack([dense, char], axis=1)
 
-    def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_analyze"}
+    @cached_property
+    def char_analyzer(self):  # noqa: ANN201
+        return self.chars.build_analyzer()
 
 
 class _Grams:

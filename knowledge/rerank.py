@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import yaml
 from sklearn.linear_model import LogisticRegression
 
+from knowledge.cachefile import DerivedOnLoad
 from knowledge.catalog import TENANTS, Catalog
 from knowledge.classify import EntryClassifier
 from knowledge.intents import flag_names, flags
@@ -97,7 +99,7 @@ def triage_topic_rows(catalog: Catalog) -> list[Labelled]:
     return rows
 
 
-class Features:
+class Features(DerivedOnLoad):
     """Builds the feature rows; knows each entry's intent profile and labelled questions."""
 
     def __init__(
@@ -125,10 +127,10 @@ class Features:
     def neighbour(self, vector: np.ndarray | None, rows: np.ndarray, exclude: int | None, floor: float, ceiling: float) -> np.ndarray:
         """Per candidate: the best cosine to a labelled question of that entry, rescaled like dense.
         Only the candidates' own questions are compared (a few thousand of some twenty
-        thousand rows), each entry's as one contiguous block (`_blocks`)."""
+        thousand rows), each entry's as one contiguous block (`blocks`)."""
         if vector is None or self.train_vectors is None or not len(self.train_vectors):
             return np.zeros(len(rows))
-        vectors, bounds, position = self._blocks()
+        vectors, bounds, position = self.blocks
         skip = -1 if exclude is None else int(position[exclude])
         best = np.full(len(rows), -1.0)
         for j, row in enumerate(rows):
@@ -141,19 +143,15 @@ class Features:
             best[j] = sims.max()
         return np.clip((best - NEIGHBOUR_FLOOR) / (ceiling - NEIGHBOUR_FLOOR), 0.0, 1.0) if floor else np.clip(best, 0.0, 1.0)
 
-    def _blocks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    @cached_property
+    def blocks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The labelled questions' vectors sorted by entry, each entry's start and end, and
-        where each question went; built once per loaded model, not pickled."""
-        if "_sorted" not in self.__dict__:
-            order = np.argsort(self.train_owner, kind="stable")
-            bounds = np.searchsorted(self.train_owner[order], np.arange(len(self.entries) + 1))
-            position = np.empty_like(order)
-            position[order] = np.arange(len(order))
-            self.__dict__["_sorted"] = (np.ascontiguousarray(self.train_vectors[order]), bounds, position)
-        return self.__dict__["_sorted"]
-
-    def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_sorted"}
+        where each question went."""
+        order = np.argsort(self.train_owner, kind="stable")
+        bounds = np.searchsorted(self.train_owner[order], np.arange(len(self.entries) + 1))
+        position = np.empty_like(order)
+        position[order] = np.arange(len(order))
+        return np.ascontiguousarray(self.train_vectors[order]), bounds, position
 
     def classify(self, text: str, vector: np.ndarray | None) -> np.ndarray:
         """(2, n_entries): the classifier's dense and character probabilities (zeros without one)."""

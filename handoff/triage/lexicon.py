@@ -23,6 +23,9 @@ class RuleSpec(_Strict):
     level: Literal["urgent", "emergency"]
     kind: Kind
     hard: bool = False  # method / plan / time / act: no context can drop it
+    # A present act that only its own clause's context can drop (denied, past, a what-if, a
+    # lesson, settled later): when it fires it sets the floor as a hard rule does.
+    floor: bool = False
     patterns: list[str] = Field(min_length=1)
     unless: list[str] = []  # clause-level exclusions (e.g. 木が倒れた)
     requires: list[str] = []  # at least one must occur somewhere in the message
@@ -34,6 +37,8 @@ class RuleSpec(_Strict):
     def _hard_has_no_ignore(self) -> RuleSpec:
         if self.hard and self.ignore:
             raise ValueError(f"{self.id}: a hard rule ignores every context already")
+        if self.hard and self.floor:
+            raise ValueError(f"{self.id}: a hard rule sets the floor already; `floor` is for soft rules")
         return self
 
 

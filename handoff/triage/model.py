@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from handoff.triage.rules import RuleEngine
 from handoff.triage.text import MAX_EMBED_CHARS, embedding_text, mask_contacts
 from handoff.triage.topic_head import QUESTION_WEIGHT, SPLIT_MODE, TopicHead
 from handoff.triage.training import Example, content_hash
-from knowledge.cachefile import read_pickle, write_pickle
+from knowledge.cachefile import DerivedOnLoad, read_pickle, write_pickle
 from knowledge.embedding import Embedder, cached_embeddings
 from knowledge.tfidf import tfidf_rows
 from knowledge.tokenize import Analysis, Analyzer
@@ -219,7 +220,7 @@ class RiskScores:
 
 
 @dataclass
-class RiskModel:
+class RiskModel(DerivedOnLoad):
     approach: object
     kind_clf: LogisticRegression
     subject_clf: LogisticRegression
@@ -230,12 +231,10 @@ class RiskModel:
     info: dict = field(default_factory=dict)
 
     def _head_matrix(self, x: Inputs) -> sparse.csr_matrix:
-        if "_ngram_analyzer" not in self.__dict__:
-            self.__dict__["_ngram_analyzer"] = self.head_vectorizer.build_analyzer()
-        return head_matrix(x, self.head_vectorizer, self.features, self.__dict__["_ngram_analyzer"])
+        return head_matrix(x, self.head_vectorizer, self.features, self.ngram_analyzer)
 
     def score(self, x: Inputs) -> list[RiskScores]:
-        stacked = self._stacked()
+        stacked = self.stacked_heads
         heads = self._head_matrix(x)
         if stacked is not None:
             proba, kinds, subjects = stacked.predict(heads)
@@ -254,14 +253,13 @@ class RiskModel:
             for p, k, s, order, tp in zip(proba, kinds, subjects, ranked, topic_p, strict=True)
         ]
 
-    def _stacked(self) -> StackedHeads | None:
-        """Built once per loaded model; not pickled (see __getstate__)."""
-        if "_stacked_heads" not in self.__dict__:
-            self.__dict__["_stacked_heads"] = StackedHeads.of(self)
-        return self.__dict__["_stacked_heads"]
+    @cached_property
+    def stacked_heads(self) -> StackedHeads | None:
+        return StackedHeads.of(self)
 
-    def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_stacked_heads", "_ngram_analyzer")}
+    @cached_property
+    def ngram_analyzer(self):  # noqa: ANN201
+        return self.head_vectorizer.build_analyzer()  # type: ignore[attr-defined]
 
 
 class StackedHeads:

@@ -55,6 +55,7 @@ class _Rule:
     level: Urgency
     kind: str
     hard: bool
+    floor: bool  # soft, but sets the floor when its context lets it fire
     patterns: tuple[re.Pattern[str], ...]
     unless: tuple[re.Pattern[str], ...]
     requires: tuple[re.Pattern[str], ...]
@@ -84,6 +85,7 @@ class RuleEngine:
                 level=Urgency(r.level),
                 kind=r.kind,
                 hard=r.hard,
+                floor=r.floor,
                 patterns=tuple(compile_pattern(p, m, r.id) for p in r.patterns),
                 unless=tuple(compile_pattern(p, m, r.id) for p in r.unless),
                 requires=tuple(compile_pattern(p, m, r.id) for p in r.requires),
@@ -252,7 +254,7 @@ class RuleEngine:
             for esc_id, when, cue_patterns, to_kind in self._escalations
             if when & (kinds | ({prior_kind} if prior_kind else set())) and any(p.search(norm) for p in cue_patterns)
         ]
-        hard = [r for r in fired if r.hard]
+        hard = [r for r in fired if r.hard or r.floor]
         cues = frozenset(name for name, pattern in self._categories if pattern.search(norm))
         all_kinds = frozenset(kinds | {k for _, k in escalated})
         return RuleFindings(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -27,6 +28,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.extmath import softmax
 
+from knowledge.cachefile import DerivedOnLoad
 from knowledge.tfidf import tfidf_rows
 from knowledge.tokenize import Analysis
 
@@ -48,7 +50,7 @@ def _words_vectorizer() -> TfidfVectorizer:
 
 
 @dataclass
-class TopicHead:
+class TopicHead(DerivedOnLoad):
     clf: LogisticRegression
     reading: TfidfVectorizer
     words: TfidfVectorizer
@@ -80,7 +82,7 @@ class TopicHead:
     def predict_proba(self, shared: sparse.csr_matrix, analyses: Sequence[Analysis]) -> np.ndarray:
         """scikit-learn's probabilities, by its own formula (a multinomial softmax of X·coefᵀ +
         intercept) over the lean transforms."""
-        fast = self._lean()
+        fast = self.lean
         x = sparse.hstack(
             [
                 shared[:, : self.shared_columns],
@@ -91,13 +93,7 @@ class TopicHead:
         )
         return softmax(np.asarray(x @ fast["coef_t"] + self.clf.intercept_), copy=False)
 
-    def _lean(self) -> dict:
-        """The analyzers and the transposed coefficients, built once per loaded model; not pickled."""
-        if "_lean_parts" not in self.__dict__:
-            self.__dict__["_lean_parts"] = {
-                "reading": self.reading.build_analyzer(), "words": self.words.build_analyzer(), "coef_t": np.ascontiguousarray(self.clf.coef_.T)
-            }  # fmt: skip
-        return self.__dict__["_lean_parts"]
-
-    def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_lean_parts"}
+    @cached_property
+    def lean(self) -> dict:
+        """The analyzers and the transposed coefficients of the hot path."""
+        return {"reading": self.reading.build_analyzer(), "words": self.words.build_analyzer(), "coef_t": np.ascontiguousarray(self.clf.coef_.T)}

@@ -113,3 +113,21 @@ def test_duplicate_yaml_keys_are_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="duplicate keys"):
         load_triage(target)
+
+
+def test_a_floor_rule_sets_the_floor_only_when_its_context_lets_it_fire(triage: Triage) -> None:
+    """`floor: true` (medical.collapsed_now): a present collapse raises the floor as a hard rule
+    does, but a denial, the past or a what-if in its clause drops it, as for any soft rule."""
+    now = triage.rules.evaluate("見つかったけど倒れている")
+    assert now.floor.value == "emergency" and "medical.collapsed_now" in now.hard
+    for settled in ["倒れてるわけじゃないので心配しないで", "去年、倒れてる隣のおばあちゃんを見つけました", "もし倒れてるのを見つけたらどうすれば"]:
+        findings = triage.rules.evaluate(settled)
+        assert findings.floor.value == "none" and any(s.startswith("medical.collapsed_now:") for s in findings.suppressed), settled
+
+
+def test_a_rule_cannot_be_both_hard_and_floor(tmp_path: Path) -> None:
+    def edit(data: dict) -> None:
+        next(r for r in data["rules"] if r.get("hard"))["floor"] = True
+
+    with pytest.raises(ValidationError, match="floor"):
+        load_triage(_broken_copy(tmp_path, edit))

@@ -195,6 +195,28 @@ def test_model_is_deterministic_and_cached(triage: Triage, tmp_path: Path) -> No
     assert asked.key != a.key and asked.info["topic_questions"] == 1  # the questions are part of what the cache is keyed by
 
 
+def test_a_cached_model_keeps_no_hot_path_state_and_scores_the_same_after_loading(triage: Triage) -> None:
+    """Analyzer closures and transposed copies are rebuilt per loaded model (DerivedOnLoad):
+    a model that has scored pickles without them, and the reloaded one scores alike."""
+    import pickle
+
+    from handoff.triage.model import Inputs, model_text
+
+    texts = ["母が台所で倒れてる", "でんわほうもん しばらく やすみたい"]
+    x = Inputs(
+        [model_text(triage.rules, t) for t in texts],
+        np.asarray([triage.embed(t) for t in texts], dtype=np.float32),
+        [triage.model.features.row(triage.rules.evaluate(t), triage.rules.frames(t)) for t in texts],
+        [triage.analyzer.analyze(t) for t in texts],
+    )
+    before = triage.model.score(x)
+    state = triage.model.__getstate__()
+    assert not {"stacked_heads", "ngram_analyzer"} & set(state)
+    assert "lean" not in state["topic_head"].__getstate__()
+    reloaded = pickle.loads(pickle.dumps(triage.model))
+    assert reloaded.score(x) == before
+
+
 def test_the_stacked_heads_score_exactly_as_scikit_learn(triage: Triage) -> None:
     """The hot path scores the level model and the kind and subject heads in one product
     (issue 9); its figures must be scikit-learn's to the last bit."""
