@@ -17,8 +17,8 @@ from __future__ import annotations
 from functools import cached_property
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
-from threadpoolctl import threadpool_limits
 
 from knowledge.cachefile import DerivedOnLoad
 from knowledge.tfidf import tfidf_rows
@@ -27,13 +27,18 @@ FOLDS = 5
 # Regularisation of the two ridge fits (5-fold CV on the labelled questions, bench --cv).
 DENSE_RIDGE = 0.3
 CHAR_RIDGE = 1.0
+# The n-gram block's conjugate gradients stop when every entry's residual is this small a
+# share of its target (about 55 steps at 21,600 texts; bench/entry_classifier_fit.py measures
+# the agreement with an exact solve).
+CG_TOLERANCE = 1e-5
+CG_MAX_ITERATIONS = 2000
 
 
 class EntryClassifier(DerivedOnLoad):
     """One-vs-rest ridge regression onto each entry's indicator, one weight matrix per feature
     block, so a query is one sparse and one dense product and the training texts are not
-    kept. The n-gram block is fitted in its dual (tens of thousands of n-grams, fewer texts),
-    the embedding block in its primal (384 dimensions)."""
+    kept. The n-gram block (some 180,000 n-grams, 20,000 texts) is fitted in its dual by
+    conjugate gradients, the embedding block (384 dimensions) in its primal by a direct solve."""
 
     def __init__(self, chars: TfidfVectorizer, char_w: np.ndarray, mean: np.ndarray | None, dense_w: np.ndarray | None):
         self.chars = chars
@@ -56,20 +61,18 @@ class EntryClassifier(DerivedOnLoad):
 
 
 class _Grams:
-    """Both kernels over every text, computed once: each fold's fit is a slice and a solve."""
+    """Both feature blocks over every text, computed once: each fold's fit is a slice and a solve."""
 
     def __init__(self, texts: list[str], vectors: np.ndarray | None):
         # The n-gram vocabulary and idf come from all texts, held-out folds included: they
-        # carry no labels, and one vectorizer lets every fold share one Gram matrix.
+        # carry no labels, and one vectorizer lets every fold share one matrix.
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
         self.char_x = self.chars.fit_transform(texts).tocsr()
-        self.char_k = np.asarray((self.char_x @ self.char_x.T).todense())
         self.mean = None if vectors is None else vectors.mean(axis=0)
         self.centred = None if vectors is None else np.asarray(vectors - self.mean, dtype=np.float64)
 
     def fit(self, rows: np.ndarray, target: np.ndarray) -> EntryClassifier:
-        char_a = _dual(self.char_k[np.ix_(rows, rows)], target, CHAR_RIDGE)
-        char_w = np.asarray(self.char_x[rows].T @ char_a)
+        char_w = sparse_ridge(self.char_x[rows], target, CHAR_RIDGE)
         dense_w = None
         if self.centred is not None:
             dense_w = _primal(self.centred[rows], target, DENSE_RIDGE)
@@ -77,24 +80,39 @@ class _Grams:
 
 
 def _primal(x: np.ndarray, target: np.ndarray, ridge: float) -> np.ndarray:
-    """The same ridge weights as the dual's Xᵀ(XXᵀ + λI)⁻¹Y, as (XᵀX + λI)⁻¹XᵀY: for the
-    384-wide embedding a 384-square solve, where the dual needs one the size of the rows
-    (some twenty thousand: cubic time and a 3 GB Gram matrix)."""
+    """Ridge weights (XᵀX + λI)⁻¹XᵀY by a direct solve: a 384-square system for the embedding."""
     system = x.T @ x
     system[np.diag_indices_from(system)] += ridge
     return np.linalg.solve(system, x.T @ target)
 
 
-def _dual(gram: np.ndarray, target: np.ndarray, ridge: float) -> np.ndarray:
-    # LU (LAPACK gesv) on ONE BLAS thread, though a Gram matrix plus a ridge would take
-    # Cholesky: OpenBLAS's threaded Cholesky (potrf, through scipy and numpy alike) killed the
-    # process with a segfault from about 16,000 rows on the 2-core machine, and its threaded
-    # LU did the same at 21,300 rows (2026-12-06, the app's first start). LU of 17,000 rows:
-    # 32 s, against Cholesky's 35 s on one thread; the whole fit at 21,300 rows about 8.5 min.
-    system = np.array(gram, dtype=np.float64)
-    system[np.diag_indices_from(system)] += ridge
-    with threadpool_limits(1, user_api="blas"):
-        return np.linalg.solve(system, target)
+def sparse_ridge(x: sparse.csr_matrix, target: np.ndarray, ridge: float) -> np.ndarray:
+    """Ridge weights Xᵀ(XXᵀ + λI)⁻¹Y for the n-gram block: the dual system solved by conjugate
+    gradients, every entry's column at once. Each step is two sparse products; no matrix the
+    size of the rows squared is ever formed.
+
+    It replaced a direct solve of the same system: cubic in the rows, a dense 21,300-square
+    matrix (3.6 GB) six times per fit, 8.5 minutes on one BLAS thread (OpenBLAS's threaded LU
+    and Cholesky segfaulted at that size on the 2-core machine, 2026-12-06)."""
+    xt = x.T.tocsr()
+    a = np.zeros(target.shape, dtype=np.float64)
+    r = np.array(target, dtype=np.float64)
+    p = r.copy()
+    rs = np.einsum("ij,ij->j", r, r)
+    goal = CG_TOLERANCE**2 * rs
+    tiny = np.finfo(np.float64).tiny
+    for _ in range(CG_MAX_ITERATIONS):
+        done = rs <= goal  # a column that has converged (or is all zero) stays where it is
+        if done.all():
+            break
+        ap = x @ (xt @ p) + ridge * p
+        alpha = np.where(done, 0.0, rs / np.maximum(np.einsum("ij,ij->j", p, ap), tiny))
+        a += p * alpha
+        r -= ap * alpha
+        fresh = np.einsum("ij,ij->j", r, r)
+        p = r + p * np.where(done, 0.0, fresh / np.maximum(rs, tiny))
+        rs = fresh
+    return np.asarray(xt @ a)
 
 
 def out_of_fold(

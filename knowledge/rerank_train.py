@@ -95,7 +95,7 @@ def train_reranker(index: KnowledgeIndex, cache_dir: Path | None) -> Reranker:
 
 
 # Bump when the features or the fit change in a way the content key cannot see.
-RERANK_VERSION = "3"
+RERANK_VERSION = "4"
 
 
 def _cache_file(index: KnowledgeIndex, labelled: list[Labelled], cache_dir: Path | None) -> Path | None:
