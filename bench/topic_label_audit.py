@@ -94,7 +94,7 @@ def out_of_fold(audit: str) -> list[dict]:
     features, embedder, analyzer = RuleFeatures(rules), load_embedder(), topic_analyzer()
     rows = labelled(audit)
     texts = [r.text for r in rows]
-    x = prepare_inputs(texts, training_vectors(embedder, texts, rules.emoji, settings.cache_dir), rules, features, analyzer)
+    x = prepare_inputs(texts, training_vectors(embedder, texts, rules, settings.cache_dir), rules, features, analyzer)
     audited = np.array([i for i, r in enumerate(rows) if r.audited])
     others = np.array([i for i, r in enumerate(rows) if not r.audited])
     topics = np.array([r.topic for r in rows])

@@ -259,7 +259,8 @@ class Decider:
             # 「ききたいことがあるんですが」: the greeting invites the question itself. Not in a
             # conversation already flagged: a person is on the way there, not a greeting.
             topic = OPENER_TOPIC
-        answer = self.answer(tenant, text, topic=topic, vector=vector)
+        # Retrieval reads what the models read: an opener's 「相談」 is not a wish for consultation.
+        answer = self.answer(tenant, self.triage.rules.question(text), topic=topic, vector=vector)
         guesses = () if topic is not None else self.head_guesses(tenant, assessment)  # a chosen topic stands
         if topic is None:
             answer = self.second_opinion(tenant, answer, assessment)

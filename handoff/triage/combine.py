@@ -66,7 +66,7 @@ class Triage:
         return dict(self.rules.emoji)
 
     def embedding_input(self, text: str) -> str:
-        return embedding_text(text, self.rules.emoji)
+        return embedding_text(self.rules.question(text), self.rules.emoji)
 
     def embed(self, text: str) -> np.ndarray | None:
         """The message's one embedding (shared with retrieval), or None without a model."""
@@ -97,11 +97,12 @@ class Triage:
             return self._rules_only(findings, prior)
         if vector is None:
             vector = self.embed(text)
+        question = self.rules.question(text)  # what the model reads; the rules read it all
         x = Inputs(
-            [model_text(self.rules, text)],
+            [model_text(self.rules, question)],
             np.asarray([vector], dtype=np.float32),
             [self.model.features.row(findings, self.rules.frames(text))],
-            [self.analyzer.analyze(mask_contacts(text))],  # type: ignore[union-attr]
+            [self.analyzer.analyze(mask_contacts(question))],  # type: ignore[union-attr]
         )
         scores = self.model.score(x)[0]
         if self.rules.courtesy_only(text):  # a bare thank-you: no risk of its own (context.yaml)

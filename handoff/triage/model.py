@@ -42,7 +42,7 @@ from knowledge.embedding import Embedder, cached_embeddings
 from knowledge.tfidf import tfidf_rows
 from knowledge.tokenize import Analysis, Analyzer
 
-MODEL_VERSION = "risk-7"
+MODEL_VERSION = "risk-8"
 SEED = 20261205
 EMERGENCY_RECALL = 0.97
 URGENT_RECALL = 0.96
@@ -92,12 +92,16 @@ def topic_analyzer() -> Analyzer:
 
 
 def prepare_inputs(texts: Sequence[str], vectors: np.ndarray, rules: RuleEngine, features: RuleFeatures, analyzer: Analyzer) -> Inputs:
-    norm, rows = [], []
+    """The model's inputs, as Triage.assess builds them for one message: the rules read the
+    whole text, the n-grams and the topic head's words only its question (RuleEngine.question)."""
+    norm, rows, analyses = [], [], []
     for text in texts:
         findings = rules.evaluate(text)
         rows.append(features.row(findings, rules.frames(text)))
-        norm.append(model_text(rules, text))
-    return Inputs(norm, np.asarray(vectors, dtype=np.float32), rows, [analyzer.analyze(mask_contacts(t)) for t in texts])
+        question = rules.question(text)
+        norm.append(model_text(rules, question))
+        analyses.append(analyzer.analyze(mask_contacts(question)))
+    return Inputs(norm, np.asarray(vectors, dtype=np.float32), rows, analyses)
 
 
 # ---------------------------------------------------------------------------- approaches
@@ -381,8 +385,8 @@ def fit_model(
 # ---------------------------------------------------------------------------- cache
 
 
-def training_vectors(embedder: Embedder, texts: Sequence[str], emoji: dict[str, str], cache_dir: Path | None) -> np.ndarray:
-    texts = [embedding_text(text, emoji) for text in texts]
+def training_vectors(embedder: Embedder, texts: Sequence[str], rules: RuleEngine, cache_dir: Path | None) -> np.ndarray:
+    texts = [embedding_text(rules.question(text), rules.emoji) for text in texts]
     # The cache's root, not its triage/ folder: the per-text vector store there is shared with
     # the re-ranker, which learns from the topic-labelled messages among these (knowledge/rerank.py).
     vectors, _ = cached_embeddings(embedder, texts, cache_dir)
@@ -423,7 +427,7 @@ def load_or_train(
     features, analyzer = RuleFeatures(rules), topic_analyzer()
 
     def inputs(texts: list[str]) -> Inputs:
-        return prepare_inputs(texts, training_vectors(embedder, texts, rules.emoji, cache_dir), rules, features, analyzer)
+        return prepare_inputs(texts, training_vectors(embedder, texts, rules, cache_dir), rules, features, analyzer)
 
     asked = TopicQuestions(inputs([text for text, _ in questions]), [topic for _, topic in questions]) if questions else None
     model = fit_model(examples, inputs([e.text for e in examples]), features, approach_name=approach_name, key=key, questions=asked)

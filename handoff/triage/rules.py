@@ -30,6 +30,13 @@ from handoff.triage.lexicon import LEXICON_DIR, Cue, Lexicon, load_lexicon
 from handoff.triage.text import compile_pattern, normalize
 from handoff.urgency import Urgency
 
+# Where an opener may end: at a break, or right after the word that closes it (「…あるんですが
+# でんわほうもんの」「相談したいことがあって電話しました」「相談です家賃が」), never inside a word
+# (「相談員と話したい」 keeps its 相談).
+_SEPARATORS = " \t\n\u3000、。，,.．!！?？…・:："
+_OPENER_END = re.compile(f"[{re.escape(_SEPARATORS)}]+|(?<=[がどてす])")
+OPENER_REACH = 48  # characters: the longest opener (「すみません、ちょっとお聞きしたいことがあるのですが」) and more
+
 
 @dataclass(frozen=True, slots=True)
 class RuleFindings:
@@ -137,6 +144,21 @@ class RuleEngine:
         """The whole message only announces a question (「きいてみたいことがある」「相談があるんですが」):
         the resident has not said what about yet."""
         return self._whole(self._opener, text)
+
+    def question(self, text: str) -> str:
+        """The message without a leading opener that only announces it (「ききたいことがあるん
+        ですが、でんわほうもんの よびを かえたいです」 → 「でんわほうもんの よびを かえたいです」): what
+        the risk model and its topic head read. The opener's words (聞く, 相談, ある) say nothing
+        about the need, yet they pulled the topic head toward the applying entries. A message
+        that is only an opener is returned whole; the rules always read the whole message."""
+        if self._opener is None or self.opener_only(text):
+            return text
+        cut = 0
+        for mt in _OPENER_END.finditer(text, 0, OPENER_REACH):
+            if self.opener_only(text[: mt.start()]):
+                cut = mt.end()
+        rest = text[cut:].lstrip(_SEPARATORS)
+        return rest if rest else text
 
     def _whole(self, pattern: re.Pattern[str] | None, text: str) -> bool:
         if pattern is None:

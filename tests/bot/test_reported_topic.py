@@ -145,3 +145,22 @@ async def test_an_opener_with_the_question_in_it_is_answered_as_usual(runtime): 
     # 曜日 leaves the models torn between applying and changing; the change is offered either way.
     offered = [decision.answer.topic] if decision.answer.kind == "answer" else [c.entry_id for c in decision.answer.choices]
     assert "setagaya.phone_visit_change" in offered and "common.greeting" not in offered
+
+
+@pytest.mark.parametrize(
+    ("tenant", "ask"),
+    [
+        ("setagaya", "でんわほうもんの よびを かえたいです"),
+        ("setagaya", "来週は旅行で留守にします"),
+        ("setagaya", "電話訪問をやめたいです"),
+        ("kashiwa", "家賃が払えなくて困っています"),
+        ("kashiwa", "窓口は何時までですか"),
+    ],
+)
+async def test_an_opener_does_not_change_what_the_question_is_about(runtime, tenant: str, ask: str):  # noqa: ANN001
+    """「ききたいことがあるんですが、」 before the question: the models and retrieval read the
+    question (RuleEngine.question), so the answer and the reported topic are the question's."""
+    plain = await _decision(runtime, tenant, ask)
+    for opener in ("ききたいことがあるんですが、", "すみません、ちょっとお聞きしたいのですが ", "相談なんですけど　"):
+        opened = await _decision(runtime, tenant, opener + ask)
+        assert (opened.topic, opened.answer.kind, opened.answer.topic) == (plain.topic, plain.answer.kind, plain.answer.topic), opener

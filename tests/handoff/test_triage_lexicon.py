@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from handoff.triage import LEXICON_DIR, Triage, load_triage
+from handoff.urgency import Urgency
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +132,33 @@ def test_a_rule_cannot_be_both_hard_and_floor(tmp_path: Path) -> None:
 
     with pytest.raises(ValidationError, match="floor"):
         load_triage(_broken_copy(tmp_path, edit))
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("ききたいことがあるんですが、でんわほうもんの よびを かえたいです", "でんわほうもんの よびを かえたいです"),
+        ("ききたいことがあるんですがでんわほうもんをやめたい", "でんわほうもんをやめたい"),
+        ("すみません、ちょっとお聞きしたいのですが、窓口は何時までですか", "窓口は何時までですか"),
+        ("あの、相談なんですけど　母が最近ものわすれがひどくて", "母が最近ものわすれがひどくて"),
+        ("相談したいことがあって電話しました", "電話しました"),
+        ("質問いいですか？ステッカーをなくしました", "ステッカーをなくしました"),
+        ("教えてほしいんですけど、死にたいときはどこに電話すれば", "死にたいときはどこに電話すれば"),
+        # Not an opener, or nothing after it: the whole message.
+        ("相談員と話したい", "相談員と話したい"),
+        ("ききたいことがあるんですが", "ききたいことがあるんですが"),
+        ("ききたいことがあって、", "ききたいことがあって、"),
+        ("電話訪問の曜日を変えたいので相談です", "電話訪問の曜日を変えたいので相談です"),
+    ],
+)
+def test_the_models_read_the_question_after_an_opener(triage: Triage, text: str, question: str) -> None:
+    """context.yaml `openers`: the words of 「ききたいことがあるんですが、」 say nothing about the
+    need, so the risk model and its topic head read what follows (RuleEngine.question)."""
+    assert triage.rules.question(text) == question
+
+
+def test_the_rules_still_read_the_opener_and_all(triage: Triage) -> None:
+    # A plan after an opener is the rules' as much as without it.
+    plain = triage.assess("遺書を書きました。今夜死にます")
+    opened = triage.assess("相談なんですけど、遺書を書きました。今夜死にます")
+    assert plain.level == opened.level == Urgency.EMERGENCY and set(plain.signals) == set(opened.signals)
