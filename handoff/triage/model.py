@@ -42,7 +42,7 @@ from knowledge.embedding import Embedder, cached_embeddings
 from knowledge.tfidf import tfidf_rows
 from knowledge.tokenize import Analysis, Analyzer
 
-MODEL_VERSION = "risk-8"
+MODEL_VERSION = "risk-9"
 SEED = 20261205
 EMERGENCY_RECALL = 0.97
 URGENT_RECALL = 0.96

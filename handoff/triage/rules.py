@@ -151,8 +151,8 @@ class RuleEngine:
         the risk model and its topic head read. The opener's words (聞く, 相談, ある) say nothing
         about the need, yet they pulled the topic head toward the applying entries. A message
         that is only an opener is returned whole; the rules always read the whole message."""
-        if self._opener is None or self.opener_only(text):
-            return text
+        if self._opener is None or not self._opener.match(self._bare(text[:OPENER_REACH])) or self.opener_only(text):
+            return text  # most messages: no opener at the start, one regex match and done
         cut = 0
         for mt in _OPENER_END.finditer(text, 0, OPENER_REACH):
             if self.opener_only(text[: mt.start()]):
@@ -163,8 +163,12 @@ class RuleEngine:
     def _whole(self, pattern: re.Pattern[str] | None, text: str) -> bool:
         if pattern is None:
             return False
-        bare = re.sub(r"[\W_]+", "", self.normalize(text))
+        bare = self._bare(text)
         return bool(bare) and pattern.fullmatch(bare) is not None
+
+    def _bare(self, text: str) -> str:
+        """The normal form without punctuation, spaces or emoji, as whole-message patterns read it."""
+        return re.sub(r"[\W_]+", "", self.normalize(text))
 
     def mask(self, text: str) -> str:
         for idiom in self._idioms:

@@ -149,6 +149,7 @@ def test_a_rule_cannot_be_both_hard_and_floor(tmp_path: Path) -> None:
         ("ききたいことがあるんですが", "ききたいことがあるんですが"),
         ("ききたいことがあって、", "ききたいことがあって、"),
         ("電話訪問の曜日を変えたいので相談です", "電話訪問の曜日を変えたいので相談です"),
+        ("・母 83 要介護1\n・一人で外出するのを怖がる", "・母 83 要介護1\n・一人で外出するのを怖がる"),
     ],
 )
 def test_the_models_read_the_question_after_an_opener(triage: Triage, text: str, question: str) -> None:
