@@ -34,7 +34,7 @@ from sklearn.utils.extmath import softmax
 from handoff.triage.features import RuleFeatures, ngram_vectorizer
 from handoff.triage.kinds import KINDS, SUBJECTS
 from handoff.triage.rules import RuleEngine
-from handoff.triage.text import MAX_EMBED_CHARS, embedding_text, mask_contacts
+from handoff.triage.text import EMBED_HEAD_CHARS, MAX_EMBED_CHARS, embedding_text, mask_contacts
 from handoff.triage.topic_head import QUESTION_WEIGHT, SPLIT_MODE, TopicHead
 from handoff.triage.training import Example, content_hash
 from knowledge.cachefile import DerivedOnLoad, read_pickle, write_pickle
@@ -42,7 +42,7 @@ from knowledge.embedding import Embedder, cached_embeddings
 from knowledge.tfidf import tfidf_rows
 from knowledge.tokenize import Analysis, Analyzer
 
-MODEL_VERSION = "risk-9"
+MODEL_VERSION = "risk-10"
 SEED = 20261205
 EMERGENCY_RECALL = 0.97
 URGENT_RECALL = 0.96
@@ -398,7 +398,7 @@ def model_key(
 ) -> str:
     digest = hashlib.sha256()
     parts = (
-        MODEL_VERSION, approach_name, embedder_name, f"embed-chars-{MAX_EMBED_CHARS}", sklearn.__version__,
+        MODEL_VERSION, approach_name, embedder_name, f"embed-chars-{MAX_EMBED_CHARS}-head-{EMBED_HEAD_CHARS}", sklearn.__version__,
         f"sudachi-{version('sudachipy')}-{version('sudachidict_core')}-{SPLIT_MODE}", content_hash(examples), rules.fingerprint,
     )  # fmt: skip
     for part in (*parts, *(f"{text}\x01{topic}" for text, topic in questions)):

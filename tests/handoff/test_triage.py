@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from handoff.triage import KINDS, REPORT_CATEGORIES, Assessment, Triage, load_triage
+from handoff.triage.text import MAX_EMBED_CHARS
 from handoff.urgency import Urgency
 
 CASES_FILE = Path(__file__).resolve().parents[2] / "handoff" / "lexicon" / "labelled_messages.yaml"
@@ -148,6 +149,18 @@ def test_method_plan_and_time_words_raise_self_harm_to_emergency(triage: Triage)
 def test_normalisation_katakana_hiragana_kanji_and_width(triage: Triage) -> None:
     for text in ("死にたい", "しにたい", "シニタイ", "ｼﾆﾀｲ", "死にた〜い"):
         assert level(triage, text) == Urgency.URGENT, text
+
+
+def test_a_long_message_is_embedded_by_its_head_and_its_tail(triage: Triage) -> None:
+    # handoff/triage/text.py EMBED_HEAD_CHARS: the situation comes first and the wish last, so
+    # the one embedding (risk model, topic head, retrieval) keeps both ends of a long message.
+    situation = "母は九十歳で一人暮らしです。毎週木曜日に電話訪問をしていただいていて、とても喜んでいます。"
+    wish = "来週は検査入院するので、お電話をお休みしたいです。"
+    for text in (situation + wish, "すみません、ちょっとお聞きしたいのですが、" + situation + wish):
+        embedded = triage.embedding_input(text)
+        assert embedded.startswith("母は九十歳で一人暮らしです") and embedded.endswith(wish)
+        assert len(embedded) <= MAX_EMBED_CHARS + len(" … ")
+    assert triage.embedding_input(wish) == wish  # a short message is embedded whole
 
 
 # ---------------------------------------------------------------- prior and result shape
