@@ -75,8 +75,9 @@ def with_emoji_words(text: str, emoji: dict[str, str]) -> str:
 MAX_EMBED_CHARS = 64
 # A longer message is embedded by its head and its tail, not its head alone: residents tell the
 # situation first and say what they want last (「…来週は電話をお休みしたいです」). Topic top-1 on
-# messages of more than 64 characters, same data (bench/RESULTS.md, "Long messages embedded by
-# head and tail"): blind 0.833 → 0.864, held7 0.786 → 0.797; the short ones are embedded as before.
+# messages of more than 64 characters, same data (bench/RESULTS.md, "How well a careful reader
+# does; long messages embedded by head and tail"): blind 0.833 → 0.864, held7 0.786 → 0.797; the
+# short ones are embedded as before.
 EMBED_HEAD_CHARS = 32
 
 
