@@ -37,12 +37,12 @@ def share(hits: list[bool]) -> str:
     return f"{sum(hits) / len(hits):.3f}" if hits else "-"
 
 
-def line(label: str, value: str) -> None:
+def show(label: str, value: str) -> None:
     print(f"  {label:36}{value}")
 
 
 def main() -> None:
-    rows = [json.loads(line) for line in READERS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [json.loads(text) for text in READERS.read_text(encoding="utf-8").splitlines() if text.strip()]
     decider = build_decider(Settings(_env_file=None))
     tenants = load_tenants(ROOT / "frontdoor" / "tenants")
     examples = {name: load_examples(DATA / name) for name in sorted({r["file"] for r in rows})}
@@ -59,13 +59,13 @@ def main() -> None:
         disputed = [(w, m) for w, readers, m in items if any(x != w for x in readers)]
         print(f"== {name}: {len(items)} topic-labelled messages, {n_readers} readers")
         for k in range(n_readers):
-            line(f"reader {k + 1} vs the writer", share([readers[k] == w for w, readers, _ in items]))
-        line("readers' majority vs the writer", share([c >= 2 and t == w for (t, c), (w, _, _) in zip(majority, items)]))
-        line("all readers and the writer agree", f"{len(agreed)} ({len(agreed) / len(items):.3f})")
-        line("MODEL vs the writer", share([m == w for w, _, m in items]))
-        line("model vs the readers' majority", share([c >= 2 and t == m for (t, c), (_, _, m) in zip(majority, items)]))
-        line("model where everyone agrees", f"{share([m == w for w, m in agreed])} ({sum(m != w for w, m in agreed)} wrong)")
-        line("model where someone disagrees", f"{share([m == w for w, m in disputed])} of {len(disputed)}")
+            show(f"reader {k + 1} vs the writer", share([readers[k] == w for w, readers, _ in items]))
+        show("readers' majority vs the writer", share([c > n_readers / 2 and t == w for (t, c), (w, _, _) in zip(majority, items)]))
+        show("all readers and the writer agree", f"{len(agreed)} ({len(agreed) / len(items):.3f})")
+        show("model vs the writer", share([m == w for w, _, m in items]))
+        show("model vs the readers' majority", share([c > n_readers / 2 and t == m for (t, c), (_, _, m) in zip(majority, items)]))
+        show("model where everyone agrees", f"{share([m == w for w, m in agreed])} ({sum(m != w for w, m in agreed)} wrong)")
+        show("model where someone disagrees", f"{share([m == w for w, m in disputed])} of {len(disputed)}")
 
 
 if __name__ == "__main__":
