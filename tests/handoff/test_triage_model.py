@@ -77,32 +77,43 @@ def _outcomes(triage: Triage, texts: list[str]) -> list[Outcome]:
     return out
 
 
+def _assert_floors(examples: list[Example], outcomes: list[Outcome], floors: dict[str, float]) -> None:
+    """Recall figures at or above their floor, false alarms and missed at or below theirs;
+    the figures (never a message) are shown when one is not."""
+    result = figures(examples, outcomes).as_dict()
+    shown = {k: v for k, v in result.items() if isinstance(v, float)}
+    for name, floor in floors.items():
+        assert (result[name] >= floor) if name.endswith("recall") else (result[name] <= floor), (name, shown)
+
+
 @pytest.mark.slow
 def test_blind_development_set_figures(triage: Triage) -> None:
     dev = load_examples(DEV_SET)
-    result = figures(dev, _outcomes(triage, [e.text for e in dev]))
-    shown = {k: v for k, v in result.as_dict().items() if isinstance(v, float)}
-    assert result.emergency_recall >= DEV_FLOORS["emergency_recall"], shown
-    assert result.urgent_recall >= DEV_FLOORS["urgent_recall"], shown
-    assert result.false_alarms <= DEV_FLOORS["false_alarms"], shown
-    assert result.missed <= DEV_FLOORS["missed"], shown
+    _assert_floors(dev, _outcomes(triage, [e.text for e in dev]), DEV_FLOORS)
 
 
 @pytest.mark.slow
 def test_issue4_holdout_figures(triage: Triage) -> None:
     cases = yaml.safe_load(OLD_HOLDOUT.read_text(encoding="utf-8"))
     examples = [Example(text=c["text"], level=c["level"], kind="self_harm" if c["level"] != "none" else None, subject="unknown") for c in cases]
-    result = figures(examples, _outcomes(triage, [c["text"] for c in cases]))
-    shown = {k: v for k, v in result.as_dict().items() if isinstance(v, float)}
-    assert result.emergency_recall >= OLD_FLOORS["emergency_recall"], shown
-    assert result.urgent_recall >= OLD_FLOORS["urgent_recall"], shown
-    assert result.false_alarms <= OLD_FLOORS["false_alarms"], shown
+    _assert_floors(examples, _outcomes(triage, [c["text"] for c in cases]), OLD_FLOORS)
+
+
+@pytest.mark.slow
+def test_everyday_life_set_figures(triage: Triage) -> None:
+    """held8: ordinary days, plans and homes told in passing, and real cases in the same plain
+    style (bench/data/writers_heldout/README.md). A development set: aggregates only."""
+    held = load_examples(HELD_DIR / "held8.jsonl")
+    _assert_floors(held, _outcomes(triage, [e.text for e in held]), EVERYDAY_FLOORS)
 
 
 # Reached figures minus a margin (bench/RESULTS.md, "Triage (issue 14)": dev 0.986 / 0.990 /
 # 0.040 / 0.003; issue-4 hold-out 1.000 / 0.988 / 0.023).
 DEV_FLOORS = {"emergency_recall": 0.96, "urgent_recall": 0.97, "false_alarms": 0.06, "missed": 0.015}
 OLD_FLOORS = {"emergency_recall": 0.95, "urgent_recall": 0.95, "false_alarms": 0.05}
+# held8, 2026-12-07 ("Everyday life and schedules"): 1.000 / 0.983 / 0.050 / 0.000 reached;
+# false alarms were 0.085 before its sibling writers' data.
+EVERYDAY_FLOORS = {"emergency_recall": 0.95, "urgent_recall": 0.95, "false_alarms": 0.07, "missed": 0.02}
 
 
 def test_hard_rules_are_a_floor_the_model_cannot_lower(triage: Triage) -> None:
