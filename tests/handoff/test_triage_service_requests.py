@@ -39,7 +39,6 @@ def test_a_service_request_does_not_hide_a_crisis_beside_it(decider, text):  # n
     assert decider.triage.assess(text).level != Urgency.NONE
 
 
-
 # Real cases told in the plain kana style of an elderly resident's everyday talk (held8's
 # style, bench/RESULTS.md "Everyday life and schedules"), written for this test.
 @pytest.mark.parametrize(
