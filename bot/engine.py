@@ -42,6 +42,10 @@ from knowledge.rephrase import rephrase
 
 log = logging.getLogger(__name__)
 
+# Steps where the bot asked for a date, a time or a number: a bare 「夕方なら」 answers the
+# question, it is not read by the model as a plan (the rules still read it).
+ANSWERS_OF_DATA = frozenset({FlowName.FORM, FlowName.CALLBACK_PHONE, FlowName.APPOINTMENT})
+
 SILENT_NOTICE = "相談員がメッセージを確認しています。このままお待ちください。"
 FALLBACK_REPLY = (
     "申し訳ありません。いま自動の応答がうまく動いていません。\n"
@@ -245,7 +249,7 @@ class ConversationEngine:
         try:
             decision = await self.inference.decide(
                 tenant, text, prior=prior, now=now, topic=topic, prior_kind=case.kind if case else None,
-                history=history, may_check_in=not pending, button=button, form_answer=conversation.awaiting == FlowName.FORM,
+                history=history, may_check_in=not pending, button=button, form_answer=conversation.awaiting in ANSWERS_OF_DATA,
             )
         except Busy:
             decision = self.decider.when_busy(tenant, text, prior=prior, now=now, prior_kind=case.kind if case else None, button=button)

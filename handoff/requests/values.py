@@ -98,23 +98,35 @@ def _mentions(text: str, today: date) -> list[_Mention]:
     return sorted(found, key=lambda x: x.start)
 
 
+# Days and times of day, with or without digits: what makes an answer a schedule (「夕方なら」).
+# 今夜 and あと… are left out on purpose: 「今夜」「あと1時間で」 are also how a plan is told.
+_WHEN = (
+    r"今日|きょう|本日|明日|あした|あす|明後日|あさって|しあさって|今週|こんしゅう|再来週|さらいしゅう|来週|らいしゅう"
+    r"|今月|こんげつ|来月|らいげつ|毎週|まいしゅう|午前|午後|ごぜん|ごご|朝|あさ|昼|ひる|夕方|ゆうがた|夕|夜|よる"
+    r"|[月火水木金土日]曜日?|(?:げつ|か|すい|もく|きん|ど|にち)ようび|平日|へいじつ|週末|しゅうまつ|土日|どにち"
+    r"|いつでも|何時でも|なんじでも"
+)
 # What a date, time, count or phone answer is made of (「12がつ14にちから 20にちまで」, 「あしたの10じ」,
-# 「090-1111-2222」): digits with their counters, day and time words, and the particles between.
+# 「090-1111-2222」, 「平日の夕方以降でお願いします」): digits with their counters, day and time
+# words, the words that say a preference or a limit, and the particles between.
 _DATA_WORD = re.compile(
     r"(?:\d+(?:がつ|にち|か|じ|ふん|ぷん|さい|才|歳|かい|回|番|年|月|日|時|分|半)?"
-    r"|今日|きょう|本日|明日|あした|あす|明後日|あさって|しあさって|今週|こんしゅう|再来週|さらいしゅう|来週|らいしゅう"
-    r"|今月|こんげつ|来月|らいげつ|毎週|まいしゅう|午前|午後|ごぜん|ごご|朝|あさ|昼|ひる|夕方|ゆうがた|夜|よる|未定|みてい"
-    r"|[月火水木金土日]曜日?|(?:げつ|か|すい|もく|きん|ど|にち)ようび|曜日|ようび"
-    r"|から|まで|より|ごろ|ころ|頃|くらい|ぐらい|です|でした|ます|はい|えっと|えーと|[のとにはや第]"
+    rf"|{_WHEN}|未定|みてい|曜日|ようび"
+    r"|なら|だったら|でしたら|であれば|だと|以降|いこう|以外|いがい|中|ちゅう|じゅう|すぎ|過ぎ|あたり|前|まえ"
+    r"|でられます|出られます|でれます|出れます|います|おります|在宅|家|いえ|うち"
+    r"|いい|良い|よい|希望|助かります|たすかります|お願いします|おねがいします|大丈夫|だいじょうぶ|都合|つごう"
+    r"|から|まで|より|ごろ|ころ|頃|くらい|ぐらい|です|でした|ます|はい|えっと|えーと|[のとにはや第でがもねよ]"
     r"|[年月日時分半]|[〜~\-/:・、。,.!！?？\s])+"
 )
 
 
 def only_data(text: str) -> bool:
     """The text is a date, a time, a count or a phone number and nothing else: an answer to a
-    form's question, with no words of the resident's own to read for risk."""
+    question of ours (a form's, or the callback's number and time), with no words of the
+    resident's own to read for risk."""
     plain = normalized(text)
-    return bool(re.search(r"\d", plain)) and bool(_DATA_WORD.fullmatch(PHONE_RE.sub(" ", plain)))
+    rest = PHONE_RE.sub(" ", plain)
+    return bool(re.search(r"\d", plain) or re.search(_WHEN, rest)) and bool(_DATA_WORD.fullmatch(rest))
 
 
 def find_dates(text: str, today: date) -> str | None:

@@ -87,6 +87,22 @@ async def test_phone_callback_details_are_recorded_before_the_reply_confirms(run
     assert "受け付けました" in done.replies[0].text
 
 
+async def test_a_bare_time_answering_the_callback_question_is_not_read_as_a_plan(runtime, session):  # noqa: ANN001
+    """Asked for a number and a time, an older resident sends only the time. 「明日の朝なら」
+    answers our question (the model alone rated it an emergency: a plan with a time); a plan
+    sent at the same step is still read (issue 14 §1: the rules are a floor)."""
+    who, engine = uuid.uuid4().hex, runtime.conversation_engine
+    first = await engine.handle_inbound(session, inbound("setagaya", "お金がなくて　きょう　たべるものが　ありません", who=who))
+    assert first.urgency == "urgent"
+    await engine.handle_inbound(session, inbound("setagaya", "電話で折り返してほしい", who=who, action="route:phone"))
+    for time_only in ("あしたの あさなら", "明日の朝なら", "平日の夕方以降でお願いします"):
+        answered = await engine.handle_inbound(session, inbound("setagaya", time_only, who=who))
+        assert answered.urgency == "urgent", time_only
+        assert "お電話番号が読み取れませんでした" in answered.replies[0].text
+    plan = await engine.handle_inbound(session, inbound("setagaya", "明日の朝、駅から飛び込んで終わりにします", who=who))
+    assert plan.urgency == "emergency" and "お電話番号" not in plan.replies[0].text
+
+
 async def test_a_night_callback_request_reads_back_the_residents_times_and_names_the_24_hour_line(runtime, session):  # noqa: ANN001
     """Saturday 23:40: the callback comes after the counter opens, so the resident's own times are
     read back as recorded and the 24-hour line (tenant settings) is named for what cannot wait."""
