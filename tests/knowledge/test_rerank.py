@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from knowledge.intents import flag_names, flags
@@ -78,3 +79,15 @@ def test_intent_flags_read_what_the_resident_wants():
 )
 def test_siblings_and_new_entries_rank_first(index, tenant, text, expected):
     assert index.search(tenant, text, k=1)[0].entry.id == expected
+
+
+@pytest.mark.parametrize("text", ["でんわほうもん しばらく やすみたい", "粗大ごみを出したいけど運べない", "ｱﾝｼﾝｺｰﾙは何時まで？"])
+def test_lean_scores_equal_scikit_learns(index, text):  # noqa: ANN001
+    """`Reranker.scores` skips scikit-learn's input checks on the hot path; the candidates'
+    probabilities must stay exactly what `predict_proba` gives."""
+    reranker = index.reranker
+    rows = index.candidates("setagaya", index.score_all(text, None)[0], 12)
+    blended, lexical, dense = index.score_all(text, None)
+    x = reranker.features.build("setagaya", text, rows, blended, lexical, dense, np.zeros(len(rows)), reranker.features.classify(text, None))
+    assert len(rows) > 1
+    assert np.array_equal(reranker.scores(x), reranker.model.predict_proba(x)[:, 1])
