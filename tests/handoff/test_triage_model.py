@@ -111,10 +111,10 @@ def test_everyday_life_set_figures(triage: Triage) -> None:
 # 0.040 / 0.003; issue-4 hold-out 1.000 / 0.988 / 0.023).
 DEV_FLOORS = {"emergency_recall": 0.96, "urgent_recall": 0.97, "false_alarms": 0.06, "missed": 0.015}
 OLD_FLOORS = {"emergency_recall": 0.95, "urgent_recall": 0.95, "false_alarms": 0.05}
-# held8, 2026-12-07 ("Everyday life and schedules"): 1.000 / 1.000 / 0.085 / 0.000 reached.
-# Its false alarms are the figure to bring down (5.0% with the everyday writers' data, which
-# was reverted: bench/RESULTS.md says why).
-EVERYDAY_FLOORS = {"emergency_recall": 0.95, "urgent_recall": 0.95, "false_alarms": 0.10, "missed": 0.02}
+# held8, 2026-12-07 ("Everyday life and schedules", "Graph 2 and the everyday writers back"):
+# 1.000 / 0.983 / 0.055 / 0.000 reached with the everyday writers' data (0.085 false alarms
+# without it).
+EVERYDAY_FLOORS = {"emergency_recall": 0.95, "urgent_recall": 0.95, "false_alarms": 0.075, "missed": 0.02}
 
 
 def test_hard_rules_are_a_floor_the_model_cannot_lower(triage: Triage) -> None:

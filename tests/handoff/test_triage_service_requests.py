@@ -39,6 +39,29 @@ def test_a_service_request_does_not_hide_a_crisis_beside_it(decider, text):  # n
     assert decider.triage.assess(text).level != Urgency.NONE
 
 
+# Elderly residents tell the 安心コール about their day as they would a familiar person, often
+# in hiragana with spaces between words. Before the everyday-life writers (2026-12-07) the
+# model read that style itself as danger (「となりの おくさんから みかんを もらいました」 was an
+# emergency) and a quarter of such lines in held8 got a check-in question (bench/RESULTS.md,
+# "Everyday life and schedules"). Written for this test, not taken from any data set. Not
+# asserted: some of them are still asked the check-in question.
+EVERYDAY_TALK = [
+    "きょうは デイサービスで カラオケを しました",
+    "あさ はやく めが さめて しまいました",
+    "となりの おくさんから みかんを もらいました",
+    "こんしゅうの もくようびは びょういんなので るすです",
+    "むすめが らいげつ ひっこして きます",
+    "ゆうべは さむくて なんども おきました",
+    "さいきん テレビの 音が きこえにくいです",
+    "土よう日は しょうがっこうの うんどうかいを みにいきます",
+]
+
+
+@pytest.mark.parametrize("text", EVERYDAY_TALK)
+def test_everyday_talk_in_kana_is_not_flagged(decider, text):  # noqa: ANN001
+    assert decider.triage.assess(text).level == Urgency.NONE
+
+
 # Real cases told in the plain kana style of an elderly resident's everyday talk (held8's
 # style, bench/RESULTS.md "Everyday life and schedules"), written for this test.
 @pytest.mark.parametrize(
