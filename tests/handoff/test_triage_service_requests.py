@@ -23,11 +23,6 @@ SERVICE_REQUESTS = [
 ]
 
 
-@pytest.mark.parametrize("text", SERVICE_REQUESTS)
-def test_service_requests_stay_none(decider, text):  # noqa: ANN001
-    assert decider.triage.assess(text).level == Urgency.NONE
-
-
 @pytest.mark.parametrize(
     "text",
     [
@@ -57,8 +52,8 @@ EVERYDAY_TALK = [
 ]
 
 
-@pytest.mark.parametrize("text", EVERYDAY_TALK)
-def test_everyday_talk_in_kana_is_not_flagged(decider, text):  # noqa: ANN001
+@pytest.mark.parametrize("text", [*SERVICE_REQUESTS, *EVERYDAY_TALK])
+def test_service_requests_and_everyday_talk_stay_none(decider, text):  # noqa: ANN001
     assert decider.triage.assess(text).level == Urgency.NONE
 
 
