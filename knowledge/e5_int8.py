@@ -29,7 +29,7 @@ from knowledge.embedding import package_version
 GRAPH_VERSION = 2  # bump when the graph or its optimizations change: part of the model name (the cache key)
 # ONNX Runtime fuses each residual Add + LayerNormalization into SkipLayerNormalization; on the
 # AVX2-only EPYC that kernel took 92 µs a node against 20 µs for the plain LayerNormalization
-# (14% of the forward pass), so the fusion is off: decide() p95 (bench/RESULTS.md, "Graph 2").
+# (14% of the forward pass), so the fusion is off (bench/RESULTS.md, "Graph 2 and the everyday writers back").
 _SLOW_FUSIONS = ["SkipLayerNormFusion"]
 _NEG = -1e4  # added to attention scores of padding (the graph takes a mask; calls send one text)
 

@@ -189,7 +189,7 @@ class Reranker:
         """Probability that each candidate is the entry the resident meant: scikit-learn's
         binary formula (the logistic of X·coefᵀ + intercept, the same operations in the same
         order), without its per-call input checks, which cost 0.6 ms a message, ten times the
-        arithmetic of a dozen candidates (bench/RESULTS.md, "Graph 2")."""
+        arithmetic of a dozen candidates (bench/RESULTS.md, "Graph 2 and the everyday writers back")."""
         return expit((x @ self.model.coef_.T + self.model.intercept_).ravel())
 
 

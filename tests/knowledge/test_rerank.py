@@ -86,8 +86,8 @@ def test_lean_scores_equal_scikit_learns(index, text):  # noqa: ANN001
     """`Reranker.scores` skips scikit-learn's input checks on the hot path; the candidates'
     probabilities must stay exactly what `predict_proba` gives."""
     reranker = index.reranker
-    rows = index.candidates("setagaya", index.score_all(text, None)[0], 12)
     blended, lexical, dense = index.score_all(text, None)
+    rows = index.candidates("setagaya", blended, 12)
     x = reranker.features.build("setagaya", text, rows, blended, lexical, dense, np.zeros(len(rows)), reranker.features.classify(text, None))
     assert len(rows) > 1
     assert np.array_equal(reranker.scores(x), reranker.model.predict_proba(x)[:, 1])
