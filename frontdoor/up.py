@@ -154,6 +154,9 @@ def run_all(settings: Settings, *, port: int | None = None, demo: bool = True) -
         "FRONTDOOR_PUBLIC_BASE_URL": f"http://{settings.host}:{port}",
     }
     child_settings = Settings(database_url=database_url, redis_url=redis_url, data_dir=settings.data_dir.resolve())
+    # On an empty cache the models are trained here (the demo conversations) or in the web
+    # server: some twenty minutes on two cores with nothing else on the screen (README).
+    print("応答とリスク判定のモデルを準備しています。初回は学習のため 15〜25 分ほどかかります…", flush=True)
     if demo and child_settings.demo_data:
         from frontdoor.demo import seed_demo
 
