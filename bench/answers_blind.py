@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -98,9 +97,11 @@ def figures(index: KnowledgeIndex, rows: list[dict], reply: Callable[[dict], Ans
 
 
 def cache_dir() -> Path:
-    """The app's cache (FRONTDOOR_CACHE_PATH, as the app reads it), so a bench run can use the
-    suite's models or a new embedding graph's."""
-    return Path(os.environ.get("FRONTDOOR_CACHE_PATH") or Path.home() / ".cache" / "frontdoor")
+    """The app's own cache (`Settings.cache_dir`: FRONTDOOR_CACHE_PATH or the default), so a
+    bench run uses the models the app or the suite built."""
+    from frontdoor.settings import Settings
+
+    return Settings(_env_file=None).cache_dir
 
 
 def through_decider(cache: Path) -> Callable[[dict], Answer]:

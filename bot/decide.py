@@ -236,19 +236,19 @@ class Decider:
         history: Sequence[float] = (),
         may_check_in: bool = True,
         button: bool = False,
-        form_answer: bool = False,
+        data_answer: bool = False,
         vector: np.ndarray | None = None,
     ) -> Decision:
         """`prior_kind` lets a follow-up such as 「今夜やる」 raise an earlier self-harm message;
         `history` and `may_check_in` carry the conversation (see handoff.triage.combine);
         `button`: the text is the label of a button of ours, not the resident's words;
-        `form_answer`: the text answers a question of ours that asks for data (a form's, the
+        `data_answer`: the text answers a question of ours that asks for data (a form's, the
         callback's number and time): the model is not asked about a bare date, time or number
         there; it read 「12がつ14にちから 20にちまで」 and 「夕方なら」 as plans with a time;
         `vector`: the message's embedding when `decide_batch` computed it already."""
         if button:
             vector, assessment = None, self.triage.unscored(prior)
-        elif form_answer and only_data(text):
+        elif data_answer and only_data(text):
             assessment = Triage(self.triage.rules).assess(text, prior=prior, prior_kind=prior_kind)  # the rules still run
         else:
             if vector is None:

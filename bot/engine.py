@@ -249,7 +249,7 @@ class ConversationEngine:
         try:
             decision = await self.inference.decide(
                 tenant, text, prior=prior, now=now, topic=topic, prior_kind=case.kind if case else None,
-                history=history, may_check_in=not pending, button=button, form_answer=conversation.awaiting in ANSWERS_OF_DATA,
+                history=history, may_check_in=not pending, button=button, data_answer=conversation.awaiting in ANSWERS_OF_DATA,
             )
         except Busy:
             decision = self.decider.when_busy(tenant, text, prior=prior, now=now, prior_kind=case.kind if case else None, button=button)

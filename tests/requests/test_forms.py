@@ -11,7 +11,7 @@ import yaml
 from frontdoor.settings import Settings
 from frontdoor.tenants import load_tenants
 from handoff.requests.forms import FormDefinition, load_form, load_forms
-from handoff.requests.values import extract, find_dates, parse_answer
+from handoff.requests.values import extract, find_dates, only_data, parse_answer
 from knowledge.catalog import load_catalog
 
 ABSENCE = "setagaya.phone_visit_absence"
@@ -115,3 +115,21 @@ async def test_management_numbers_count_per_period(session):  # noqa: ANN001
     assert numbers[-1] == f"10-{int(numbers[0].split('-')[1]) + 2}"  # 月-受付順 (Setagaya 003 ⑤イ(イ))
     assert not await service.record(session, request=request, form=monthly, tenant=tenants.get("setagaya"), now=at)  # recorded once
     await session.rollback()
+
+
+@pytest.mark.parametrize(
+    ("text", "data"),
+    [
+        ("夕方なら", True),
+        ("あしたの あさなら", True),
+        ("０９０−１１１１−２２２２　平日の夕方以降でお願いします", True),
+        ("12がつ14にちから 20にちまで", True),
+        ("はい", False),  # no day, time or number: the model reads it
+        ("今夜なら", False),  # 今夜 and あと… are how plans are told too
+        ("あと1時間で", False),
+        ("明日の朝、駅で", False),
+    ],
+)
+def test_only_data_is_a_bare_day_time_or_number(text, data):  # noqa: ANN001
+    """What skips the model at a step that asked for data (bot/engine.py ANSWERS_OF_DATA)."""
+    assert only_data(text) is data
