@@ -21,6 +21,7 @@ from knowledge.embedding import cached_embeddings
 from knowledge.intents import flags
 from knowledge.normalize import normalize
 from knowledge.rerank import CANDIDATES, Features, Labelled, Reranker, fit, load_training
+from knowledge.tokenize import analysis_fingerprint
 
 if TYPE_CHECKING:
     from knowledge.retrieval import KnowledgeIndex
@@ -101,7 +102,9 @@ RERANK_VERSION = "4"
 def _cache_file(index: KnowledgeIndex, labelled: list[Labelled], cache_dir: Path | None) -> Path | None:
     if cache_dir is None:
         return None
-    digest = hashlib.sha256(f"{RERANK_VERSION}\0{sklearn.__version__}\0{index.embedder.name if index.embedder else '-'}".encode())
+    digest = hashlib.sha256(
+        f"{RERANK_VERSION}\0{sklearn.__version__}\0{index.embedder.name if index.embedder else '-'}\0{analysis_fingerprint(index.analyzer.mode_name)}".encode()
+    )
     for entry in index.entries:
         digest.update(entry.model_dump_json().encode("utf-8"))
     for lexicon in sorted(Path(__file__).parent.glob("*.yaml")):  # intents, variants: the features' words

@@ -9,9 +9,11 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.metadata import version
 
 from sudachipy import Dictionary, SplitMode
 
@@ -28,6 +30,26 @@ _STOP_LEMMAS = {
 }
 
 MODES = {"A": SplitMode.A, "B": SplitMode.B, "C": SplitMode.C}
+# Bump when what `analyze` keeps or drops changes: part of the cache keys of the models that
+# learn from its output (the re-ranker, the risk model's topic head).
+ANALYSIS_VERSION = 2
+_KANA_ONLY = re.compile(r"[ぁ-ゖー]+")
+
+
+def analysis_fingerprint(mode: str) -> str:
+    return f"sudachi-{version('sudachipy')}-{version('sudachidict_core')}-{mode}-a{ANALYSIS_VERSION}"
+
+
+def is_personal_name(tags: tuple[str, ...], surface: str) -> bool:
+    """A given or family name as people write one, in kanji or katakana (花子, 鈴木, ハル).
+
+    A resident's own name (世田谷花子（せたがやはなこ）) never says what they want, and in a notice
+    full of personal details it drowned the words that do. Sudachi's name tags on hiragana are
+    mostly wrong guesses instead: after a space 「けんしん」, 「けんこう」 and the 「やす」 of
+    「やすみたい」 come out as given names, and dropping them took 健診, 健康 and 休む out of an
+    elderly resident's kana message. Disease names (アルツハイマー) are 人名・一般 and stay too.
+    """
+    return tags[2] == "人名" and tags[3] in ("姓", "名") and not _KANA_ONLY.fullmatch(surface)
 
 
 @dataclass(frozen=True)
@@ -66,11 +88,9 @@ class Analyzer:
         reading: list[str] = []
         for m in self._tokenizer().tokenize(norm):
             tags = m.part_of_speech()
-            if tags[0] in _SKIP_POS or tags[2] == "人名":
-                # A resident's own name (世田谷花子（せたがやはなこ）) never says what they want,
-                # and in a notice full of personal details it drowned the words that do.
-                continue
             surface = m.surface()
+            if tags[0] in _SKIP_POS or is_personal_name(tags, surface):
+                continue
             form = m.reading_form() or surface
             # Sudachi gives no reading for ASCII words and unknown symbols; keep the surface.
             reading.append(to_katakana(form if form != "キゴウ" else surface))

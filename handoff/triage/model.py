@@ -19,7 +19,6 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +39,7 @@ from handoff.triage.training import Example, content_hash
 from knowledge.cachefile import DerivedOnLoad, read_pickle, write_pickle
 from knowledge.embedding import Embedder, cached_embeddings
 from knowledge.tfidf import tfidf_rows
-from knowledge.tokenize import Analysis, Analyzer
+from knowledge.tokenize import Analysis, Analyzer, analysis_fingerprint
 
 MODEL_VERSION = "risk-10"
 SEED = 20261205
@@ -399,7 +398,7 @@ def model_key(
     digest = hashlib.sha256()
     parts = (
         MODEL_VERSION, approach_name, embedder_name, f"embed-chars-{MAX_EMBED_CHARS}-head-{EMBED_HEAD_CHARS}", sklearn.__version__,
-        f"sudachi-{version('sudachipy')}-{version('sudachidict_core')}-{SPLIT_MODE}", content_hash(examples), rules.fingerprint,
+        analysis_fingerprint(SPLIT_MODE), content_hash(examples), rules.fingerprint,
     )  # fmt: skip
     for part in (*parts, *(f"{text}\x01{topic}" for text, topic in questions)):
         digest.update(part.encode() + b"\x00")

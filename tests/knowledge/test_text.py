@@ -52,3 +52,23 @@ def test_render_fills_and_fails_loudly():
         render(template, {"phone": "03-1"})
     with pytest.raises(UnknownFactError):
         render("{{ facts.bad-name }}", {})
+
+
+@pytest.mark.parametrize("mode", ["B", "C"])  # retrieval's split and the topic head's
+def test_kana_words_sudachi_guesses_are_names_still_count(mode):
+    # After a space Sudachi tags 「やす」 (of やすみたい), 「けんしん」 and 「けんこう」 as given
+    # names; leaving them out took 休む, 健診 and 健康 from an elderly resident's kana message.
+    analyzer = Analyzer(mode)
+    assert "ヤスミタイ" in analyzer.analyze("でんわほうもん しばらく やすみたい").reading
+    assert "ケンシン" in analyzer.analyze("けんしんを うけたい").reading
+    assert "ケンコウ" in analyzer.analyze("はは の けんこうが しんぱい").reading
+    assert "アルツハイマー" in analyzer.analyze("母がアルツハイマーと言われました").words
+
+
+@pytest.mark.parametrize("mode", ["B", "C"])
+def test_names_written_in_kanji_or_katakana_are_left_out(mode):
+    analyzer = Analyzer(mode)
+    notice = analyzer.analyze("12月10日は留守です。世田谷花子（せたがやはなこ）03-1234-5678")
+    assert "留守" in notice.words and "花子" not in notice.words
+    assert "鈴木" not in analyzer.analyze("鈴木さんに頼まれて電話しました").words
+    assert "ハル" not in analyzer.analyze("母のハルが入院しました").words
