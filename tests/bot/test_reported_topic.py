@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.decide import Decision
+from bot.decide import Decision, reported_topic
 from frontdoor.clock import utc_now
 from handoff.urgency import Urgency
 from knowledge.answering import Answer, Choice
@@ -117,6 +117,17 @@ async def test_a_wife_typing_in_hiragana_that_her_husband_has_not_come_home_gets
     assert decision.flagged and decision.assessment.kind == "missing_person"
     assert "110" in decision.reply and "7119" not in decision.reply
     assert decision.topic == "setagaya.missing_person"
+
+
+def test_a_flagged_messages_crisis_entry_gives_way_to_the_service_close_behind_it():
+    # handoff/training/POLICY.md: a flagged message's topic is the service it is about; the
+    # crisis entries are for a crisis that no service is about (bot/decide.py SERVICE_OVER_CRISIS).
+    close = [("common.emergency", 0.32), ("common.fraud", 0.29), ("setagaya.missing_person", 0.27)]
+    assert reported_topic(close, flagged=True) == "setagaya.missing_person"
+    assert reported_topic(close, flagged=False) == "common.emergency"  # a question about 119 stays one
+    far = [("common.crisis_lines", 0.60), ("kashiwa.mental_health", 0.20)]
+    assert reported_topic(far, flagged=True) == "common.crisis_lines"
+    assert reported_topic([("common.emergency", 0.9)], flagged=True) == "common.emergency"
 
 
 @pytest.mark.parametrize(
