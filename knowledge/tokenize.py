@@ -13,10 +13,10 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib.metadata import version
 
 from sudachipy import Dictionary, SplitMode
 
+from knowledge.embedding import package_version
 from knowledge.normalize import normalize, to_katakana
 
 # Parts of speech that carry the topic. 感動詞 keeps greetings (こんにちは, ありがとう).
@@ -33,11 +33,11 @@ MODES = {"A": SplitMode.A, "B": SplitMode.B, "C": SplitMode.C}
 # Bump when what `analyze` keeps or drops changes: part of the cache keys of the models that
 # learn from its output (the re-ranker, the risk model's topic head).
 ANALYSIS_VERSION = 2
-_KANA_ONLY = re.compile(r"[ぁ-ゖー]+")
+_HIRAGANA_ONLY = re.compile(r"[ぁ-ゖー]+")
 
 
 def analysis_fingerprint(mode: str) -> str:
-    return f"sudachi-{version('sudachipy')}-{version('sudachidict_core')}-{mode}-a{ANALYSIS_VERSION}"
+    return f"sudachi-{package_version('sudachipy')}-{package_version('sudachidict_core')}-{mode}-a{ANALYSIS_VERSION}"
 
 
 def is_personal_name(tags: tuple[str, ...], surface: str) -> bool:
@@ -49,7 +49,7 @@ def is_personal_name(tags: tuple[str, ...], surface: str) -> bool:
     「やすみたい」 come out as given names, and dropping them took 健診, 健康 and 休む out of an
     elderly resident's kana message. Disease names (アルツハイマー) are 人名・一般 and stay too.
     """
-    return tags[2] == "人名" and tags[3] in ("姓", "名") and not _KANA_ONLY.fullmatch(surface)
+    return tags[2] == "人名" and tags[3] in ("姓", "名") and not _HIRAGANA_ONLY.fullmatch(surface)
 
 
 @dataclass(frozen=True)
