@@ -212,14 +212,25 @@ class FormFlow:
             k: v for k, v in extract(form, text, _today(ctx)).items()
             if k not in fields and k != step and form.field(k).type != form_field.type and form.asked(form.field(k), {**fields, step: parsed.value or ""})
         }
+        told, heard = self._told_again(form, fields, step, text, ctx)
         if parsed.error:
-            return await self._ask(ctx, draft, form, others, step, lead=parsed.error)
-        found = {**others, step: parsed.value or ""}
+            return await self._ask(ctx, draft, form, {**others, **told}, step, lead=heard or parsed.error)
+        found = {**others, **told, step: parsed.value or ""}
         for f in form.fields:
             source = found.get(f.copy_kana_from or "")
             if f.copy_kana_from and f.name not in fields and f.name not in found and source and parse_answer(f, source, _today(ctx)).value:
                 found[f.name] = parse_answer(f, source, _today(ctx)).value or ""
-        return await self._ask(ctx, draft, form, found, None)
+        return await self._ask(ctx, draft, form, found, None, lead=heard)
+
+    def _told_again(self, form: FormDefinition, fields: dict[str, str], step: str, text: str, ctx: FlowContext) -> tuple[dict[str, str], str]:
+        """Answered fields with a `noted` reply that this answer speaks of again: their newest
+        value, and what the bot says to it."""
+        said = normalized(text)
+        told = {
+            k: v for k, v in extract(form, text, _today(ctx)).items()
+            if k in fields and k != step and v in form.field(k).noted and re.search(form.field(k).noted_when or "", said)
+        }  # fmt: skip
+        return told, "".join(form.field(k).noted[v] for k, v in told.items())
 
     async def _ask(self, ctx: FlowContext, draft: Request, form: FormDefinition, found: dict[str, str], step: str | None, *, lead: str = "") -> FlowResult:
         fields = {**(draft.fields or {}), **found}

@@ -192,6 +192,18 @@ _NOT_A_NAME = re.compile(
 )
 
 
+_SENTENCE_END = re.compile(r"[。．.!！?？\n]+")
+
+
+def _name_in(text: str) -> str | None:
+    """The name a short answer gives, if it is one (no sentence or phrase, no number)."""
+    opening = next((m for pattern in _NAME_OPENS if (m := pattern.match(text))), None)
+    value = _names(text).get("name") or (_clean_name(opening.group(1)) if opening else _clean_name(text))
+    if not value or re.search(r"\d", value) or len(value) > 30 or _NOT_A_NAME.search(value) or _SENTENCE_END.search(value):
+        return None
+    return value
+
+
 def _clean_name(value: str) -> str:
     value = _NAME_LEADS.sub("", value.strip())
     value = re.sub(r"(?:です|と申します|といいます|ともうします)[。.]?$", "", value)
@@ -305,9 +317,9 @@ def parse_answer(form_field: FormField, text: str, today: date) -> Parsed:
             return Parsed(error="お電話番号が読み取れませんでした。数字で書いてください。（例：03-1234-5678）")
         return Parsed(value=found.group(0))
     if t == "name":
-        opening = next((m for pattern in _NAME_OPENS if (m := pattern.match(text))), None)
-        value = _names(text).get("name") or (_clean_name(opening.group(1)) if opening else _clean_name(text))
-        if not value or re.search(r"\d", value) or len(value) > 30 or _NOT_A_NAME.search(value):
+        # The name may follow a remark in its own sentence: 「いま けいさつに でんわしてきました。せたがや はなこです」.
+        value = next((v for part in (text, *_SENTENCE_END.split(text)) if (v := _name_in(part.strip()))), None)
+        if not value:
             return Parsed(error="お名前が読み取れませんでした。お名前だけを書いてください。（例：世田谷 花子）")
         return Parsed(value=value)
     if t == "kana":

@@ -115,6 +115,25 @@ async def test_everything_at_once_is_asked_only_what_is_missing(runtime, session
     assert "メールで配信してよい情報" not in text_of(confirm)  # no mail chosen: not asked, not shown
 
 
+async def test_a_reporter_who_calls_the_police_during_the_intake_is_recorded_as_having_called(runtime, session):  # noqa: ANN001
+    """別紙8-3 「110番通報の有無」 is what is true when the intake is recorded: she answered 「まだです」,
+    was told to call at once, did, and says so where her name is asked. A plain 「はい」 to a later
+    question is not taken as news about the police."""
+    reporter = Reporter(runtime, session, now=MONDAY_14)
+    await _flagged(reporter, "ははが ゆうがたから かえってきません")
+    started = await reporter.says("まだです")
+    assert started.request.fields["called_110"] == "無"
+    called = await reporter.says("いま けいさつに でんわしてきました。せたがや はなこです")
+    assert "警察へのご連絡、ありがとうございます" in text_of(called)
+    assert called.request.fields["called_110"] == "有" and called.request.fields["reporter_name"] == "せたがや はなこ"
+    assert "ご関係" in text_of(called)  # her kana name is its own ふりがな: the next question
+    await reporter.says("むすめです")
+    ward = await reporter.says("０９０ー１１１１ー２２２２")
+    assert "区による対応" in text_of(ward)
+    yes = await reporter.says("はい")
+    assert "警察へのご連絡" not in text_of(yes) and yes.request.fields["called_110"] == "有"
+
+
 async def test_an_anonymous_report_is_not_taken_but_110_is_still_urged(runtime, session):  # noqa: ANN001
     reporter = Reporter(runtime, session, now=MONDAY_14)
     await _flagged(reporter, "となりのおばあちゃんがいなくなったみたい")
@@ -195,5 +214,8 @@ async def test_a_daughter_who_says_first_that_she_called_the_police_is_recorded_
     thanks = await reporter.says("ありがとうございます")
     assert "お名前が読み取れませんでした" in text_of(thanks) and "reporter_name" not in thanks.request.fields
     assert thanks.assessment.kind == "missing_person"  # the conversation's worry, not a farewell
+    again = await reporter.says("けいさつには もう でんわしました")  # told again where her name is asked: heard
+    assert "警察へのご連絡、ありがとうございます" in text_of(again) and "読み取れません" not in text_of(again)
+    assert "お名前" in text_of(again) and again.request.fields["called_110"] == "有" and "reporter_name" not in again.request.fields
     named = await reporter.says("世田谷花子です")
     assert named.request.fields["reporter_name"] == "世田谷花子" and "ふりがな" in text_of(named)

@@ -52,6 +52,18 @@ def test_a_form_without_the_due_placeholder_or_with_unknown_staff_fields_is_refu
     assert load_form(path).kind == ABSENCE
 
 
+def test_a_noted_reply_needs_its_words_and_one_of_the_fields_options():
+    raw = yaml.safe_load((Path("handoff/requests/forms") / "missing_person.yaml").read_text(encoding="utf-8"))
+    called = next(f for f in raw["fields"] if f["name"] == "called_110")
+    assert called["noted"] and called["noted_when"]
+    without_words = {k: v for k, v in called.items() if k != "noted_when"}
+    with pytest.raises(ValueError, match="noted_when"):
+        FormDefinition.model_validate({**raw, "fields": [without_words if f is called else f for f in raw["fields"]]})
+    unknown = {**called, "noted": {"たぶん": "ありがとうございます。"}}
+    with pytest.raises(ValueError, match="たぶん"):
+        FormDefinition.model_validate({**raw, "fields": [unknown if f is called else f for f in raw["fields"]]})
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -94,6 +106,14 @@ def test_a_name_given_with_other_details_is_taken_from_the_opening_words():
     assert parse_answer(name, "たなか はなこ 03-1234-5678", MONDAY).value == "たなか はなこ"
     assert parse_answer(name, "田中花子 電話は0312345678", MONDAY).value == "田中花子"
     assert parse_answer(name, "病院は03-1234-5678", MONDAY).error.startswith("お名前が読み取れません")
+
+
+def test_a_name_after_a_remark_in_its_own_sentence_is_the_name_and_a_remark_alone_is_none():
+    name = load_forms().get(ABSENCE).field("name")
+    assert parse_answer(name, "いま けいさつに でんわしてきました。せたがや はなこです", MONDAY).value == "せたがや はなこ"
+    assert parse_answer(name, "世田谷花子です。よろしくお願いします", MONDAY).value == "世田谷花子"
+    assert parse_answer(name, "すみません、手がふるえて。たなか はなこ", MONDAY).value == "たなか はなこ"
+    assert parse_answer(name, "はやく さがして ください。おねがいします", MONDAY).error.startswith("お名前が読み取れません")
 
 
 async def test_management_numbers_count_per_period(session):  # noqa: ANN001
