@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from handoff.triage import Triage
 from handoff.triage.evaluate import TARGETS, Outcome, figures
-from handoff.triage.model import RiskScores, Thresholds, load_or_train
+from handoff.triage.model import RiskScores, Thresholds, fold_of, load_or_train
 from handoff.triage.training import TRAINING_DIR, Example, load_examples, read_jsonl
 from handoff.urgency import Urgency
 
@@ -208,6 +208,19 @@ def test_model_is_deterministic_and_cached(triage: Triage, tmp_path: Path) -> No
     assert changed.key != a.key
     asked = load_or_train(sample, triage.rules, triage.embedder, tmp_path, questions=[("すてっかー なくした", "setagaya.sticker_lost")])
     assert asked.key != a.key and asked.info["topic_questions"] == 1  # the questions are part of what the cache is keyed by
+
+
+def test_the_thresholds_do_not_follow_the_order_of_the_training_files(triage: Triage, tmp_path: Path) -> None:
+    """bench/RESULTS.md, "The same data in another order": renaming two files (the same messages)
+    moved the emergency threshold from 0.255 to 0.266. A message's fold now follows from its
+    text alone, so the same messages in any order give the same thresholds."""
+    sample = [e for i, e in enumerate(load_examples()) if i % 40 == 7][:160]
+    a = load_or_train(sample, triage.rules, triage.embedder, tmp_path / "a")
+    b = load_or_train(sample[::-1], triage.rules, triage.embedder, tmp_path / "b")
+    assert a.thresholds == b.thresholds
+    folds = fold_of([e.text for e in sample], 5)
+    assert dict(zip([e.text for e in sample], folds)) == dict(zip([e.text for e in sample[::-1]], fold_of([e.text for e in sample[::-1]], 5)))
+    assert set(folds) == set(range(5))
 
 
 def test_a_cached_model_keeps_no_hot_path_state_and_scores_the_same_after_loading(triage: Triage) -> None:
