@@ -8,7 +8,8 @@ and this module's MODEL_VERSION, and rebuilt when any of them changes
 who is at risk (self / other / unknown).
 
 Thresholds come from 5-fold cross-validation over the training data (each message's fold
-from a hash of its text, `fold_of`), recall first:
+from a hash of its text, `fold_of`; the out-of-fold probabilities of CV_DRAWS such
+assignments averaged), recall first:
 the emergency threshold is the highest that keeps out-of-fold emergency recall at
 EMERGENCY_RECALL, the urgent one likewise for urgent-or-higher, and the check-in band
 starts where at most 1 - CHECK_IN_RECALL of urgent-or-higher messages would go unasked.
@@ -42,11 +43,14 @@ from knowledge.embedding import Embedder, cached_embeddings
 from knowledge.tfidf import tfidf_rows
 from knowledge.tokenize import Analysis, Analyzer, analysis_fingerprint
 
-MODEL_VERSION = "risk-11"
+MODEL_VERSION = "risk-12"
 SEED = 20261205
 EMERGENCY_RECALL = 0.97
 URGENT_RECALL = 0.96
 CHECK_IN_RECALL = 0.995
+# Fold assignments whose out-of-fold probabilities are averaged before the thresholds are read:
+# one draw moved them with two lines of forty thousand (bench/RESULTS.md).
+CV_DRAWS = 2
 LEVELS = ("none", "urgent", "emergency")
 # The embedding block's scale beside unit-length n-gram rows, and the level model's C. With
 # the n-grams regularised less (C 4 -> 16) and the embedding as before or more (C·w² 9 -> 4),
@@ -319,23 +323,26 @@ def _labels(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray, np.nda
     return y, kinds, subjects
 
 
-def fold_of(texts: Sequence[str], folds: int) -> np.ndarray:
+def fold_of(texts: Sequence[str], folds: int, *, draw: int = 0) -> np.ndarray:
     """Each message's cross-validation fold, from a hash of its text alone. With a shuffled
     split the folds followed the files' order: renaming two files (the same messages) moved the
     emergency threshold from 0.255 to 0.266 (bench/RESULTS.md, "The same data in another
     order"), and a new batch reshuffled every old message. Now neither does: a message keeps its
     fold whatever comes before it, and the same text (the rules' normal form) is never on both
     sides of a split."""
-    return np.array([int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8, key=str(SEED).encode()).digest(), "big") % folds for text in texts])
+    key = str(SEED + draw).encode()
+    return np.array([int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8, key=key).digest(), "big") % folds for text in texts])
 
 
-def cross_validated_proba(approach_name: str, x: Inputs, y: np.ndarray, features: RuleFeatures, folds: int = 5) -> np.ndarray:
+def cross_validated_proba(approach_name: str, x: Inputs, y: np.ndarray, features: RuleFeatures, folds: int = 5, draws: int = CV_DRAWS) -> np.ndarray:
+    """Each message's out-of-fold probabilities, averaged over `draws` fold assignments."""
     oof = np.zeros((len(y), len(LEVELS)))
-    fold = fold_of(x.norm, folds)
-    for k in range(folds):
-        train, test = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
-        approach = APPROACHES[approach_name](features).fit(x.take(train), y[train])
-        oof[test] = approach.predict_proba(x.take(test))
+    for draw in range(draws):
+        fold = fold_of(x.norm, folds, draw=draw)
+        for k in range(folds):
+            train, test = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+            approach = APPROACHES[approach_name](features).fit(x.take(train), y[train])
+            oof[test] += approach.predict_proba(x.take(test)) / draws
     return oof
 
 
