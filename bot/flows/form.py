@@ -34,6 +34,11 @@ class RecordHook(Protocol):
 
     async def recorded(self, ctx: FlowContext, request: Request) -> None: ...
 
+    def told_again(self, text: str) -> dict[str, str]:
+        """Fields whose answer this text gives again, in the workflow's own reading (「けいさつには
+        もう でんわしました」 while her name is asked): the form's `noted` reply is said to it."""
+        ...
+
 
 def _plain(text: str) -> str:
     return re.sub(r"[\s　。、,.!！?？]", "", normalized(text)).lower()
@@ -212,7 +217,7 @@ class FormFlow:
             k: v for k, v in extract(form, text, _today(ctx)).items()
             if k not in fields and k != step and form.field(k).type != form_field.type and form.asked(form.field(k), {**fields, step: parsed.value or ""})
         }
-        told, heard = self._told_again(form, fields, step, text, ctx)
+        told, heard = self._told_again(form, fields, step, text)
         if parsed.error:
             return await self._ask(ctx, draft, form, {**others, **told}, step, lead=heard or parsed.error)
         found = {**others, **told, step: parsed.value or ""}
@@ -222,14 +227,12 @@ class FormFlow:
                 found[f.name] = parse_answer(f, source, _today(ctx)).value or ""
         return await self._ask(ctx, draft, form, found, None, lead=heard)
 
-    def _told_again(self, form: FormDefinition, fields: dict[str, str], step: str, text: str, ctx: FlowContext) -> tuple[dict[str, str], str]:
+    def _told_again(self, form: FormDefinition, fields: dict[str, str], step: str, text: str) -> tuple[dict[str, str], str]:
         """Answered fields with a `noted` reply that this answer speaks of again: their newest
         value, and what the bot says to it."""
-        said = normalized(text)
-        told = {
-            k: v for k, v in extract(form, text, _today(ctx)).items()
-            if k in fields and k != step and v in form.field(k).noted and re.search(form.field(k).noted_when or "", said)
-        }  # fmt: skip
+        hook = self.hooks.get(form.on_record or "")
+        again = hook.told_again(text) if hook else {}
+        told = {k: v for k, v in again.items() if k in fields and k != step and v in form.field(k).noted}
         return told, "".join(form.field(k).noted[v] for k, v in told.items())
 
     async def _ask(self, ctx: FlowContext, draft: Request, form: FormDefinition, found: dict[str, str], step: str | None, *, lead: str = "") -> FlowResult:

@@ -14,6 +14,7 @@ from bot.flows.base import FlowContext, FlowName, FlowResult
 from bot.flows.form import FormFlow
 from bot.flows.route import RouteFlow
 from handoff.missing import service as missing
+from handoff.missing.police import police_news
 from handoff.requests.forms import Forms
 from handoff.requests.models import Request, RequestStatus
 from handoff.requests.service import RequestView
@@ -47,6 +48,11 @@ class IntakeHook:
     async def recorded(self, ctx: FlowContext, request: Request) -> None:
         await missing.created(ctx.session, request=request, contact_id=ctx.conversation.contact_id, tenant=ctx.tenant, now=ctx.now)
 
+    def told_again(self, text: str) -> dict[str, str]:
+        """別紙8-3 「110番通報の有無」 as she tells it while another item is asked: her newest word."""
+        called = police_news(text)
+        return {} if called is None else {"called_110": "有" if called else "無"}
+
 
 class FoundHook:
     """別紙8-4 items taken: the intake is marked found and its found report falls due (⑤イ(ケ))."""
@@ -62,6 +68,9 @@ class FoundHook:
             await missing.mark_found(ctx.session, request_id=intake.id, details=fields, tenant=ctx.tenant, now=ctx.now)
             await ctx.session.refresh(intake)
             request.due_at = intake.due_at
+
+    def told_again(self, text: str) -> dict[str, str]:
+        return {}
 
 
 HOOKS = {"missing_person": IntakeHook(), "missing_person_found": FoundHook()}

@@ -29,6 +29,7 @@ _CALLED = re.compile(
     r"|捜索願い?(?:を|は|も)?(?:出し|だし|提出)"
     r"|(?:警察|けいさつ|おまわりさん|警察官)(?:の方|の人)?(?:が|は)?(?:来|き)て"
 )
+_NAMED = re.compile(_POLICE + r"|おまわりさん")
 _YES = re.compile(r"^(?:はい|ええ|うん|済み|済んで|すみ|しました|連絡しました|通報しました|電話しました|もうしました)")
 
 
@@ -43,3 +44,12 @@ def police_called(text: str) -> bool | None:
     if _CALLED.search(plain) or _YES.match(plain):
         return True
     return None
+
+
+def police_news(text: str) -> bool | None:
+    """`police_called`, for a message that names the police: what a reporter says about them in
+    the middle of the intake (「さっき交番に行ってきました」 where her name is asked). A bare
+    「はい」 there answers the other question and is no news about the police."""
+    if not _NAMED.search(normalized(text)):
+        return None
+    return police_called(text)

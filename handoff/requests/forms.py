@@ -45,10 +45,8 @@ class FormField(BaseModel):
     # What the bot says when a resident tells this option again while another question is asked
     # (「けいさつには もう でんわしました」 where her name is asked): she is heard, and the newest
     # word stands (a 「無」 becomes 「有」 once she has called), instead of 「お名前が読み取れません」.
+    # The form's workflow (`on_record`) reads whether the text tells it again.
     noted: dict[str, str] = {}
-    # The words that show the answer speaks of this field (警察, 110): a bare 「はい」 to another
-    # question also reads as 「有」, and must not be thanked for a call.
-    noted_when: str | None = None
 
     @model_validator(mode="after")
     def _options_for_choices(self) -> FormField:
@@ -56,10 +54,6 @@ class FormField(BaseModel):
             raise ValueError(f"{self.name}: a {self.type} field needs options")
         if unknown := set(self.noted) - set(self.options):
             raise ValueError(f"{self.name}: noted options not among the options: {sorted(unknown)}")
-        if bool(self.noted) != bool(self.noted_when):
-            raise ValueError(f"{self.name}: noted and noted_when go together")
-        if self.noted_when:
-            re.compile(self.noted_when)
         if self.refusal and not self.required:
             raise ValueError(f"{self.name}: only a required field can refuse the request")
         for pattern in self.find:

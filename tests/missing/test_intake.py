@@ -134,6 +134,25 @@ async def test_a_reporter_who_calls_the_police_during_the_intake_is_recorded_as_
     assert "警察へのご連絡" not in text_of(yes) and yes.request.fields["called_110"] == "有"
 
 
+@pytest.mark.parametrize(
+    ("first", "told", "called", "heard"),
+    [
+        ("まだです", "さっき交番に行ってきました", "有", "警察へのご連絡、ありがとうございます"),
+        ("まだです", "警察の人が来てくれました", "有", "警察へのご連絡、ありがとうございます"),
+        ("はい、さっき電話しました", "まだ警察には電話してません", "無", "このあとすぐに110番（警察）へ通報してください"),
+    ],
+)
+async def test_what_a_reporter_says_about_the_police_where_her_name_is_asked_is_heard(runtime, session, first: str, told: str, called: str, heard: str):  # noqa: ANN001
+    """別紙8-3 「110番通報の有無」: her newest word stands, and she is answered for it before her
+    name is asked again (not 「お名前が読み取れませんでした」)."""
+    reporter = Reporter(runtime, session, now=MONDAY_14)
+    await _flagged(reporter, "ははが ゆうがたから かえってきません")
+    await reporter.says(first)
+    again = await reporter.says(told)
+    assert heard in text_of(again) and "読み取れません" not in text_of(again) and "お名前" in text_of(again)
+    assert again.request.fields["called_110"] == called and "reporter_name" not in again.request.fields
+
+
 async def test_an_anonymous_report_is_not_taken_but_110_is_still_urged(runtime, session):  # noqa: ANN001
     reporter = Reporter(runtime, session, now=MONDAY_14)
     await _flagged(reporter, "となりのおばあちゃんがいなくなったみたい")

@@ -3,7 +3,7 @@ True when told, False when not yet, None when the words do not say."""
 
 import pytest
 
-from handoff.missing.police import police_called
+from handoff.missing.police import police_called, police_news
 
 TOLD, NOT_YET, UNSAID = True, False, None
 
@@ -36,3 +36,22 @@ TOLD, NOT_YET, UNSAID = True, False, None
 )
 def test_reads_whether_the_police_were_told(text: str, expected: bool | None) -> None:
     assert police_called(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("けいさつには もう でんわしました", TOLD),
+        ("さっき交番に行ってきました", TOLD),
+        ("警察の人が来てくれました", TOLD),
+        ("おまわりさんが来てくれました", TOLD),
+        ("まだ警察には電話してません", NOT_YET),
+        ("はい", UNSAID),  # the answer to the question being asked, not news about the police
+        ("いいえ", UNSAID),
+        ("しました", UNSAID),
+        ("せたがや はなこです", UNSAID),
+    ],
+)
+def test_reads_news_about_the_police_only_where_the_police_are_named(text: str, expected: bool | None) -> None:
+    """What a reporter says about the police while another item of the intake is asked."""
+    assert police_news(text) is expected
