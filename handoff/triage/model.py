@@ -43,7 +43,7 @@ from knowledge.embedding import Embedder, cached_embeddings
 from knowledge.tfidf import tfidf_rows
 from knowledge.tokenize import Analysis, Analyzer, analysis_fingerprint
 
-MODEL_VERSION = "risk-13"
+MODEL_VERSION = "risk-12"
 SEED = 20261205
 EMERGENCY_RECALL = 0.97
 URGENT_RECALL = 0.96
@@ -87,9 +87,8 @@ def topic_columns(x: Inputs, vectorizer: TfidfVectorizer) -> int:
 
 
 def model_text(rules: RuleEngine, text: str) -> str:
-    """What the n-grams read: the rules' normal form, idioms and contact details masked, time
-    words left out (RuleEngine.without_time_words says why)."""
-    return rules.without_time_words(rules.mask(rules.normalize(mask_contacts(text))))
+    """What the n-grams read: the rules' normal form, idioms masked, contact details masked."""
+    return rules.mask(rules.normalize(mask_contacts(text)))
 
 
 def topic_analyzer() -> Analyzer:

@@ -110,7 +110,6 @@ class RuleEngine:
         )
         self.emoji: dict[str, str] = dict(context.emoji)
         self._idioms = tuple(compile_pattern(p, m, "idioms") for p in context.idioms)
-        self._time_words = compile_pattern("@{now}|@{now_v}", m, "time_words")
         self._breaks = compile_pattern("|".join(f"(?:{b})" for b in context.clause_breaks), m, "clause_breaks")
         self._negation = compile_pattern("|".join(f"(?:{n})" for n in context.negation), m, "negation")
         self._courtesy = compile_pattern("|".join(f"(?:{c})" for c in context.courtesies), m, "courtesies") if context.courtesies else None
@@ -175,15 +174,6 @@ class RuleEngine:
         for idiom in self._idioms:
             text = idiom.sub(lambda mt: "□" * len(mt.group()), text)
         return text
-
-    def without_time_words(self, text: str) -> str:
-        """The text without the macros `now` and `now_v` (今から, いまから, 今夜, いま ...), for
-        the risk model's character n-grams. A time word makes a plan to die an emergency, but
-        alone it is no risk, and a linear model cannot learn the pair: in the training data
-        今から stood mostly beside a method, so its n-grams alone raised 「今から散歩に行って
-        きます」 to an emergency. The rules read the pair (self_harm.now, self_harm.place); the
-        embedding still reads the whole text."""
-        return self._time_words.sub("", text)
 
     def clauses(self, text: str) -> list[tuple[int, int]]:
         spans, start = [], 0

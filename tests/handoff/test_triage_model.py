@@ -19,14 +19,13 @@ from pydantic import ValidationError
 
 from handoff.triage import Triage
 from handoff.triage.evaluate import TARGETS, Outcome, figures
-from handoff.triage.model import RiskScores, Thresholds, fold_of, load_or_train, model_text
+from handoff.triage.model import RiskScores, Thresholds, fold_of, load_or_train
 from handoff.triage.training import TRAINING_DIR, Example, load_examples, read_jsonl
 from handoff.urgency import Urgency
 
 DEV_SET = Path(__file__).resolve().parents[2] / "bench" / "data" / "triage_dev"
 HELD_DIR = Path(__file__).resolve().parents[2] / "bench" / "data" / "writers_heldout"
 OLD_HOLDOUT = Path(__file__).with_name("triage_holdout.yaml")
-EVERYDAY_PLANS = Path(__file__).with_name("everyday_plans.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +48,7 @@ def test_training_data_size_mix_and_schema() -> None:
 def test_blind_sets_never_overlap_the_training_data() -> None:
     train = {e.text for e in load_examples()}
     dev = {e.text for e in load_examples(DEV_SET)}
-    old = {c["text"] for path in (OLD_HOLDOUT, EVERYDAY_PLANS) for c in yaml.safe_load(path.read_text(encoding="utf-8"))}
+    old = {c["text"] for c in yaml.safe_load(OLD_HOLDOUT.read_text(encoding="utf-8"))}
     # The held-out writers' development sets too: a set moved into training leaves bench/.
     held = {e.text for path in sorted(HELD_DIR.glob("held*.jsonl")) for e in load_examples(path)}
     assert len(dev) >= 600 and len(held) >= 3000
@@ -132,18 +131,6 @@ def test_assessment_carries_risk_subject_and_kind(triage: Triage) -> None:
     calm = triage.assess("電話訪問の曜日を火曜日に変えたいです")
     assert calm.level == Urgency.NONE and not calm.check_in and calm.risk < 0.3
     assert all("倒れ" not in s for s in a.signals)  # ids, never resident text
-
-
-def test_a_time_word_in_an_everyday_plan_is_no_emergency_and_a_plan_to_die_still_is(triage: Triage) -> None:
-    """「今から散歩に行ってきます」: the n-grams do not read the time word alone (it stood mostly
-    beside a method in the training data); 「今から線路に行きます。みんなありがとう」 is still an
-    emergency, by the rules that read the pair and by the model."""
-    cases = yaml.safe_load(EVERYDAY_PLANS.read_text(encoding="utf-8"))
-    plans = Counter(triage.assess(c["text"]).level for c in cases if c["level"] == "none")
-    assert plans[Urgency.EMERGENCY] <= 2 and plans[Urgency.URGENT] + plans[Urgency.EMERGENCY] <= 3, plans
-    missed = [c["text"] for c in cases if c["level"] == "emergency" and triage.assess(c["text"]).level != Urgency.EMERGENCY]
-    assert not missed
-    assert model_text(triage.rules, "いまから さんぽに いってきます") == "、さんぽに、いってきます"
 
 
 def _scores(risk: float) -> RiskScores:
