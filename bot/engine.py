@@ -32,7 +32,6 @@ from frontdoor.settings import Settings
 from frontdoor.tenants import TenantRegistry
 from handoff import check_in, intake
 from handoff import cases as case_service
-from handoff.models import Route
 from handoff.relay import Relay
 from handoff.requests.forms import load_forms
 from handoff.requests.service import RequestView
@@ -47,11 +46,7 @@ log = logging.getLogger(__name__)
 # question, it is not read by the model as a plan (the rules still read it).
 ANSWERS_OF_DATA = frozenset({FlowName.FORM, FlowName.CALLBACK_PHONE, FlowName.APPOINTMENT})
 
-# A thank-you while the conversation's case waits for a counselor in this chat (「ありがとう
-# ございます」 after the 110 guidance of a missing-person report): the case is open and the
-# counselor is coming, so the knowledge base's goodbye (「ご利用ありがとうございました」) would
-# read as the end of it.
-THANKS_WHILE_WAITING = "ありがとうございます。相談員が、このチャットでお返事します。このままお待ちください。"
+SILENT_NOTICE = "相談員がメッセージを確認しています。このままお待ちください。"
 FALLBACK_REPLY = (
     "申し訳ありません。いま自動の応答がうまく動いていません。\n"
     "メッセージは受け付けました。相談員が確認します。"
@@ -307,8 +302,6 @@ class ConversationEngine:
             outcome.case_id, outcome.route = ctx.case.id, str(ctx.case.route)
         if result is not None:
             return [self._flow_turn(result, outcome)]
-        if case is not None and case.route == Route.CHAT and case.status in case_service.UNACCEPTED_STATUSES and self._thanks_only(text):
-            return [(THANKS_WHILE_WAITING, [], {"case": str(case.id)})]
 
         if decision.busy:
             return [(decision.reply, [], {"busy": True})]
@@ -334,10 +327,6 @@ class ConversationEngine:
             outcome.request = after.note.request
         turns[-1] = (reply_text, [*after.offer, *buttons], meta)
         return turns
-
-    def _thanks_only(self, text: str) -> bool:
-        rules = self.decider.triage.rules
-        return rules.courtesy_only(text) and not rules.opener_only(text)
 
     @staticmethod
     def _flow_turn(result: FlowResult, outcome: Outcome) -> tuple[str, list, dict]:

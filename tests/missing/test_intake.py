@@ -197,15 +197,11 @@ async def test_closed_hours_report_on_sunday_night_takes_the_reporter_and_the_ca
 
 
 async def test_kashiwa_gives_110_guidance_and_a_counselor_without_promising_an_intake(runtime, session):  # noqa: ANN001
-    """Her thank-you while the counselor is on the way is no goodbye: the case is open."""
     reporter = Reporter(runtime, session, now=MONDAY_14, tenant="kashiwa")
-    first = await _flagged(reporter, "認知症の父が朝から帰ってきません")
+    await _flagged(reporter, "認知症の父が朝から帰ってきません")
     after = await reporter.says("まだです")
     assert "110番" in text_of(after) and "相談員" in text_of(after)
     assert "行方不明の受付" not in text_of(after) and "管理番号" not in text_of(after) and after.request is None
-    thanks = await reporter.says("ありがとうございます")
-    assert "相談員が、このチャットでお返事します" in text_of(thanks) and "ご利用ありがとうございました" not in text_of(thanks)
-    assert thanks.case_id == first.case_id
 
 
 @pytest.mark.parametrize(
