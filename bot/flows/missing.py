@@ -35,6 +35,11 @@ def says_found(text: str) -> bool:
     return bool(_FOUND.search(text)) and not _NOT_FOUND.search(text)
 
 
+def called_110(called: bool) -> dict[str, str]:
+    """別紙8-3 「110番通報の有無」 as the intake form records it."""
+    return {"called_110": "有" if called else "無"}
+
+
 class IntakeHook:
     """別紙8-3 recorded: office hours start the 30-minute ward-report clock (⑤イ(カ)); closed
     hours wait for the next-opening-day call (⑤ウ)."""
@@ -51,7 +56,7 @@ class IntakeHook:
     def told_again(self, text: str) -> dict[str, str]:
         """別紙8-3 「110番通報の有無」 as she tells it while another item is asked: her newest word."""
         called = police_news(text)
-        return {} if called is None else {"called_110": "有" if called else "無"}
+        return {} if called is None else called_110(called)
 
 
 class FoundHook:
@@ -97,7 +102,7 @@ class MissingFlow:
         given: dict[str, str] = {}
         for said in [*earlier, *([] if action.button else [text])]:
             given |= extract(form, said, to_jst(ctx.now).date())
-        return await self.form.start(ctx, form, None, lead=lead, preset={**given, "called_110": "有" if called else "無"})
+        return await self.form.start(ctx, form, None, lead=lead, preset={**given, **called_110(called)})
 
     async def reporter_message(self, ctx: FlowContext, text: str) -> FlowResult | None:
         """A reporter whose intake is still searching writes (this or a new conversation):
