@@ -32,6 +32,8 @@ from frontdoor.settings import Settings
 from frontdoor.tenants import TenantRegistry
 from handoff import check_in, intake
 from handoff import cases as case_service
+from handoff.models import Route
+from handoff.replies import waiting_reply
 from handoff.relay import Relay
 from handoff.requests.forms import load_forms
 from handoff.requests.service import RequestView
@@ -46,7 +48,6 @@ log = logging.getLogger(__name__)
 # question, it is not read by the model as a plan (the rules still read it).
 ANSWERS_OF_DATA = frozenset({FlowName.FORM, FlowName.CALLBACK_PHONE, FlowName.APPOINTMENT})
 
-SILENT_NOTICE = "相談員がメッセージを確認しています。このままお待ちください。"
 FALLBACK_REPLY = (
     "申し訳ありません。いま自動の応答がうまく動いていません。\n"
     "メッセージは受け付けました。相談員が確認します。"
@@ -295,13 +296,16 @@ class ConversationEngine:
         # (「見つかったけど息をしていない」 where the conversation is already at 緊急).
         alarmed = any(s != "model.check_in" for s in decision.assessment.signals)
         if not alarmed and (domain := await self.flows.reporter_turn(ctx, text)) is not None:
-            return [self._flow_turn(domain, outcome)]
+            return [self._flow_turn(domain, outcome, conversation)]
         lead = decision.answer.reply if decision.answered_topic == "common.talk_to_human" and decision.answer else None
         result = await self.flows.step(ctx, action, text, topic=decision.answered_topic, person_lead=lead)
         if ctx.case is not None:
             outcome.case_id, outcome.route = ctx.case.id, str(ctx.case.route)
         if result is not None:
-            return [self._flow_turn(result, outcome)]
+            return [self._flow_turn(result, outcome, conversation)]
+        if case is not None and case.route == Route.CHAT and case.status in case_service.UNACCEPTED_STATUSES and self._thanks_only(text):
+            # The case waits for a counselor in this chat: a thank-you is not the end of it.
+            return [(await self.flows.promised_call(ctx) or waiting_reply(tenant, now), [], {"case": str(case.id)})]
 
         if decision.busy:
             return [(decision.reply, [], {"busy": True})]
@@ -317,7 +321,7 @@ class ConversationEngine:
             # Counted under the request's entry (別紙6 1-1 電話訪問関連), however sure retrieval was.
             conversation.category = conversation.category or self.decider.index.catalog.get(decision.answered_topic).report_category
             outcome.confidence = decision.confidence
-            return [self._flow_turn(after.started, outcome)]
+            return [self._flow_turn(after.started, outcome, conversation)]
         if decision.check_in:
             await check_ins.ask(session, conversation, kind=decision.assessment.kind, subject=decision.assessment.subject, now=now)
         turns = await self._knowledge_reply(session, conversation, message, decision, text, outcome)
@@ -328,12 +332,18 @@ class ConversationEngine:
         turns[-1] = (reply_text, [*after.offer, *buttons], meta)
         return turns
 
+    def _thanks_only(self, text: str) -> bool:
+        rules = self.decider.triage.rules
+        return rules.courtesy_only(text) and not rules.opener_only(text)
+
     @staticmethod
-    def _flow_turn(result: FlowResult, outcome: Outcome) -> tuple[str, list, dict]:
+    def _flow_turn(result: FlowResult, outcome: Outcome, conversation: Conversation) -> tuple[str, list, dict]:
         outcome.request = result.request or outcome.request
         outcome.case_id = result.case_id or outcome.case_id
         outcome.route = result.route or outcome.route
-        outcome.topic = result.topic or outcome.topic
+        # An answer to the flow's question (「まだです」, a phone number) is about what the
+        # conversation is about, not what its words alone would retrieve.
+        outcome.topic = result.topic or conversation.topic or outcome.topic
         return (result.text, result.buttons, result.meta)
 
     async def _knowledge_reply(

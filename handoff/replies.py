@@ -84,6 +84,7 @@ class FirstRepliesFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     connecting: str
     choose_route: str
+    waiting: str = Field(pattern=r"\{hours\}")  # a thank-you while the case waits in the chat
     situations: list[Situation] = Field(min_length=2)
 
     @model_validator(mode="after")
@@ -99,6 +100,12 @@ class FirstRepliesFile(BaseModel):
 @lru_cache(maxsize=4)
 def load_first_replies(path: Path = FIRST_REPLIES_FILE) -> FirstRepliesFile:
     return FirstRepliesFile.model_validate(read_yaml(path))
+
+
+def waiting_reply(tenant: Tenant, now: datetime, data: FirstRepliesFile | None = None) -> str:
+    """The reply to a thank-you while the conversation's case waits for a counselor in the
+    chat: who answers now and how (the tenant's hours), not a goodbye."""
+    return (data or load_first_replies()).waiting.format(hours=tenant.handoff_hours_text(now))
 
 
 def _call(contacts: Contacts, contact_id: str) -> str:

@@ -39,6 +39,10 @@ class Flows:
         notice that tells of a danger (「見つかったけど倒れている」) is escalated like any other."""
         return await self.missing.reporter_message(ctx, text)
 
+    async def promised_call(self, ctx: FlowContext) -> str | None:
+        """The call a request recorded outside hours promised, told again (FormFlow.promised_call)."""
+        return await self.form.promised_call(ctx)
+
     async def step(self, ctx: FlowContext, action: Action, text: str, *, topic: str | None, person_lead: str | None) -> FlowResult | None:
         """The turn of a flow, or None for the knowledge answer. Buttons of a flow win over the
         active flow (the resident tapped something else); typed words go to the active flow."""

@@ -122,6 +122,15 @@ class FormFlow:
         text_ = form.texts.recorded.format(due=due_text(request.due_at), number=request.number or "", **ctx.tenant.facts)
         return self._result(request, text_, [], form, outcome="recorded")
 
+    async def promised_call(self, ctx: FlowContext) -> str | None:
+        """What a thank-you is told while a request recorded outside hours waits for its call:
+        the call it was promised (the form's `waiting` text, with its due time), or None."""
+        request = await request_service.callback_of(ctx.session, conversation_id=ctx.conversation.id)
+        if request is None or request.due_at is None or request.kind not in self.forms:
+            return None
+        waiting = self.forms.get(request.kind).texts.waiting
+        return waiting.format(due=due_text(request.due_at), **ctx.tenant.facts) if waiting else None
+
     def details_given(self, form: FormDefinition, text: str, ctx: FlowContext) -> int:
         """How many of the form's fields the message already gives."""
         return len(extract(form, text, _today(ctx)))

@@ -90,6 +90,8 @@ class FormTexts(BaseModel):
     recorded: str = Field(min_length=4)
     recorded_closed: str | None = None
     start_closed: str | None = None  # the lead outside office hours (with `closed_fields`)
+    # The reply to a thank-you while a request recorded outside hours waits for its call ({due}).
+    waiting: str | None = Field(default=None, pattern=r"\{due\}")
     stopped: str = "受付を取りやめました。記録はしていません。ほかにご用があれば、お書きください。"
     staff_task: str | None = None  # what staff do with it (a dispatch, a written notice)
     variants: tuple[Variant, ...] = ()

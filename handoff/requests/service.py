@@ -265,6 +265,14 @@ async def draft_of(session: AsyncSession, *, conversation_id: uuid.UUID) -> Requ
     )
 
 
+async def callback_of(session: AsyncSession, *, conversation_id: uuid.UUID) -> Request | None:
+    """The conversation's newest request recorded outside hours whose call back (003 ⑤ウ) is
+    still to come."""
+    return await session.scalar(
+        select(Request).where(Request.conversation_id == conversation_id, Request.status == RequestStatus.CALLBACK).order_by(Request.recorded_at.desc()).limit(1)
+    )
+
+
 async def recorded_in(session: AsyncSession, *, conversation_id: uuid.UUID, kind: str) -> bool:
     found = await session.scalar(
         select(Request.id).where(Request.conversation_id == conversation_id, Request.kind == kind, Request.status != RequestStatus.DRAFT).limit(1)

@@ -295,6 +295,16 @@ def _says(plain: str, words: tuple[str, ...]) -> bool:
     return any(plain == w or plain.startswith(w) for w in words)
 
 
+# A short answer's closing 「です」 is how it was said, not what it says: 「つまです」 is
+# recorded as つま, 「近所の者です。」 as 近所の者. Longer text (notes, a place) stays as written.
+_CLOSING_COPULA = re.compile(r"(?:でございます|になります|ですよ|です)[\s。．.!！、]*$")
+SHORT_ANSWER = 12
+
+
+def _short_answer(text: str) -> str:
+    return (_CLOSING_COPULA.sub("", text) or text) if len(text) <= SHORT_ANSWER else text
+
+
 def parse_answer(form_field: FormField, text: str, today: date) -> Parsed:
     """The answer to this field's question; an error is a short Japanese hint."""
     text = normalized(text)
@@ -345,4 +355,4 @@ def parse_answer(form_field: FormField, text: str, today: date) -> Parsed:
         return Parsed(error="「はい」か「いいえ」でお答えください。")
     if len(plain) < (4 if t == "address" else 1):
         return Parsed(error="もう少し詳しく書いてください。")
-    return Parsed(value=text[:500])
+    return Parsed(value=_short_answer(text[:500]))

@@ -14,7 +14,7 @@ from frontdoor.clock import JST
 from frontdoor.tenants import Tenant, load_tenants
 from frontdoor.settings import Settings
 from handoff.contacts import load_contacts
-from handoff.replies import MAX_LINES, FirstRepliesFile, Situation, first_reply, load_first_replies
+from handoff.replies import MAX_LINES, FirstRepliesFile, Situation, first_reply, load_first_replies, waiting_reply
 from handoff.triage import SELF_HARM_KINDS, Assessment
 from handoff.triage.lexicon import read_yaml
 from handoff.urgency import Urgency
@@ -99,6 +99,18 @@ def test_kashiwa_says_who_answers_at_night_without_contradicting_itself() -> Non
     assert "時間外" not in day
     assert "時間外" in night and "当番の相談員" in night and kashiwa.facts["night_line_phone"] in night
     assert "ご連絡します" not in night  # no call-back promised without a number
+
+
+@pytest.mark.parametrize("tenant", ["kashiwa", "setagaya"])
+@pytest.mark.parametrize("when", [OPEN, CLOSED], ids=["open", "closed"])
+def test_a_thank_you_while_the_case_waits_says_who_answers_now_and_is_no_goodbye(tenant: str, when: datetime) -> None:
+    """The same hours text as the first reply: Kashiwa's on-call counselor at night, Setagaya's 24h line."""
+    shown = TENANTS.get(tenant)
+    text = waiting_reply(shown, when)
+    assert text.startswith("ありがとうございます。") and text.endswith("このままお待ちください。")
+    assert shown.handoff_hours_text(when) in text and "ご利用ありがとうございました" not in text
+    assert len(text.splitlines()) <= MAX_LINES and "{" not in text
+    assert ("当番の相談員" in text) == (tenant == "kashiwa" and when == CLOSED)
 
 
 def test_the_question_fits_who_is_at_risk() -> None:

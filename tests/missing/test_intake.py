@@ -181,6 +181,12 @@ async def test_closed_hours_report_on_sunday_night_takes_the_reporter_and_the_ca
     # ⑤ウ(エ): the next opening day (Monday) between 8:30 and 9:00.
     assert request.due_at == datetime(2026, 12, 7, 9, 0, tzinfo=JST) and "12月7日（月）9時までに" in text_of(done)
     assert request.fields["management_no"].startswith("12-")  # numbered from the moment it is taken
+    assert request.fields["relationship"] == "息子"  # 「息子です」: the answer, not how it was said
+    assert done.topic == confirm.topic == "setagaya.missing_person"  # answers to the form's questions, not new subjects
+    # Her thank-you is told the call again, not a goodbye, nor a counselor in the chat tonight.
+    thanks = await reporter.says("ありがとうございます")
+    assert "12月7日（月）9時までに" in text_of(thanks) and "安心コールからお電話します" in text_of(thanks)
+    assert "ご利用ありがとうございました" not in text_of(thanks) and "このままお待ちください" not in text_of(thanks)
     record = await session.get(MissingPerson, request.id)
     assert record.closed_call_at == request.recorded_at and record.intake_at is None
 
@@ -197,11 +203,15 @@ async def test_closed_hours_report_on_sunday_night_takes_the_reporter_and_the_ca
 
 
 async def test_kashiwa_gives_110_guidance_and_a_counselor_without_promising_an_intake(runtime, session):  # noqa: ANN001
+    """Her thank-you while the counselor is on the way is no goodbye: the case is open."""
     reporter = Reporter(runtime, session, now=MONDAY_14, tenant="kashiwa")
-    await _flagged(reporter, "認知症の父が朝から帰ってきません")
+    first = await _flagged(reporter, "認知症の父が朝から帰ってきません")
     after = await reporter.says("まだです")
     assert "110番" in text_of(after) and "相談員" in text_of(after)
     assert "行方不明の受付" not in text_of(after) and "管理番号" not in text_of(after) and after.request is None
+    thanks = await reporter.says("ありがとうございます。")
+    assert "相談員が、このチャットでお返事します" in text_of(thanks) and "このままお待ちください" in text_of(thanks)
+    assert "ご利用ありがとうございました" not in text_of(thanks) and thanks.case_id == first.case_id
 
 
 @pytest.mark.parametrize(

@@ -113,6 +113,17 @@ def test_a_name_after_a_remark_in_its_own_sentence_is_the_name_and_a_remark_alon
     assert parse_answer(name, "はやく さがして ください。おねがいします", MONDAY).error.startswith("お名前が読み取れません")
 
 
+def test_a_short_answer_is_recorded_without_its_closing_desu():
+    """「つまです」 typed where the relationship is asked is recorded as つま (別紙8-3 ご関係)."""
+    relationship = load_forms().get("missing_person").field("relationship")
+    assert parse_answer(relationship, "つまです", MONDAY).value == "つま"
+    assert parse_answer(relationship, "近所の者です。", MONDAY).value == "近所の者"
+    assert parse_answer(relationship, "長女でございます", MONDAY).value == "長女"
+    assert parse_answer(relationship, "ヘルパーをしております", MONDAY).value == "ヘルパーをしております"
+    long = "娘です。父とは別に暮らしていて、週に一度は顔を見に行っています"
+    assert parse_answer(relationship, long, MONDAY).value == long  # a longer answer stays as written
+
+
 async def test_management_numbers_count_per_period(session):  # noqa: ANN001
     from datetime import datetime
     from zoneinfo import ZoneInfo
