@@ -9,6 +9,7 @@ stays silent.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,9 @@ log = logging.getLogger(__name__)
 # question, it is not read by the model as a plan (the rules still read it).
 ANSWERS_OF_DATA = frozenset({FlowName.FORM, FlowName.CALLBACK_PHONE, FlowName.APPOINTMENT})
 
+# A message that asks something (「どっちにかければいいですか」), as opposed to one that tells
+# (「いきは してる」): a question mark, or a closing か / かな / かね / かしら.
+_ASKS = re.compile(r"[?？]|か(?:な|ね|しら)?[\s。、!！…〜ー]*$")
 FALLBACK_REPLY = (
     "申し訳ありません。いま自動の応答がうまく動いていません。\n"
     "メッセージは受け付けました。相談員が確認します。"
@@ -273,6 +277,9 @@ class ConversationEngine:
             return []
 
         ctx = FlowContext(session, conversation, tenant, now, case)
+        answering = conversation.awaiting == FlowName.FIRST_ANSWER
+        if answering:
+            conversation.awaiting = None
         if decision.raised:  # newly flagged: triage wins over any flow; a case and the immediate reply
             await self.flows.interrupt(ctx)
             conversation.category = conversation.category or intake.report_category(tenant, decision.assessment)
@@ -303,12 +310,20 @@ class ConversationEngine:
             outcome.case_id, outcome.route = ctx.case.id, str(ctx.case.route)
         if result is not None:
             return [self._flow_turn(result, outcome, conversation)]
-        if case is not None and case.route == Route.CHAT and case.status in case_service.UNACCEPTED_STATUSES and self._thanks_only(text):
+        waiting = case is not None and case.route == Route.CHAT and case.status in case_service.UNACCEPTED_STATUSES
+        if waiting and self._thanks_only(text):
             # The case waits for a counselor in this chat: a thank-you is not the end of it.
-            return [(await self.flows.promised_call(ctx) or waiting_reply(tenant, now), [], {"case": str(case.id)})]
+            promised = await self.flows.promised_call(ctx)
+            reply = (promised, []) if promised else waiting_reply(tenant, now, thanks=True, urgent=case.urgency == Urgency.URGENT)
+            return [(*reply, {"case": str(case.id)})]
 
         if decision.busy:
             return [(decision.reply, [], {"busy": True})]
+        if waiting and (decision.answer.kind in ("no_match", "clarify") or (answering and not _ASKS.search(text))):
+            # An answer to the first reply's question (「いきは してる」), or news no entry
+            # answers (「いまも聞こえます」), is for the counselor: not a question to rephrase,
+            # a guessed entry's answer or a gap in the knowledge base.
+            return [(*waiting_reply(tenant, now, thanks=False, urgent=case.urgency == Urgency.URGENT), {"case": str(case.id)})]
         # A request's entry whose message already gives details starts its form at once; the
         # resident is telling a plan, so the form's question comes instead of a check-in
         # (triage raising the level still wins, above).

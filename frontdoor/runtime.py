@@ -23,6 +23,7 @@ from frontdoor.tenants import TenantRegistry, load_tenants, refuse_placeholder_c
 from handoff.contacts import load_contacts
 from handoff.intake import HandoffPolicy
 from handoff.relay import Relay
+from handoff.replies import load_first_replies
 from handoff.triage import Triage, default_rules
 from handoff.triage.model import load_or_train
 from handoff.triage.training import load_examples
@@ -108,6 +109,7 @@ class Runtime:
 
 def build_runtime(settings: Settings, *, decider: Decider | None = None, redis_handle: RedisHandle | None = None) -> Runtime:
     tenants = load_tenants(settings.tenants_dir)
+    load_first_replies()  # validated at start-up, not at the first emergency
     if not settings.demo_mode:
         refuse_placeholder_contacts(tenants)
     db_engine = create_engine(

@@ -24,7 +24,7 @@ from handoff import queues
 from handoff.contacts import Contacts
 from handoff.missing.police import police_called
 from handoff.models import Case, Route
-from handoff.replies import first_reply, route_buttons
+from handoff.replies import first_reply, route_buttons, situation_for
 from handoff.triage import Assessment
 from handoff.urgency import Urgency
 
@@ -35,6 +35,7 @@ AWAIT_PHONE = "callback_phone"
 AWAIT_APPOINTMENT = "appointment"
 AWAIT_EMAIL = "email_address"
 AWAIT_MISSING_110 = "missing_110"
+AWAIT_FIRST_ANSWER = "first_answer"
 
 
 # What the bot asks for once the resident picks how to be reached, and what it then waits for.
@@ -120,6 +121,9 @@ async def on_flagged(
     text, buttons = reply or flagged_reply(assessment, tenant=tenant, contacts=contacts, now=now)
     if level == Urgency.EMERGENCY and assessment.missing_person:
         conversation.awaiting = AWAIT_MISSING_110
+    elif situation_for(assessment).question:
+        # Its answer (「いきは してる」) is for the counselor, not a question for the knowledge base.
+        conversation.awaiting = AWAIT_FIRST_ANSWER
     return HandoffTurn(text, buttons, case, Route.CHAT if level == Urgency.EMERGENCY else None)
 
 

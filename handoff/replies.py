@@ -80,11 +80,21 @@ class Situation(BaseModel):
         )
 
 
+class Waiting(BaseModel):
+    """What a resident is told while the case waits for a counselor in the chat ({hours}: who
+    answers now): after a thank-you, and after an update no knowledge entry answers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    thanks: str = Field(pattern=r"\{hours\}")
+    update: str = Field(pattern=r"\{hours\}")
+    routes: str
+
+
 class FirstRepliesFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     connecting: str
     choose_route: str
-    waiting: str = Field(pattern=r"\{hours\}")  # a thank-you while the case waits in the chat
+    waiting: Waiting
     situations: list[Situation] = Field(min_length=2)
 
     @model_validator(mode="after")
@@ -102,10 +112,15 @@ def load_first_replies(path: Path = FIRST_REPLIES_FILE) -> FirstRepliesFile:
     return FirstRepliesFile.model_validate(read_yaml(path))
 
 
-def waiting_reply(tenant: Tenant, now: datetime, data: FirstRepliesFile | None = None) -> str:
-    """The reply to a thank-you while the conversation's case waits for a counselor in the
-    chat: who answers now and how (the tenant's hours), not a goodbye."""
-    return (data or load_first_replies()).waiting.format(hours=tenant.handoff_hours_text(now))
+def waiting_reply(
+    tenant: Tenant, now: datetime, *, thanks: bool, urgent: bool, data: FirstRepliesFile | None = None
+) -> tuple[str, list[tuple[str, str]]]:
+    """The reply while the conversation's case waits for a counselor in the chat: who answers
+    now and how (the tenant's hours), never a goodbye or a request to rephrase. An urgent case
+    keeps the route buttons its first reply offered."""
+    waiting = (data or load_first_replies()).waiting
+    text = (waiting.thanks if thanks else waiting.update).format(hours=tenant.handoff_hours_text(now))
+    return (f"{text}\n{waiting.routes}", route_buttons(tenant)) if urgent else (text, [])
 
 
 def _call(contacts: Contacts, contact_id: str) -> str:

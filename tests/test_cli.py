@@ -110,7 +110,9 @@ def test_after_an_urgent_reply_a_short_word_starts_nothing_and_asking_for_a_pers
     assert urgent["urgency"] == "urgent" and urgent["case"]
     assert short["request"] is None and short["case"] == urgent["case"]
     assert "記録しました" not in short["reply"]
-    assert {"id": "talk_to_human", "label": "相談員と話したい"} in short["buttons"]
+    # The counselor will read it: no request to rephrase, and the ways to talk stay on offer.
+    assert "相談員が読みます" in short["reply"] and "言葉を変えて" not in short["reply"]
+    assert {"route:chat", "route:phone"} <= {b["id"] for b in short["buttons"]}
     routes = {b["id"] for b in person["buttons"]}
     assert {"route:chat", "route:phone"} <= routes and "選んでください" in person["reply"]
     assert "番目です" in chat["reply"] and chat["case"] == urgent["case"]

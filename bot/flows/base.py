@@ -26,6 +26,7 @@ class FlowName(StrEnum):
     APPOINTMENT = "appointment"
     EMAIL_ADDRESS = "email_address"
     MISSING_110 = "missing_110"
+    FIRST_ANSWER = "first_answer"  # the answer to a flagged first reply's question (「その方は息をしていますか？」)
 
 
 @dataclass

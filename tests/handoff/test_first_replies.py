@@ -103,14 +103,19 @@ def test_kashiwa_says_who_answers_at_night_without_contradicting_itself() -> Non
 
 @pytest.mark.parametrize("tenant", ["kashiwa", "setagaya"])
 @pytest.mark.parametrize("when", [OPEN, CLOSED], ids=["open", "closed"])
-def test_a_thank_you_while_the_case_waits_says_who_answers_now_and_is_no_goodbye(tenant: str, when: datetime) -> None:
+@pytest.mark.parametrize("thanks", [True, False], ids=["thanks", "update"])
+def test_while_the_case_waits_the_bot_says_who_answers_now_and_never_goodbye(tenant: str, when: datetime, thanks: bool) -> None:
     """The same hours text as the first reply: Kashiwa's on-call counselor at night, Setagaya's 24h line."""
     shown = TENANTS.get(tenant)
-    text = waiting_reply(shown, when)
-    assert text.startswith("ありがとうございます。") and text.endswith("このままお待ちください。")
+    text, buttons = waiting_reply(shown, when, thanks=thanks, urgent=False)
+    assert text.startswith("ありがとうございます。" if thanks else "お知らせありがとうございます。") and text.endswith("このままお待ちください。")
     assert shown.handoff_hours_text(when) in text and "ご利用ありがとうございました" not in text
-    assert len(text.splitlines()) <= MAX_LINES and "{" not in text
+    assert len(text.splitlines()) <= MAX_LINES and "{" not in text and buttons == []
     assert ("当番の相談員" in text) == (tenant == "kashiwa" and when == CLOSED)
+    # An urgent case's first reply offered the routes: they stay on offer, as buttons.
+    urgent, routes = waiting_reply(shown, when, thanks=thanks, urgent=True)
+    assert urgent.startswith(text) and len(urgent.splitlines()) <= MAX_LINES
+    assert [b[0] for b in routes] == [f"route:{r}" for r in shown.routes] and "・" not in urgent
 
 
 def test_the_question_fits_who_is_at_risk() -> None:

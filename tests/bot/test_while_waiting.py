@@ -1,0 +1,73 @@
+"""What the bot says while a flagged conversation's case waits for a counselor in the chat
+(issue 14 §3: say who answers now and how; never a goodbye, never a request to rephrase what
+the counselor is about to read)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.engine import Inbound
+from frontdoor.clock import JST
+from frontdoor.models import ChannelKind
+from knowledge.gaps import KnowledgeGap
+
+pytestmark = pytest.mark.asyncio
+
+SUNDAY_2AM = datetime(2026, 12, 6, 2, 0, tzinfo=JST)  # Kashiwa's office is closed; the on-call counselor reads the chat
+
+
+class Neighbour:
+    def __init__(self, runtime, session, tenant: str = "kashiwa") -> None:  # noqa: ANN001
+        self.engine, self.session, self.tenant, self.who = runtime.conversation_engine, session, tenant, uuid.uuid4().hex
+
+    async def says(self, text: str):  # noqa: ANN201
+        inbound = Inbound(self.tenant, ChannelKind.WEB, self.who, text, channel_message_id=uuid.uuid4().hex)
+        return await self.engine.handle_inbound(self.session, inbound, now=SUNDAY_2AM)
+
+
+def text_of(outcome) -> str:  # noqa: ANN001
+    return "\n".join(r.text for r in outcome.replies)
+
+
+async def test_an_answer_to_the_first_replys_question_is_for_the_counselor_not_a_question_to_rephrase(runtime, session):  # noqa: ANN001
+    neighbour = Neighbour(runtime, session)
+    first = await neighbour.says("となりの家から子どもの泣き叫ぶ声と怒鳴り声がずっと聞こえます")
+    assert first.urgency == "emergency" and first.case_id is not None
+    assert "いまどこにいますか" in text_of(first)
+
+    update = await neighbour.says("いまも聞こえます")
+    said = text_of(update)
+    assert "相談員が読みます" in said and "当番の相談員" in said and "このままお待ちください" in said
+    assert "言葉を変えて" not in said and "確かめさせてください" not in said
+    assert update.case_id == first.case_id and not any(r.buttons for r in update.replies)
+    gaps = await session.scalar(select(func.count()).select_from(KnowledgeGap).where(KnowledgeGap.conversation_id == first.conversation_id))
+    assert gaps == 0  # the neighbour's answer is not a gap in the knowledge base
+
+    thanks = await neighbour.says("ありがとうございます")
+    assert "当番の相談員" in text_of(thanks) and "ご利用ありがとうございました" not in text_of(thanks)
+
+
+async def test_a_question_while_waiting_is_still_answered(runtime, session):  # noqa: ANN001
+    neighbour = Neighbour(runtime, session)
+    await neighbour.says("となりの家から子どもの泣き叫ぶ声と怒鳴り声がずっと聞こえます")
+    asked = await neighbour.says("110番と189番、どっちにかければいいですか")
+    assert "110番" in text_of(asked) and "相談員が読みます" not in text_of(asked)
+
+
+async def test_the_answer_to_is_the_person_breathing_is_told_to_the_counselor(runtime, session):  # noqa: ANN001
+    """Setagaya at night, an elderly wife in kana: her 「いきは してる」 answers the bot's own
+    question, so it is not matched to an entry (it was given the general emergency page)."""
+    wife = Neighbour(runtime, session, tenant="setagaya")
+    first = await wife.says("おとうさんが たおれて うごかない")
+    assert first.urgency == "emergency" and "息をしていますか" in text_of(first)
+    answer = await wife.says("いきは してる")
+    said = text_of(answer)
+    assert "相談員が読みます" in said and "24時間" in said and "119番へ電話してください（救急車・火事）" not in said
+    assert answer.case_id == first.case_id
+    # A question after it is answered as usual.
+    asked = await wife.says("きゅうきゅうしゃは どこに でんわ するのですか")
+    assert "相談員が読みます" not in text_of(asked) and "119" in text_of(asked)
