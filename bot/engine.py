@@ -9,7 +9,6 @@ stays silent.
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from bot import check_ins
 from bot import conversations as conv_service
 from bot import flows as flow_mechanism
 from bot.flows import ActionKind, FlowContext, FlowName, FlowResult, Flows
+from bot.flows.route import asks
 from bot.decide import Decider, Decision
 from bot.inference import Busy, InferencePool
 from bot.models import Author, CheckInStatus, Conversation, ConversationMode, Message
@@ -49,9 +49,6 @@ log = logging.getLogger(__name__)
 # question, it is not read by the model as a plan (the rules still read it).
 ANSWERS_OF_DATA = frozenset({FlowName.FORM, FlowName.CALLBACK_PHONE, FlowName.APPOINTMENT})
 
-# A message that asks something (「どっちにかければいいですか」), as opposed to one that tells
-# (「いきは してる」): a question mark, or a closing か / かな / かね / かしら.
-_ASKS = re.compile(r"[?？]|か(?:な|ね|しら)?[\s。、!！…〜ー]*$")
 FALLBACK_REPLY = (
     "申し訳ありません。いま自動の応答がうまく動いていません。\n"
     "メッセージは受け付けました。相談員が確認します。"
@@ -319,7 +316,7 @@ class ConversationEngine:
 
         if decision.busy:
             return [(decision.reply, [], {"busy": True})]
-        if waiting and (decision.answer.kind in ("no_match", "clarify") or (answering and not _ASKS.search(text))):
+        if waiting and (decision.answer.kind in ("no_match", "clarify") or (answering and not asks(text))):
             # An answer to the first reply's question (「いきは してる」), or news no entry
             # answers (「いまも聞こえます」), is for the counselor: not a question to rephrase,
             # a guessed entry's answer or a gap in the knowledge base.

@@ -39,13 +39,14 @@ CHILD_CATEGORY = "子ども・子育て"
 class RouteChoice:
     id: str  # chat | phone | face_to_face | email (handoff.models.Route values)
     label: str  # button text
+    typed: tuple[str, ...]  # how a resident names it in words instead of tapping (NFKC, lower case)
 
 
 ROUTE_CHOICES: tuple[RouteChoice, ...] = (
-    RouteChoice("chat", "チャットで相談員と話す"),
-    RouteChoice("phone", "電話で折り返し"),
-    RouteChoice("face_to_face", "面談の予約"),
-    RouteChoice("email", "メールで相談"),
+    RouteChoice("chat", "チャットで相談員と話す", ("チャット", "ちゃっと", "このまま", "ここで")),
+    RouteChoice("phone", "電話で折り返し", ("電話", "でんわ", "折り返し", "折返し", "おりかえし")),
+    RouteChoice("face_to_face", "面談の予約", ("面談", "めんだん", "会って", "おうて", "窓口")),
+    RouteChoice("email", "メールで相談", ("メール", "めーる", "mail")),
 )
 MISSING_110_BUTTONS = [("missing110:yes", "はい、連絡しました"), ("missing110:no", "まだです")]
 

@@ -13,7 +13,8 @@ from bot.flows.actions import Action, ActionKind, FormVerb, parse
 from bot.flows.base import FlowContext, FlowName, FlowResult
 from bot.flows.form import FormFlow
 from bot.flows.missing import HOOKS, MissingFlow
-from bot.flows.route import ROUTE_STEPS, RouteFlow, wants_person
+from bot.flows.route import ROUTE_STEPS, RouteFlow, typed_route, wants_person
+from handoff.cases import UNACCEPTED_STATUSES
 from handoff.requests.forms import Forms
 
 # A clarifying answer starts its likeliest form only with this many of its fields given.
@@ -48,6 +49,8 @@ class Flows:
         active flow (the resident tapped something else); typed words go to the active flow."""
         if (after_110 := await self.missing.after_110(ctx, action, text)) is not None:
             return after_110
+        if action.kind == ActionKind.TEXT and self._routes_on_offer(ctx) and (typed := typed_route(text, ctx.tenant.routes)) is not None:
+            action = Action(ActionKind.ROUTE, str(typed))  # 「でんわで はなしたい」 typed instead of tapped
         if action.is_form(FormVerb.START) and action.arg in self.forms and ctx.tenant.id in self.forms.get(action.arg).tenants:
             return await self.form.start(ctx, self.forms.get(action.arg), None)
         in_form = ctx.conversation.awaiting == FlowName.FORM
@@ -64,6 +67,12 @@ class Flows:
             elif action.route is None and ctx.conversation.awaiting not in ROUTE_STEPS:
                 return self.route.offer_routes(ctx, lead=person_lead)
         return await self.route.step(ctx, action, text)
+
+    @staticmethod
+    def _routes_on_offer(ctx: FlowContext) -> bool:
+        """A case still waits for a person, and nothing else waits for the resident's words."""
+        waiting = ctx.case is not None and ctx.case.status in UNACCEPTED_STATUSES
+        return waiting and ctx.conversation.awaiting not in (FlowName.FORM, *ROUTE_STEPS)
 
     async def after_answer(
         self, ctx: FlowContext, action: Action, text: str, *, topic: str | None, sure: bool, urgent: bool

@@ -4,13 +4,45 @@ handoff's service functions (handoff/intake.py); this flow only decides which on
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Sequence
+
 from bot import conversations as conv_service
 from bot.flows.actions import Action, ActionKind
 from bot.flows.base import FlowContext, FlowName, FlowResult
 from handoff import intake
+from handoff.models import Route
+from handoff.replies import ROUTE_CHOICES
 
 ROUTE_STEPS = frozenset({FlowName.CALLBACK_PHONE, FlowName.APPOINTMENT, FlowName.EMAIL_ADDRESS, FlowName.MISSING_110})
 TALK_TO_HUMAN_TOPIC = "common.talk_to_human"
+
+
+# A route named as a choice: 「でんわで」「電話がいい」「メールをお願いします」「このままでいいです」.
+_AS_CHOICE = r"(?:で|が(?:いい|良い|ええ)|を?(?:希望|お願い|おねがい|ください|下さい|ほしい)|にして|話|はな|待|まち|まつ|$)"
+# A message that asks (「どっちにかければいいですか」) rather than tells (「いきは してる」): a
+# question mark, or a closing か / かな / かね / かしら.
+_ASKS = re.compile(r"[?？]|か(?:な|ね|しら)?[\s。、!！…〜ー]*$")
+MAX_TYPED_ROUTE = 20
+
+
+def asks(text: str) -> bool:
+    return bool(_ASKS.search(unicodedata.normalize("NFKC", text)))
+
+
+def typed_route(text: str, routes: Sequence[str]) -> Route | None:
+    """The route a resident types instead of tapping its button (an elder on LINE, where the
+    buttons are gone once she writes), when exactly one of the tenant's routes is named as a
+    choice; a question about one (「電話は何時までですか」) or a longer message is not a choice."""
+    norm = re.sub(r"[\s、。!！…〜]", "", unicodedata.normalize("NFKC", text).lower())
+    if not norm or len(norm) > MAX_TYPED_ROUTE or asks(text):
+        return None
+    named = [c for c in ROUTE_CHOICES if any(w in norm for w in c.typed)]
+    if len(named) != 1 or named[0].id not in routes:
+        return None
+    chosen = re.search(f"(?:{'|'.join(map(re.escape, named[0].typed))}){_AS_CHOICE}", norm)
+    return Route(named[0].id) if chosen else None
 
 
 def wants_person(action: Action, topic: str | None) -> bool:

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.engine import Inbound
+from bot.flows.route import typed_route
 from frontdoor.clock import JST
 from frontdoor.models import ChannelKind
+from handoff.models import Case, Route
 from knowledge.gaps import KnowledgeGap
-
-pytestmark = pytest.mark.asyncio
 
 SUNDAY_2AM = datetime(2026, 12, 6, 2, 0, tzinfo=JST)  # Kashiwa's office is closed; the on-call counselor reads the chat
 
@@ -71,3 +71,35 @@ async def test_the_answer_to_is_the_person_breathing_is_told_to_the_counselor(ru
     # A question after it is answered as usual.
     asked = await wife.says("きゅうきゅうしゃは どこに でんわ するのですか")
     assert "相談員が読みます" not in text_of(asked) and "119" in text_of(asked)
+
+
+async def test_an_elder_who_types_her_choice_instead_of_tapping_it_is_asked_for_her_number(runtime, session):  # noqa: ANN001
+    """On LINE the route buttons are gone once she writes: 「でんわで はなしたい」 is the phone route."""
+    elder = Neighbour(runtime, session, tenant="setagaya")
+    first = await elder.says("ひとりで さびしくて もう いきていたくない")
+    assert first.urgency in ("urgent", "emergency") and first.case_id is not None
+    chosen = await elder.says("でんわで はなしたい")
+    assert "お電話番号" in text_of(chosen) and chosen.route == "phone"
+    case = await session.get(Case, first.case_id, populate_existing=True)
+    assert case.route == Route.PHONE
+
+
+@pytest.mark.parametrize(
+    ("typed", "routes", "chosen"),
+    [
+        ("でんわで はなしたい", ("chat", "phone"), "phone"),
+        ("電話がいいです", ("chat", "phone"), "phone"),
+        ("おりかえし おねがいします", ("chat", "phone"), "phone"),
+        ("このまま待ちます", ("chat", "phone"), "chat"),
+        ("チャットでおねがい", ("chat", "phone", "face_to_face", "email"), "chat"),
+        ("めんだんを希望します", ("chat", "phone", "face_to_face", "email"), "face_to_face"),
+        ("めんだんを希望します", ("chat", "phone"), None),  # Setagaya has no 面談 (seed 003 ②イ(ウ))
+        ("電話かメールで", ("chat", "phone", "face_to_face", "email"), None),  # two named: she chooses on the buttons
+        ("電話は何時までですか", ("chat", "phone"), None),  # a question about the phone line
+        ("母に電話しても出ません", ("chat", "phone"), None),
+        ("電話番号を教えてください", ("chat", "phone"), None),
+    ],
+)
+def test_a_route_is_chosen_in_words_only_when_one_offered_route_is_named_as_a_choice(typed: str, routes: tuple[str, ...], chosen: str | None) -> None:
+    got = typed_route(typed, routes)
+    assert (str(got) if got else None) == chosen
