@@ -124,7 +124,7 @@ class ConversationEngine:
         inference: InferencePool | None = None,
         flows: Flows | None = None,
     ):
-        self.flows = flows or Flows(load_forms())
+        self.flows = flows or Flows(load_forms(), courtesy=self._thanks_only)
         self.settings = settings
         self.tenants = tenants
         self.decider = decider

@@ -7,6 +7,7 @@ a request's entry starts or offers its form)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.flows.actions import Action, ActionKind, FormVerb, parse
@@ -24,9 +25,9 @@ __all__ = ["AfterAnswer", "Action", "ActionKind", "FlowContext", "FlowName", "Fl
 
 
 class Flows:
-    def __init__(self, forms: Forms):
+    def __init__(self, forms: Forms, *, courtesy: Callable[[str], bool] = lambda _: False):
         self.forms = forms
-        self.form = FormFlow(forms, HOOKS)
+        self.form = FormFlow(forms, HOOKS, courtesy=courtesy)
         self.route = RouteFlow()
         self.missing = MissingFlow(forms, self.form, self.route)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from collections.abc import Callable
 from typing import Protocol
 
 from bot.flows.actions import Action, ActionKind, FormVerb
@@ -38,6 +39,9 @@ class RecordHook(Protocol):
         """Fields whose answer this text gives again, in the workflow's own reading (「けいさつには
         もう でんわしました」 while her name is asked): the form's `noted` reply is said to it."""
         ...
+
+
+FREE_TEXT = frozenset({"text", "address"})  # field types that would take any words as the answer
 
 
 def _plain(text: str) -> str:
@@ -93,9 +97,10 @@ def _question(form: FormDefinition, step: str, fields: dict[str, str], *, closed
 class FormFlow:
     """Steps of one form; `forms` is the validated content (handoff/requests/forms/)."""
 
-    def __init__(self, forms: Forms, hooks: dict[str, RecordHook] | None = None):
+    def __init__(self, forms: Forms, hooks: dict[str, RecordHook] | None = None, *, courtesy: Callable[[str], bool] = lambda _: False):
         self.forms = forms
         self.hooks = hooks or {}
+        self.courtesy = courtesy  # a thank-you or an acknowledgement only (the triage rules' courtesies)
         for form in forms.all():
             if form.on_record and form.on_record not in self.hooks:
                 raise ValueError(f"{form.kind}: no workflow named {form.on_record!r}")
@@ -215,6 +220,10 @@ class FormFlow:
         if action.is_form(FormVerb.SKIP) and not form_field.required:
             return await self._ask(ctx, draft, form, {step: ""}, None)
         parsed = parse_answer(form_field, text, _today(ctx))
+        if action.kind == ActionKind.TEXT and (parsed.error or form_field.type in FREE_TEXT) and self.courtesy(text):
+            # 「ありがとうございます」 between two questions is not the answer: not ご関係, not an
+            # unreadable date. The question again, without an error.
+            return await self._ask(ctx, draft, form, {}, step)
         if parsed.declined:
             if form_field.refusal:
                 await request_service.refuse(ctx.session, request=draft, now=ctx.now, field=step)

@@ -248,3 +248,19 @@ async def test_a_daughter_who_says_first_that_she_called_the_police_is_recorded_
     assert "お名前" in text_of(again) and again.request.fields["called_110"] == "有" and "reporter_name" not in again.request.fields
     named = await reporter.says("世田谷花子です")
     assert named.request.fields["reporter_name"] == "世田谷花子" and "ふりがな" in text_of(named)
+
+
+async def test_a_thank_you_between_two_questions_is_not_taken_as_the_answer(runtime, session):  # noqa: ANN001
+    """「ありがとうございます」 where her relationship is asked was recorded as ご関係; where a
+    date is asked it got 「日にちが読み取れませんでした」. The question comes again, plainly."""
+    reporter = Reporter(runtime, session, now=MONDAY_14)
+    await _flagged(reporter, "母が朝から帰ってきません、認知症があります")
+    await reporter.taps("missing110:yes", "はい、連絡しました")
+    await reporter.says("世田谷一郎です")
+    asked = await reporter.says("せたがやいちろう")
+    assert "ご関係" in text_of(asked)
+    thanks = await reporter.says("ありがとうございます")
+    assert text_of(thanks) == text_of(asked)
+    assert "relationship" not in (await intake_of(session, thanks)).fields
+    told = await reporter.says("つまです")
+    assert "お電話番号" in text_of(told) and (await intake_of(session, told)).fields["relationship"] == "つま"
