@@ -66,6 +66,8 @@ def test_every_reply_is_short_filled_and_fits_its_case(situation: Situation, ten
     assert (CRISIS in text) == (bool(kinds & SELF_HARM_KINDS) and a.subject != "other"), text
     if kinds & {"fire", "medical", "overdose"} and a.level == Urgency.EMERGENCY:
         assert "119番" in text and "110番" not in text
+    if kinds & {"medical"}:  # 119 first; #7119 only for the doubt whether it is an emergency
+        assert "119番" in text and ("#7119" not in text or text.index("119番") < text.index("#7119") and "迷う" in text), text
     if kinds & {"missing_person"} or (kinds == {"violence", "abuse_dv"} and a.level == Urgency.EMERGENCY):
         assert "110番" in text
     assert "#8008" not in text or (kinds & {"abuse_dv"} and a.subject != "other")
