@@ -142,6 +142,13 @@ TALK_TO_HUMAN_BUTTON = ("talk_to_human", "相談員と話したい")
 FOLLOW_UP_ROUTES = {"phone_callback": "route:phone", "face_to_face": "route:face_to_face", "email": "route:email"}
 
 
+def new_emergency(assessment: Assessment, prior: Urgency, prior_kind: str | None) -> bool:
+    """An emergency of another kind told in a conversation at emergency already (「もう薬はのんだ」
+    after a farewell, 「刺された」 after a fight): its own first reply (119 now), not the
+    knowledge base's answer. The same kind again is the same emergency going on."""
+    return prior == Urgency.EMERGENCY and assessment.said == Urgency.EMERGENCY and assessment.kind not in (None, prior_kind)
+
+
 def follow_up_button(tenant: Tenant, follow_up: str) -> tuple[str, str] | None:
     """The button for an answer's follow-up: the tenant's route when it has that one (Setagaya
     has no face-to-face or e-mail route, seed 003 ②イ(ウ)), else a person in the chat."""
@@ -238,7 +245,7 @@ class Decider:
         else:
             assessment = Triage(self.triage.rules).assess(text, prior=prior, prior_kind=prior_kind)
         nothing = Answer(kind="no_match", topic=None, reply="", confidence=0.0)
-        if assessment.level != Urgency.NONE and assessment.level.rank > prior.rank:
+        if assessment.level != Urgency.NONE and (assessment.level.rank > prior.rank or new_emergency(assessment, prior, prior_kind)):
             reply, buttons = flagged_reply(assessment, tenant=tenant, contacts=self.contacts, now=now)
             return Decision(assessment, nothing, reply, buttons, raised=True, busy=True)
         return Decision(assessment, nothing, BUSY_REPLY, busy=True)
@@ -285,7 +292,7 @@ class Decider:
         if topic is None:
             answer = self.second_opinion(tenant, answer, assessment)
             answer = self._no_question_when_urgent(tenant, answer, assessment, prior)
-        if assessment.level != Urgency.NONE and assessment.level.rank > prior.rank:
+        if assessment.level != Urgency.NONE and (assessment.level.rank > prior.rank or new_emergency(assessment, prior, prior_kind)):
             reply, buttons = flagged_reply(assessment, tenant=tenant, contacts=self.contacts, now=now)
             return Decision(assessment, answer, reply, buttons, raised=True, head_guesses=guesses)
         buttons = [(f"topic:{c.entry_id}", c.title) for c in answer.choices]

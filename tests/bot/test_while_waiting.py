@@ -103,3 +103,18 @@ async def test_an_elder_who_types_her_choice_instead_of_tapping_it_is_asked_for_
 def test_a_route_is_chosen_in_words_only_when_one_offered_route_is_named_as_a_choice(typed: str, routes: tuple[str, ...], chosen: str | None) -> None:
     got = typed_route(typed, routes)
     assert (str(got) if got else None) == chosen
+
+
+async def test_a_new_emergency_in_an_open_emergency_gets_its_own_first_reply(runtime, session):  # noqa: ANN001
+    """After a farewell, 「もう薬はのんだ」 was answered with the crisis-lines page and a button
+    to reach a person: an overdose taken needs 119 now, whatever was said before."""
+    writer = Neighbour(runtime, session)
+    first = await writer.says("今日で最後にします。みんな今までありがとう")
+    assert first.urgency == "emergency" and "今、どこにいますか" in text_of(first)
+    taken = await writer.says("もう薬はのんだ")
+    said = text_of(taken)
+    assert "薬をたくさん飲んだときは、すぐに119番" in said and "今おつなぎしています" in said
+    assert taken.case_id == first.case_id and taken.assessment.kind == "overdose"
+    # The same emergency going on is not a new one: her answer to the question is for the counselor.
+    alone = await writer.says("ひとりです")
+    assert "相談員が読みます" in text_of(alone) and "119" not in text_of(alone)
