@@ -316,10 +316,12 @@ class ConversationEngine:
 
         if decision.busy:
             return [(decision.reply, [], {"busy": True})]
-        if waiting and (decision.answer.kind in ("no_match", "clarify") or (answering and not asks(text))):
-            # An answer to the first reply's question (「いきは してる」), or news no entry
-            # answers (「いまも聞こえます」), is for the counselor: not a question to rephrase,
-            # a guessed entry's answer or a gap in the knowledge base.
+        told = not asks(text) and (answering or case is not None and case.urgency == Urgency.EMERGENCY)
+        if waiting and (decision.answer.kind in ("no_match", "clarify") or told):
+            # The answer to the first reply's question (「いきは してる」), news in an emergency
+            # (「きゅうきゅうしゃ よびました」 was told to call 119) and news no entry answers
+            # (「いまも聞こえます」) are for the counselor: not a question to rephrase, a guessed
+            # entry's answer or a gap in the knowledge base. A question is still answered.
             return [(*waiting_reply(tenant, now, thanks=False, urgent=case.urgency == Urgency.URGENT), {"case": str(case.id)})]
         # A request's entry whose message already gives details starts its form at once; the
         # resident is telling a plan, so the form's question comes instead of a check-in

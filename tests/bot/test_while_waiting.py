@@ -68,7 +68,10 @@ async def test_the_answer_to_is_the_person_breathing_is_told_to_the_counselor(ru
     said = text_of(answer)
     assert "相談員が読みます" in said and "24時間" in said and "119番へ電話してください（救急車・火事）" not in said
     assert answer.case_id == first.case_id
-    # A question after it is answered as usual.
+    # Her news in the emergency is for the counselor too: she is not told to call 119 again.
+    called = await wife.says("きゅうきゅうしゃ よびました")
+    assert "相談員が読みます" in text_of(called) and "119番へ電話してください（救急車・火事）" not in text_of(called)
+    # A question is answered as usual.
     asked = await wife.says("きゅうきゅうしゃは どこに でんわ するのですか")
     assert "相談員が読みます" not in text_of(asked) and "119" in text_of(asked)
 
