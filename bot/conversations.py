@@ -226,6 +226,17 @@ async def resident_words(session: AsyncSession, *, conversation_id: uuid.UUID) -
     return list(rows)
 
 
+async def last_bot_meta(session: AsyncSession, *, conversation_id: uuid.UUID, before_id: int) -> dict:
+    """What the bot's last reply before a message carried (its meta: a waiting reply, a check-in)."""
+    meta = await session.scalar(
+        select(Message.meta)
+        .where(Message.conversation_id == conversation_id, Message.author == Author.BOT, Message.id < before_id)
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    return meta or {}
+
+
 async def last_message_id(session: AsyncSession, *, conversation_id: uuid.UUID) -> int:
     return await session.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation_id)) or 0
 

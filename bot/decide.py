@@ -143,10 +143,12 @@ FOLLOW_UP_ROUTES = {"phone_callback": "route:phone", "face_to_face": "route:face
 
 
 def new_emergency(assessment: Assessment, prior: Urgency, prior_kind: str | None) -> bool:
-    """An emergency of another kind told in a conversation at emergency already (「もう薬はのんだ」
-    after a farewell, 「刺された」 after a fight): its own first reply (119 now), not the
-    knowledge base's answer. The same kind again is the same emergency going on."""
-    return prior == Urgency.EMERGENCY and assessment.said == Urgency.EMERGENCY and assessment.kind not in (None, prior_kind)
+    """An act of another kind told in a conversation at emergency already (「もう薬はのんだ」 after
+    a farewell, 「刺された」 after a quarrel): its own first reply (119 now), not the knowledge
+    base's answer. Only the rules' floor counts: the model's kind for a short follow-up is a
+    guess (「ドアの かぎは あけて おきました」, told by a woman with chest pain who waits for the
+    ambulance, read as self-harm). The same kind again is the same emergency going on."""
+    return prior == Urgency.EMERGENCY and assessment.floor == Urgency.EMERGENCY and assessment.kind not in (None, prior_kind)
 
 
 def follow_up_button(tenant: Tenant, follow_up: str) -> tuple[str, str] | None:

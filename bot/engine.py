@@ -322,7 +322,9 @@ class ConversationEngine:
             # (「きゅうきゅうしゃ よびました」 was told to call 119) and news no entry answers
             # (「いまも聞こえます」) are for the counselor: not a question to rephrase, a guessed
             # entry's answer or a gap in the knowledge base. A question is still answered.
-            return [(*waiting_reply(tenant, now, thanks=False, urgent=case.urgency == Urgency.URGENT), {"case": str(case.id)})]
+            last = await conv_service.last_bot_meta(session, conversation_id=conversation.id, before_id=message.id)
+            reply = waiting_reply(tenant, now, thanks=False, urgent=case.urgency == Urgency.URGENT, again=last.get("waiting") == "update")
+            return [(*reply, {"case": str(case.id), "waiting": "update"})]
         # A request's entry whose message already gives details starts its form at once; the
         # resident is telling a plan, so the form's question comes instead of a check-in
         # (triage raising the level still wins, above).

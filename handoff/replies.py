@@ -88,6 +88,7 @@ class Waiting(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     thanks: str = Field(pattern=r"\{hours\}")
     update: str = Field(pattern=r"\{hours\}")
+    again: str
     routes: str
 
 
@@ -114,13 +115,16 @@ def load_first_replies(path: Path = FIRST_REPLIES_FILE) -> FirstRepliesFile:
 
 
 def waiting_reply(
-    tenant: Tenant, now: datetime, *, thanks: bool, urgent: bool, data: FirstRepliesFile | None = None
+    tenant: Tenant, now: datetime, *, thanks: bool, urgent: bool, again: bool = False, data: FirstRepliesFile | None = None
 ) -> tuple[str, list[tuple[str, str]]]:
     """The reply while the conversation's case waits for a counselor in the chat: who answers
-    now and how (the tenant's hours), never a goodbye or a request to rephrase. An urgent case
-    keeps the route buttons its first reply offered."""
+    now and how (the tenant's hours), never a goodbye or a request to rephrase; `again`: the
+    last reply said so already. An urgent case keeps the route buttons its first reply offered."""
     waiting = (data or load_first_replies()).waiting
-    text = (waiting.thanks if thanks else waiting.update).format(hours=tenant.handoff_hours_text(now))
+    if again and not thanks:
+        text = waiting.again
+    else:
+        text = (waiting.thanks if thanks else waiting.update).format(hours=tenant.handoff_hours_text(now))
     return (f"{text}\n{waiting.routes}", route_buttons(tenant)) if urgent else (text, [])
 
 

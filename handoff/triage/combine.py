@@ -44,9 +44,9 @@ class Assessment:
     # read as risk in the answer to a pending check-in, which raises it. The conversation's
     # earlier turns do not count here, or every reply but いいえ would raise it.
     worrying: bool = False
-    # The level this message says by itself, the prior aside: 「もう薬はのんだ」 in a conversation
-    # at emergency for self-harm is a new emergency (overdose), not only the old one going on.
-    said: Urgency = Urgency.NONE
+    # The rules' floor for this message by itself (method, plan, time, act; escalations read with
+    # the conversation's kind): 「もう薬はのんだ」 in a self-harm conversation is an overdose taken.
+    floor: Urgency = Urgency.NONE
     category_cues: tuple[str, ...] = ()  # report categories the text names (子ども・子育て picks 189)
     # The model's topic head: which services the message is about, likeliest first, with
     # probabilities, over both tenants' entries (the caller keeps its tenant's).
@@ -169,7 +169,7 @@ class Triage:
             subject=scores.subject,
             conversation_risk=round(conversation_risk, 4),
             worrying=said_now > Urgency.NONE or risk >= t.check_in,
-            said=said_now,
+            floor=findings.floor,
             category_cues=tuple(sorted(findings.category_cues)),
             topic_guesses=tuple((entry, round(p, 4)) for entry, p in scores.topics),
         )
@@ -193,6 +193,6 @@ class Triage:
             suppressed=findings.suppressed,
             risk={Urgency.NONE: 0.0, Urgency.URGENT: 0.6, Urgency.EMERGENCY: 1.0}[findings.level],
             worrying=level > Urgency.NONE,
-            said=findings.level,
+            floor=findings.floor,
             category_cues=tuple(sorted(findings.category_cues)),
         )

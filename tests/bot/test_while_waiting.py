@@ -15,6 +15,7 @@ from bot.flows.route import typed_route
 from frontdoor.clock import JST
 from frontdoor.models import ChannelKind
 from handoff.models import Case, Route
+from handoff.replies import load_first_replies
 from knowledge.gaps import KnowledgeGap
 
 SUNDAY_2AM = datetime(2026, 12, 6, 2, 0, tzinfo=JST)  # Kashiwa's office is closed; the on-call counselor reads the chat
@@ -47,6 +48,10 @@ async def test_an_answer_to_the_first_replys_question_is_for_the_counselor_not_a
     gaps = await session.scalar(select(func.count()).select_from(KnowledgeGap).where(KnowledgeGap.conversation_id == first.conversation_id))
     assert gaps == 0  # the neighbour's answer is not a gap in the knowledge base
 
+    # Told once who answers now: the next piece of news is only acknowledged.
+    more = await neighbour.says("となりの家の二階です")
+    assert text_of(more) == load_first_replies().waiting.again
+
     thanks = await neighbour.says("ありがとうございます")
     assert "当番の相談員" in text_of(thanks) and "ご利用ありがとうございました" not in text_of(thanks)
 
@@ -71,6 +76,9 @@ async def test_the_answer_to_is_the_person_breathing_is_told_to_the_counselor(ru
     # Her news in the emergency is for the counselor too: she is not told to call 119 again.
     called = await wife.says("きゅうきゅうしゃ よびました")
     assert "相談員が読みます" in text_of(called) and "119番へ電話してください（救急車・火事）" not in text_of(called)
+    # What she does for the ambulance is not read as a new emergency (the model took it for self-harm).
+    door = await wife.says("ドアの かぎは あけて おきました")
+    assert "相談員が読みます" in text_of(door) and "命が大切" not in text_of(door)
     # A question is answered as usual.
     asked = await wife.says("きゅうきゅうしゃは どこに でんわ するのですか")
     assert "相談員が読みます" not in text_of(asked) and "119" in text_of(asked)

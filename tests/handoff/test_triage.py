@@ -146,6 +146,18 @@ def test_method_plan_and_time_words_raise_self_harm_to_emergency(triage: Triage)
     assert level(triage, "今夜やる") == Urgency.NONE
 
 
+def test_an_act_told_after_the_first_message_is_an_emergency_of_its_own_kind(triage: Triage) -> None:
+    """Medicine taken, in a self-harm conversation, is an overdose though the amount is not said;
+    stabbed is an act, where an insect or the idiom 釘を刺す is not."""
+    took = triage.assess("もう薬はのんだ", prior=Urgency.EMERGENCY, prior_kind="self_harm")
+    assert took.level == Urgency.EMERGENCY and took.kind == "overdose" and took.floor == Urgency.EMERGENCY
+    assert triage.assess("もう薬はのんだ", prior=Urgency.EMERGENCY, prior_kind="medical").floor == Urgency.NONE  # her heart pills
+    stabbed = triage.assess("いま刺されました")
+    assert stabbed.level == Urgency.EMERGENCY and stabbed.kind == "violence"
+    for text in ("蜂に刺された", "上司に釘を刺された", "蚊にさされて かゆい"):
+        assert triage.assess(text).floor == Urgency.NONE, text
+
+
 def test_normalisation_katakana_hiragana_kanji_and_width(triage: Triage) -> None:
     for text in ("死にたい", "しにたい", "シニタイ", "ｼﾆﾀｲ", "死にた〜い"):
         assert level(triage, text) == Urgency.URGENT, text

@@ -241,7 +241,8 @@ async def test_a_daughter_who_says_first_that_she_called_the_police_is_recorded_
     assert "まだでしたら" not in text_of(started) and "すぐに110番" not in text_of(started)
     assert started.request.fields["called_110"] == "有" and started.request.fields["person_name"] == "世田谷太郎"
     thanks = await reporter.says("ありがとうございます")
-    assert "お名前が読み取れませんでした" in text_of(thanks) and "reporter_name" not in thanks.request.fields
+    assert "お名前を教えてください" in text_of(thanks) and "読み取れません" not in text_of(thanks)  # asked again, plainly
+    assert "reporter_name" not in thanks.request.fields
     assert thanks.assessment.kind == "missing_person"  # the conversation's worry, not a farewell
     again = await reporter.says("けいさつには もう でんわしました")  # told again where her name is asked: heard
     assert "警察へのご連絡、ありがとうございます" in text_of(again) and "読み取れません" not in text_of(again)
