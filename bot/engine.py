@@ -316,12 +316,15 @@ class ConversationEngine:
 
         if decision.busy:
             return [(decision.reply, [], {"busy": True})]
-        told = not asks(text) and (answering or case is not None and case.urgency == Urgency.EMERGENCY)
+        calm = decision.assessment.said == Urgency.NONE and not asks(text)
+        told = calm and (answering or case is not None and case.urgency == Urgency.EMERGENCY)
         if waiting and (decision.answer.kind in ("no_match", "clarify") or told):
-            # The answer to the first reply's question (「いきは してる」), news in an emergency
-            # (「きゅうきゅうしゃ よびました」 was told to call 119) and news no entry answers
-            # (「いまも聞こえます」) are for the counselor: not a question to rephrase, a guessed
-            # entry's answer or a gap in the knowledge base. A question is still answered.
+            # The answer to the first reply's question (「いきは してる」), calm news in an
+            # emergency (「きゅうきゅうしゃ よびました」 was told to call 119) and news no entry
+            # answers (「いまも聞こえます」) are for the counselor: not a question to rephrase, a
+            # guessed entry's answer or a gap in the knowledge base. A question, and news that is
+            # alarming by itself (「駅のホームにいます」, 「まだ いきを してない」), still get the
+            # knowledge base's answer, which names 119 and the crisis lines.
             last = await conv_service.last_bot_meta(session, conversation_id=conversation.id, before_id=message.id)
             reply = waiting_reply(tenant, now, thanks=False, urgent=case.urgency == Urgency.URGENT, again=last.get("waiting") == "update")
             return [(*reply, {"case": str(case.id), "waiting": "update"})]

@@ -47,6 +47,9 @@ class Assessment:
     # The rules' floor for this message by itself (method, plan, time, act; escalations read with
     # the conversation's kind): 「もう薬はのんだ」 in a self-harm conversation is an overdose taken.
     floor: Urgency = Urgency.NONE
+    # The level this message says by itself, rules and model, the prior aside: what a resident
+    # tells while the case waits is only acknowledged when it says nothing alarming.
+    said: Urgency = Urgency.NONE
     category_cues: tuple[str, ...] = ()  # report categories the text names (子ども・子育て picks 189)
     # The model's topic head: which services the message is about, likeliest first, with
     # probabilities, over both tenants' entries (the caller keeps its tenant's).
@@ -170,6 +173,7 @@ class Triage:
             conversation_risk=round(conversation_risk, 4),
             worrying=said_now > Urgency.NONE or risk >= t.check_in,
             floor=findings.floor,
+            said=said_now,
             category_cues=tuple(sorted(findings.category_cues)),
             topic_guesses=tuple((entry, round(p, 4)) for entry, p in scores.topics),
         )

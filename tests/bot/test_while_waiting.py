@@ -76,9 +76,9 @@ async def test_the_answer_to_is_the_person_breathing_is_told_to_the_counselor(ru
     # Her news in the emergency is for the counselor too: she is not told to call 119 again.
     called = await wife.says("きゅうきゅうしゃ よびました")
     assert "相談員が読みます" in text_of(called) and "119番へ電話してください（救急車・火事）" not in text_of(called)
-    # What she does for the ambulance is not read as a new emergency (the model took it for self-harm).
+    # What she does for the ambulance is not a new emergency (the model's kind for it was self-harm).
     door = await wife.says("ドアの かぎは あけて おきました")
-    assert "相談員が読みます" in text_of(door) and "命が大切" not in text_of(door)
+    assert "命が大切" not in text_of(door) and "よりそいホットライン" not in text_of(door)
     # A question is answered as usual.
     asked = await wife.says("きゅうきゅうしゃは どこに でんわ するのですか")
     assert "相談員が読みます" not in text_of(asked) and "119" in text_of(asked)
@@ -129,3 +129,6 @@ async def test_a_new_emergency_in_an_open_emergency_gets_its_own_first_reply(run
     # The same emergency going on is not a new one: her answer to the question is for the counselor.
     alone = await writer.says("ひとりです")
     assert "相談員が読みます" in text_of(alone) and "119" not in text_of(alone)
+    # News alarming by itself is not only acknowledged: the crisis lines and 119 again.
+    platform = await writer.says("駅のホームにいます")
+    assert "相談員が読みます" not in text_of(platform) and "119" in text_of(platform)
