@@ -21,11 +21,11 @@ from bot import check_ins
 from bot import conversations as conv_service
 from bot import flows as flow_mechanism
 from bot.flows import ActionKind, FlowContext, FlowName, FlowResult, Flows
-from bot.flows.route import asks
 from bot.decide import Decider, Decision
 from bot.inference import Busy, InferencePool
 from bot.models import Author, CheckInStatus, Conversation, ConversationMode, Message
 from bot.validation import clean_text
+from bot.waiting import for_the_counselor, thanks_turn, update_turn, waits_in_chat
 from frontdoor.redact import Masker
 from frontdoor.clock import utc_now
 from frontdoor.models import ChannelKind
@@ -33,8 +33,6 @@ from frontdoor.settings import Settings
 from frontdoor.tenants import TenantRegistry
 from handoff import check_in, intake
 from handoff import cases as case_service
-from handoff.models import Route
-from handoff.replies import waiting_reply
 from handoff.relay import Relay
 from handoff.requests.forms import load_forms
 from handoff.requests.service import RequestView
@@ -307,27 +305,14 @@ class ConversationEngine:
             outcome.case_id, outcome.route = ctx.case.id, str(ctx.case.route)
         if result is not None:
             return [self._flow_turn(result, outcome, conversation)]
-        waiting = case is not None and case.route == Route.CHAT and case.status in case_service.UNACCEPTED_STATUSES
+        waiting = waits_in_chat(case)
         if waiting and self._thanks_only(text):
-            # The case waits for a counselor in this chat: a thank-you is not the end of it.
-            promised = await self.flows.promised_call(ctx)
-            reply = (promised, []) if promised else waiting_reply(tenant, now, thanks=True, urgent=case.urgency == Urgency.URGENT)
-            return [(*reply, {"case": str(case.id)})]
+            return [await thanks_turn(self.flows, ctx, case)]
 
         if decision.busy:
             return [(decision.reply, [], {"busy": True})]
-        calm = decision.assessment.said == Urgency.NONE and not asks(text)
-        told = calm and (answering or case is not None and case.urgency == Urgency.EMERGENCY)
-        if waiting and (decision.answer.kind in ("no_match", "clarify") or told):
-            # The answer to the first reply's question (「いきは してる」), calm news in an
-            # emergency (「きゅうきゅうしゃ よびました」 was told to call 119) and news no entry
-            # answers (「いまも聞こえます」) are for the counselor: not a question to rephrase, a
-            # guessed entry's answer or a gap in the knowledge base. A question, and news that is
-            # alarming by itself (「駅のホームにいます」, 「まだ いきを してない」), still get the
-            # knowledge base's answer, which names 119 and the crisis lines.
-            last = await conv_service.last_bot_meta(session, conversation_id=conversation.id, before_id=message.id)
-            reply = waiting_reply(tenant, now, thanks=False, urgent=case.urgency == Urgency.URGENT, again=last.get("waiting") == "update")
-            return [(*reply, {"case": str(case.id), "waiting": "update"})]
+        if waiting and for_the_counselor(decision, text, case=case, answering=answering):
+            return [await update_turn(session, conversation, message, case, tenant, now)]
         # A request's entry whose message already gives details starts its form at once; the
         # resident is telling a plan, so the form's question comes instead of a check-in
         # (triage raising the level still wins, above).

@@ -7,8 +7,8 @@ conversation can continue on another worker, after a restart, or the next mornin
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
 from bot.flows.actions import Action, ActionKind, FormVerb
