@@ -14,7 +14,7 @@ person, ask whether 110 has been called first.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import unicodedata
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from frontdoor.tenants import Tenant
 from handoff.contacts import Contacts
+from handoff.models import Route
 from handoff.triage import Assessment, Kind, Subject, read_yaml
 from handoff.triage.lexicon import require_unique
 from handoff.urgency import Urgency
@@ -35,19 +36,22 @@ _FIELD = re.compile(r"\{([a-z_]+)\}")
 CHILD_CATEGORY = "子ども・子育て"
 
 
-@dataclass(frozen=True, slots=True)
-class RouteChoice:
-    id: str  # chat | phone | face_to_face | email (handoff.models.Route values)
-    label: str  # button text
-    typed: tuple[str, ...]  # how a resident names it in words instead of tapping (NFKC, lower case)
+class RouteChoice(BaseModel):
+    """A way to be reached: its button, and how a resident names it in words instead."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: Route
+    label: str = Field(min_length=1)  # the button (each channel fits it to its own limits)
+    typed: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _typed_as_compared(self) -> RouteChoice:
+        for word in self.typed:
+            if word != unicodedata.normalize("NFKC", word).lower() or not word.strip():
+                raise ValueError(f"route {self.id}: typed word {word!r} must be in NFKC lower case")
+        return self
 
 
-ROUTE_CHOICES: tuple[RouteChoice, ...] = (
-    RouteChoice("chat", "チャットで相談員と話す", ("チャット", "ちゃっと", "このまま", "ここで")),
-    RouteChoice("phone", "電話で折り返し", ("電話", "でんわ", "折り返し", "折返し", "おりかえし")),
-    RouteChoice("face_to_face", "面談の予約", ("面談", "めんだん", "会って", "おうて", "窓口")),
-    RouteChoice("email", "メールで相談", ("メール", "めーる", "mail")),
-)
 MISSING_110_BUTTONS = [("missing110:yes", "はい、連絡しました"), ("missing110:no", "まだです")]
 
 
@@ -97,6 +101,7 @@ class FirstRepliesFile(BaseModel):
     connecting: str
     choose_route: str
     waiting: Waiting
+    route_choices: list[RouteChoice]
     situations: list[Situation] = Field(min_length=2)
 
     @model_validator(mode="after")
@@ -106,6 +111,8 @@ class FirstRepliesFile(BaseModel):
             if not mine or mine[-1].kinds or mine[-1].subjects or mine[-1].child:
                 raise ValueError(f"the last {level} situation must match anything (no kinds, subjects or child)")
         require_unique([s.id for s in self.situations], "situation ids")
+        if sorted(c.id for c in self.route_choices) != sorted(Route):
+            raise ValueError(f"route_choices must name every route once: {sorted(Route)}")
         return self
 
 
@@ -152,8 +159,8 @@ def situation_for(assessment: Assessment, data: FirstRepliesFile | None = None) 
     return next(s for s in data.situations if s.matches(assessment.level, assessment.kind, assessment.subject, child))
 
 
-def route_buttons(tenant: Tenant) -> list[tuple[str, str]]:
-    return [(f"route:{c.id}", c.label) for c in ROUTE_CHOICES if c.id in tenant.routes]
+def route_buttons(tenant: Tenant, data: FirstRepliesFile | None = None) -> list[tuple[str, str]]:
+    return [(f"route:{c.id}", c.label) for c in (data or load_first_replies()).route_choices if c.id in tenant.routes]
 
 
 def first_reply(

@@ -13,7 +13,7 @@ from bot.flows.actions import Action, ActionKind
 from bot.flows.base import FlowContext, FlowName, FlowResult
 from handoff import intake
 from handoff.models import Route
-from handoff.replies import ROUTE_CHOICES
+from handoff.replies import RouteChoice, load_first_replies
 
 ROUTE_STEPS = frozenset({FlowName.CALLBACK_PHONE, FlowName.APPOINTMENT, FlowName.EMAIL_ADDRESS, FlowName.MISSING_110})
 TALK_TO_HUMAN_TOPIC = "common.talk_to_human"
@@ -31,18 +31,18 @@ def asks(text: str) -> bool:
     return bool(_ASKS.search(unicodedata.normalize("NFKC", text)))
 
 
-def typed_route(text: str, routes: Sequence[str]) -> Route | None:
+def typed_route(text: str, routes: Sequence[str], choices: Sequence[RouteChoice] | None = None) -> Route | None:
     """The route a resident types instead of tapping its button (an elder on LINE, where the
     buttons are gone once she writes), when exactly one of the tenant's routes is named as a
     choice; a question about one (「電話は何時までですか」) or a longer message is not a choice."""
     norm = re.sub(r"[\s、。!！…〜]", "", unicodedata.normalize("NFKC", text).lower())
     if not norm or len(norm) > MAX_TYPED_ROUTE or asks(text):
         return None
-    named = [c for c in ROUTE_CHOICES if any(w in norm for w in c.typed)]
+    named = [c for c in (choices or load_first_replies().route_choices) if any(w in norm for w in c.typed)]
     if len(named) != 1 or named[0].id not in routes:
         return None
     chosen = re.search(f"(?:{'|'.join(map(re.escape, named[0].typed))}){_AS_CHOICE}", norm)
-    return Route(named[0].id) if chosen else None
+    return named[0].id if chosen else None
 
 
 def wants_person(action: Action, topic: str | None) -> bool:

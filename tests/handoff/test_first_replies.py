@@ -14,7 +14,7 @@ from frontdoor.clock import JST
 from frontdoor.tenants import Tenant, load_tenants
 from frontdoor.settings import Settings
 from handoff.contacts import load_contacts
-from handoff.replies import MAX_LINES, FirstRepliesFile, Situation, first_reply, load_first_replies, waiting_reply
+from handoff.replies import MAX_LINES, FirstRepliesFile, RouteChoice, Situation, first_reply, load_first_replies, route_buttons, waiting_reply
 from handoff.triage import SELF_HARM_KINDS, Assessment
 from handoff.triage.lexicon import read_yaml
 from handoff.urgency import Urgency
@@ -141,3 +141,15 @@ def test_schema_refuses_bullets_unknown_numbers_and_a_missing_default(tmp_path: 
     no_default = {**raw, "situations": [s for s in raw["situations"] if s["id"] != "urgent_default"]}
     with pytest.raises(ValidationError):
         FirstRepliesFile.model_validate(no_default)
+    # The route choices are data too: each route once, typed words as typed_route compares them.
+    without_email = {**raw, "route_choices": [c for c in raw["route_choices"] if c["id"] != "email"]}
+    with pytest.raises(ValidationError, match="every route once"):
+        FirstRepliesFile.model_validate(without_email)
+    with pytest.raises(ValidationError, match="lower case"):
+        RouteChoice(id="email", label="メールで相談", typed=["ＭＡＩＬ"])
+
+
+def test_route_buttons_are_the_tenants_own_in_the_files_order() -> None:
+    """Setagaya answers by phone and FAX (003 §1(2)②イ(ウ)): chat and phone, no 面談 or e-mail."""
+    assert route_buttons(TENANTS.get("setagaya")) == [("route:chat", "チャットで相談員と話す"), ("route:phone", "電話で折り返し")]
+    assert [b[0] for b in route_buttons(TENANTS.get("kashiwa"))] == ["route:chat", "route:phone", "route:face_to_face", "route:email"]
