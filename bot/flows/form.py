@@ -272,6 +272,8 @@ class FormFlow:
         closed = not ctx.tenant.ward_office_hours.is_open(ctx.now)
         variant = form.variant(draft.fields or {})
         template = form.texts.recorded_closed if closed and form.texts.recorded_closed else form.texts.recorded
+        if form.texts.recorded_late and draft.due_at is not None and draft.due_at <= ctx.now:
+            template = form.texts.recorded_late
         template = variant.recorded if variant and variant.recorded else template
         number = (draft.fields or {}).get(form.number_field or "") or draft.number or ""
         text = template.format(due=due_text(draft.due_at), number=number, **ctx.tenant.facts)

@@ -89,6 +89,10 @@ class FormTexts(BaseModel):
     # {due}: when staff will have looked at it. `recorded_closed`: outside office hours.
     recorded: str = Field(min_length=4)
     recorded_closed: str | None = None
+    # Said instead when the day the request is about is too near for staff's usual check (its
+    # due time, RequestTiming.before_field, has already passed: an absence tomorrow told at
+    # night). {due} would be the moment of recording, a promise of nothing; say what happens.
+    recorded_late: str | None = Field(default=None, min_length=4)
     start_closed: str | None = None  # the lead outside office hours (with `closed_fields`)
     # The reply to a thank-you while a request recorded outside hours waits for its call ({due}).
     waiting: str | None = Field(default=None, pattern=r"\{due\}")

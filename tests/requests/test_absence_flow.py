@@ -157,6 +157,23 @@ async def test_closed_hours_request_is_recorded_and_says_when_staff_look(runtime
     assert "12月6日（日）17時までに確認します" in text_of(done)
 
 
+async def test_an_absence_for_tomorrow_told_at_night_is_not_promised_a_check_by_now(runtime, session):  # noqa: ANN001
+    """Due the day before at 17:00 (frontdoor/tenants/setagaya.yaml), so told at 21:10 its due
+    time is the moment it is recorded: 「担当者が12月7日（月）21時10分までに確認します」 promised
+    nothing. She is told it is checked as soon as possible, and the number to call (003 ③ク:
+    without the notice, staff re-call and then phone her emergency contact)."""
+    resident = Resident(runtime, session, now=datetime(2026, 12, 7, 21, 10, tzinfo=JST))
+    await resident.says("あした びょういんに いくので でんわ いりません")
+    await resident.says("やまだ はなこ です")
+    await resident.says("03-1234-5678")
+    done = await resident.says("はい")
+    request = await stored(session, done)
+    assert request.status == RequestStatus.OPEN and request.fields["dates"] == "2026-12-08"
+    text = text_of(done)
+    assert "記録しました" in text and "できるだけ早く確認します" in text and "までに確認します" not in text
+    assert runtime.tenants.get("setagaya").facts["anshin_call_phone"] in text
+
+
 @pytest.mark.parametrize(
     ("first", "day"),
     [
