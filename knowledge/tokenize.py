@@ -101,6 +101,19 @@ class Analyzer:
         return Analysis(words=tuple(words), reading="".join(reading))
 
 
+    def token_readings(self, text: str) -> list[str]:
+        """Each token's katakana reading, in order, punctuation left out (「本人です」→ ホンニン, デス):
+        a short answer typed in kana meets an option written in kanji, token by token, so
+        「つまです」 is 妻 and 「つまり」 is not."""
+        out = []
+        for m in self._tokenizer().tokenize(normalize(text)):
+            if m.part_of_speech()[0] in _SKIP_POS:
+                continue
+            form = m.reading_form() or m.surface()
+            out.append(to_katakana(form if form != "キゴウ" else m.surface()))
+        return out
+
+
 def bigrams(text: str) -> list[str]:
     """Overlapping character bigrams; a single character stands for itself."""
     if len(text) < 2:

@@ -11,8 +11,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from handoff.requests.forms import FormDefinition, FormField
+from knowledge.tokenize import Analyzer
 
 _DASHES = str.maketrans({c: "-" for c in "−‐‑‒–—―ｰ"})
 WEEKDAYS = "月火水木金土日"
@@ -274,9 +276,38 @@ def extract(form: FormDefinition, text: str, today: date) -> dict[str, str]:
 
 
 def _options_in(form_field: FormField, text: str) -> list[str]:
-    """The options a text names, by their own words or an alias."""
+    """The options a text names, by their own words or an alias, written as the form writes
+    them or read as it reads them: an elder types 「ほんにんです」 or 「つまです」 for 本人 or 妻."""
     plain = _plain(text)
-    return [o for o in form_field.options if any(_plain(w) in plain for w in (o, *form_field.aliases.get(o, ())))]
+    spans = _reading_spans(text)
+    return [
+        o for o in form_field.options
+        if any(_plain(w) in plain or _word_reading(w) in spans for w in (o, *form_field.aliases.get(o, ())))
+    ]
+
+
+# Token spans up to this long are read as one word (Sudachi splits kana oddly: ホンニ + ン).
+_SPAN_TOKENS = 4
+
+
+@lru_cache(maxsize=1)
+def _analyzer() -> Analyzer:
+    return Analyzer("C")
+
+
+def _reading_spans(text: str) -> set[str]:
+    """The readings of every run of up to _SPAN_TOKENS whole tokens: an option matches at
+    token boundaries only (「つまり」 is not 妻)."""
+    tokens = _analyzer().token_readings(text)
+    return {"".join(tokens[i:j]) for i in range(len(tokens)) for j in range(i + 1, min(i + _SPAN_TOKENS, len(tokens)) + 1)}
+
+
+@lru_cache(maxsize=1024)
+def _word_reading(word: str) -> str | None:
+    """An option word's reading, or None when it is too short to tell (可 カ and 無 ム are codes,
+    answered with はい／いいえ; a lone カ would be every question's か)."""
+    reading = "".join(_analyzer().token_readings(word))
+    return reading if len(reading) >= 2 else None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ def test_every_shipped_form_loads_and_names_real_entries_and_timings():
             timing = tenants.get(tenant_id).requests.get(form.kind)
             if timing and timing.before_field:
                 assert form.field(timing.before_field).type in ("dates", "date", "date_or_undecided")
+                assert form.texts.recorded_late, f"{form.kind}: a day too near for the usual check needs its own words"
 
 
 def test_entries_with_a_form_no_longer_say_it_cannot_be_taken():
@@ -122,6 +123,32 @@ def test_a_short_answer_is_recorded_without_its_closing_desu():
     assert parse_answer(relationship, "ヘルパーをしております", MONDAY).value == "ヘルパーをしております"
     long = "娘です。父とは別に暮らしていて、週に一度は顔を見に行っています"
     assert parse_answer(relationship, long, MONDAY).value == long  # a longer answer stays as written
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "text", "expected"),
+    [
+        ("setagaya.phone_visit_pause", "reporter", "ほんにんです", "本人"),
+        ("setagaya.phone_visit_pause", "reporter", "つまです", "家族"),
+        ("setagaya.phone_visit_pause", "reporter", "むすめ", "家族"),
+        ("setagaya.phone_visit_pause", "reporter", "けあまねです", "関係者"),
+        ("setagaya.phone_visit_resume", "reporter", "しせつの ものです", "関係者"),
+        ("setagaya.phone_visit_cancel", "reason", "しせつに はいりました", "施設入所"),
+        ("setagaya.phone_visit_cancel", "reason", "ひっこしです", "転居"),
+        ("setagaya.phone_visit_pause", "reason", "じっかに かえります", "家族の家に滞在"),
+        ("setagaya.volunteer_visit", "task", "かぐを うごかして ほしい", "荷物の移動"),
+        ("missing_person", "sex", "じょせいです", "女性"),
+        ("setagaya.phone_visit_change", "changes", "じゅうしょが かわりました", "住所"),
+        # Read at word boundaries only, and not by a one-kana code (可 カ): asked again.
+        ("setagaya.phone_visit_pause", "reporter", "つまり よく わからない", None),
+        ("missing_person", "says_name", "どうですか", None),
+    ],
+)
+def test_a_choice_typed_in_kana_is_the_option_written_in_kanji(kind: str, field: str, text: str, expected: str | None):
+    """An 80-year-old answers 「ご連絡くださっているのは、ご本人、ご家族、関係者のどなたですか」 with
+    「ほんにんです」; it was 「次の中から選んでください」 again and again."""
+    parsed = parse_answer(load_forms().get(kind).field(field), text, MONDAY)
+    assert parsed.value == expected, parsed
 
 
 async def test_management_numbers_count_per_period(session):  # noqa: ANN001
