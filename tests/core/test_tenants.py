@@ -12,6 +12,8 @@ from pydantic import ValidationError
 from frontdoor.clock import JST
 from frontdoor.settings import Settings
 from frontdoor.tenants import load_tenants
+from knowledge.catalog import load_catalog
+from knowledge.render import render
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +62,13 @@ def test_bad_tenant_file_is_refused(tmp_path: Path):
     (tmp_path / "kashiwa.yaml").write_text(yaml.safe_dump(good, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ValueError, match="must match"):
         load_tenants(tmp_path)
+
+
+def test_the_ways_to_a_person_are_said_as_each_tenant_offers_them(tenants):  # noqa: ANN001
+    """common.talk_to_human said 「お電話や面談なども選べます」 to Setagaya too, which answers by
+    phone and FAX only (003 §1(2)②イ(ウ)); its route buttons were already right."""
+    answer = load_catalog().get("common.talk_to_human").answer
+    for tenant in tenants.all():
+        said = render(answer, tenant.facts)
+        for route, word in (("phone", "電話"), ("face_to_face", "面談"), ("email", "メール")):
+            assert (word in said) == (route in tenant.routes), (tenant.id, route)
