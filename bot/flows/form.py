@@ -11,6 +11,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
+from bot import conversations as conv_service
+from bot.decide import TALK_TO_HUMAN_BUTTON
 from bot.flows.actions import Action, ActionKind, FormVerb
 from bot.flows.base import FlowContext, FlowName, FlowResult
 from frontdoor.clock import to_jst
@@ -51,6 +53,10 @@ def _plain(text: str) -> str:
 def _says(text: str, words: tuple[str, ...]) -> bool:
     plain = _plain(text)
     return any(w in plain and len(plain) <= len(w) + 6 for w in words)
+
+
+# Unreadable answers to one question in a row before the question comes with a way out.
+STUCK_AFTER = 2
 
 
 def due_text(due: datetime) -> str:
@@ -237,13 +243,30 @@ class FormFlow:
         }
         told, heard = self._told_again(form, fields, step, text)
         if parsed.error:
-            return await self._ask(ctx, draft, form, {**others, **told}, step, lead=heard or parsed.error)
+            return await self._unreadable(ctx, draft, form, {**others, **told}, step, lead=heard or parsed.error)
         found = {**others, **told, step: parsed.value or ""}
         for f in form.fields:
             source = found.get(f.copy_kana_from or "")
             if f.copy_kana_from and f.name not in fields and f.name not in found and source and parse_answer(f, source, _today(ctx)).value:
                 found[f.name] = parse_answer(f, source, _today(ctx)).value or ""
         return await self._ask(ctx, draft, form, found, None, lead=heard)
+
+    async def _unreadable(self, ctx: FlowContext, draft: Request, form: FormDefinition, found: dict[str, str], step: str, *, lead: str) -> FlowResult:
+        """The question again with what was wrong; from the STUCK_AFTER-th unreadable answer in
+        a row, also a way out (a person, and who answers now): an elder who cannot get the date
+        into a shape the form reads is not asked the same thing forever."""
+        last = await conv_service.last_bot_meta(
+            ctx.session, conversation_id=ctx.conversation.id, before_id=await conv_service.last_message_id(ctx.session, conversation_id=ctx.conversation.id) + 1
+        )
+        misses = (int(last.get("misses", 0)) if last.get("step") == step else 0) + 1
+        stuck = misses >= STUCK_AFTER
+        if stuck:
+            lead = f"{lead}\n{form.texts.stuck.format(hours=ctx.tenant.handoff_hours_text(ctx.now))}"
+        result = await self._ask(ctx, draft, form, found, step, lead=lead)
+        result.meta["misses"] = misses
+        if stuck:
+            result.buttons.append(TALK_TO_HUMAN_BUTTON)
+        return result
 
     def _told_again(self, form: FormDefinition, fields: dict[str, str], step: str, text: str) -> tuple[dict[str, str], str]:
         """Answered fields with a `noted` reply that this answer speaks of again: their newest

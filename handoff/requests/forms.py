@@ -97,6 +97,9 @@ class FormTexts(BaseModel):
     # The reply to a thank-you while a request recorded outside hours waits for its call ({due}).
     waiting: str | None = Field(default=None, pattern=r"\{due\}")
     stopped: str = "受付を取りやめました。記録はしていません。ほかにご用があれば、お書きください。"
+    # Added after the second unreadable answer to one question in a row, with a button to a
+    # person; {hours}: who answers now and how (the tenant's settings).
+    stuck: str = Field(default="うまく読み取れず、すみません。相談員と話すこともできます。\n{hours}", pattern=r"\{hours\}")
     staff_task: str | None = None  # what staff do with it (a dispatch, a written notice)
     variants: tuple[Variant, ...] = ()
 

@@ -174,6 +174,24 @@ async def test_an_absence_for_tomorrow_told_at_night_is_not_promised_a_check_by_
     assert runtime.tenants.get("setagaya").facts["anshin_call_phone"] in text
 
 
+async def test_a_question_answered_unreadably_twice_comes_with_a_way_to_a_person(runtime, session):  # noqa: ANN001
+    """An elder who cannot put the day in a shape the form reads was asked the same question
+    forever. From the second unreadable answer in a row: a person (a button) and who answers now."""
+    resident = Resident(runtime, session)
+    await resident.says("電話訪問の日に留守にします")
+    asked = await resident.taps(f"form:start:{KIND}", "このチャットで不在を連絡する")
+    assert "留守にする日を教えてください" in text_of(asked)
+    once = await resident.says("ええと、まだはっきりしなくて")
+    assert "日にちが読み取れませんでした" in text_of(once) and "talk_to_human" not in button_ids(once)
+    twice = await resident.says("むすこが きめるので")
+    assert "日にちが読み取れませんでした" in text_of(twice) and "相談員と話すこともできます" in text_of(twice)
+    assert runtime.tenants.get("setagaya").facts["anshin_call_phone"] in text_of(twice)  # who answers now
+    assert "talk_to_human" in button_ids(twice) and "form:stop" in button_ids(twice)
+    person = await resident.taps("talk_to_human", "相談員と話したい")
+    assert person.case_id is not None and "route:phone" in button_ids(person)
+    assert (await stored(session, asked)).status == RequestStatus.INCOMPLETE  # kept for staff
+
+
 @pytest.mark.parametrize(
     ("first", "day"),
     [
