@@ -154,8 +154,12 @@ def test_an_act_told_after_the_first_message_is_an_emergency_of_its_own_kind(tri
     assert triage.assess("もう薬はのんだ", prior=Urgency.EMERGENCY, prior_kind="medical").floor == Urgency.NONE  # her heart pills
     stabbed = triage.assess("いま刺されました")
     assert stabbed.level == Urgency.EMERGENCY and stabbed.kind == "violence"
-    for text in ("蜂に刺された", "上司に釘を刺された", "蚊にさされて かゆい"):
+    for text in ("蜂に刺された", "上司に釘を刺された", "蚊にさされて かゆい", "はち さされた 息 くるしい", "刺されたっていうのは蚊です"):
         assert triage.assess(text).floor == Urgency.NONE, text
+    # A kana insect counts only as the word itself: 8時, あぶない and ぼくも are not stings (the
+    # first version dropped the rule on any はち / あぶ / くも in the clause).
+    for text in ("はちじごろ 夫に刺された", "あぶない さされた たすけて", "ぼくも さされた"):
+        assert triage.assess(text).floor == Urgency.EMERGENCY, text
 
 
 def test_normalisation_katakana_hiragana_kanji_and_width(triage: Triage) -> None:
