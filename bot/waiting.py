@@ -30,12 +30,14 @@ def waits_in_chat(case: Case | None) -> bool:
 
 def for_the_counselor(decision: Decision, text: str, *, case: Case, answering: bool) -> bool:
     """The answer to the first reply's question (「いきは してる」), calm news in an emergency
-    (「きゅうきゅうしゃ よびました」 was told to call 119) and news no entry answers (「いまも
-    聞こえます」): not a question to rephrase, a guessed entry's answer or a knowledge gap. News
-    alarming by itself (「駅のホームにいます」, 「まだ いきを してない」) is not: the knowledge base's
-    answer names 119 and the crisis lines."""
+    (「きゅうきゅうしゃ よびました」 was told to call 119), a risk denied (「べつに死にたいとかじゃ
+    ない」 was given the crisis lines and 「すでに何かをしてしまったときは119番」) and news no entry
+    answers (「いまも聞こえます」): not a question to rephrase, a guessed entry's answer or a
+    knowledge gap. News alarming by itself (「駅のホームにいます」, 「まだ いきを してない」) is not:
+    the knowledge base's answer names 119 and the crisis lines."""
     calm = decision.assessment.said == Urgency.NONE and not asks(text)
-    told = calm and (answering or case.urgency == Urgency.EMERGENCY)
+    denied = any(s.endswith(":negation") for s in decision.assessment.suppressed)
+    told = calm and (answering or denied or case.urgency == Urgency.EMERGENCY)
     return decision.answer.kind in ("no_match", "clarify") or told
 
 

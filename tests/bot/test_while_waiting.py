@@ -56,6 +56,20 @@ async def test_an_answer_to_the_first_replys_question_is_for_the_counselor_not_a
     assert "当番の相談員" in text_of(thanks) and "ご利用ありがとうございました" not in text_of(thanks)
 
 
+async def test_a_risk_denied_while_waiting_is_for_the_counselor_not_the_crisis_page(runtime, session):  # noqa: ANN001
+    """A teenager at night, after the urgent reply: 「べつに死にたいとかじゃない」 got the crisis-lines
+    entry again, with 「すでに何かをしてしまったときは、すぐに119番へ」."""
+    teen = Neighbour(runtime, session)
+    first = await teen.says("もう死にたい")
+    assert first.urgency == "urgent" and first.case_id is not None
+    denied = await teen.says("べつに死にたいとかじゃない")
+    said = text_of(denied)
+    assert "相談員が読みます" in said and "119" not in said and "0570-783-556" not in said
+    assert denied.urgency == "urgent" and denied.case_id == first.case_id  # nothing lowered without a counselor
+    asked = await teen.says("いのちの電話の番号をもう一度教えて")
+    assert "0570-783-556" in text_of(asked)  # a request for the numbers still gets them
+
+
 async def test_a_question_while_waiting_is_still_answered(runtime, session):  # noqa: ANN001
     neighbour = Neighbour(runtime, session)
     await neighbour.says("となりの家から子どもの泣き叫ぶ声と怒鳴り声がずっと聞こえます")
