@@ -75,17 +75,6 @@ def test_negation_is_scoped_to_its_clause(triage: Triage) -> None:
     assert level(triage, "死にたいとは思わない。でも消えたい") == Urgency.URGENT
 
 
-def test_a_wish_denied_as_people_say_it_is_a_negation(triage: Triage) -> None:
-    """「しにたいとかは ないです」 (a space between words) and 「死のうとは思ってません」 fired
-    self_harm.wish: the space broke the clause before the negation, and the wish pattern took the
-    と the negation begins with. 「しにたい ないてばかり」 (泣いて) is no denial."""
-    for text in ("しにたいとかは ないです", "もう大丈夫です、死のうとは思ってません", "死にたいなんてないよ"):
-        findings = triage.rules.evaluate(text)
-        assert "self_harm.wish" not in findings.fired and "self_harm.wish:negation" in findings.suppressed, text
-    for text in ("しにたい ないてばかり", "もう死のうかな", "死のうと思った"):
-        assert "self_harm.wish" in triage.rules.evaluate(text).fired, text
-
-
 def test_double_negation_is_not_a_negation(triage: Triage) -> None:
     assert level(triage, "死にたくないわけじゃない") == Urgency.URGENT
 
