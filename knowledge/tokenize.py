@@ -100,7 +100,6 @@ class Analyzer:
                     words.append(lemma)
         return Analysis(words=tuple(words), reading="".join(reading))
 
-
     def token_readings(self, text: str) -> list[str]:
         """Each token's katakana reading, in order, punctuation left out (「本人です」→ ホンニン, デス):
         a short answer typed in kana meets an option written in kanji, token by token, so
