@@ -226,14 +226,13 @@ async def resident_words(session: AsyncSession, *, conversation_id: uuid.UUID) -
     return list(rows)
 
 
-async def last_bot_meta(session: AsyncSession, *, conversation_id: uuid.UUID, before_id: int) -> dict:
-    """What the bot's last reply before a message carried (its meta: a waiting reply, a check-in)."""
-    meta = await session.scalar(
-        select(Message.meta)
-        .where(Message.conversation_id == conversation_id, Message.author == Author.BOT, Message.id < before_id)
-        .order_by(Message.id.desc())
-        .limit(1)
-    )
+async def last_bot_meta(session: AsyncSession, *, conversation_id: uuid.UUID, before_id: int | None = None) -> dict:
+    """What the bot's last reply (before a message, or of all) carried (its meta: a waiting
+    reply, a form question asked again)."""
+    query = select(Message.meta).where(Message.conversation_id == conversation_id, Message.author == Author.BOT)
+    if before_id is not None:
+        query = query.where(Message.id < before_id)
+    meta = await session.scalar(query.order_by(Message.id.desc()).limit(1))
     return meta or {}
 
 

@@ -91,9 +91,7 @@ class Analyzer:
             surface = m.surface()
             if tags[0] in _SKIP_POS or is_personal_name(tags, surface):
                 continue
-            form = m.reading_form() or surface
-            # Sudachi gives no reading for ASCII words and unknown symbols; keep the surface.
-            reading.append(to_katakana(form if form != "キゴウ" else surface))
+            reading.append(_reading_of(m))
             if tags[0] in _CONTENT_POS:
                 lemma = m.normalized_form()
                 if lemma not in _STOP_LEMMAS and surface not in _STOP_LEMMAS:
@@ -104,13 +102,14 @@ class Analyzer:
         """Each token's katakana reading, in order, punctuation left out (「本人です」→ ホンニン, デス):
         a short answer typed in kana meets an option written in kanji, token by token, so
         「つまです」 is 妻 and 「つまり」 is not."""
-        out = []
-        for m in self._tokenizer().tokenize(normalize(text)):
-            if m.part_of_speech()[0] in _SKIP_POS:
-                continue
-            form = m.reading_form() or m.surface()
-            out.append(to_katakana(form if form != "キゴウ" else m.surface()))
-        return out
+        return [_reading_of(m) for m in self._tokenizer().tokenize(normalize(text)) if m.part_of_speech()[0] not in _SKIP_POS]
+
+
+def _reading_of(morpheme) -> str:  # noqa: ANN001 - sudachipy has no public type for it
+    """One token's katakana reading. Sudachi gives none for ASCII words and unknown symbols
+    (or キゴウ): the surface stands for itself."""
+    form = morpheme.reading_form() or morpheme.surface()
+    return to_katakana(form if form != "キゴウ" else morpheme.surface())
 
 
 def bigrams(text: str) -> list[str]:

@@ -255,9 +255,7 @@ class FormFlow:
         """The question again with what was wrong; from the STUCK_AFTER-th unreadable answer in
         a row, also a way out (a person, and who answers now): an elder who cannot get the date
         into a shape the form reads is not asked the same thing forever."""
-        last = await conv_service.last_bot_meta(
-            ctx.session, conversation_id=ctx.conversation.id, before_id=await conv_service.last_message_id(ctx.session, conversation_id=ctx.conversation.id) + 1
-        )
+        last = await conv_service.last_bot_meta(ctx.session, conversation_id=ctx.conversation.id)  # this turn's reply is not stored yet
         misses = (int(last.get("misses", 0)) if last.get("step") == step else 0) + 1
         stuck = misses >= STUCK_AFTER
         if stuck:
