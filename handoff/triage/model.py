@@ -43,7 +43,7 @@ from knowledge.embedding import Embedder, cached_embeddings
 from knowledge.tfidf import tfidf_rows
 from knowledge.tokenize import Analysis, Analyzer, analysis_fingerprint
 
-MODEL_VERSION = "risk-12"
+MODEL_VERSION = "risk-13"
 SEED = 20261205
 EMERGENCY_RECALL = 0.97
 URGENT_RECALL = 0.96
@@ -438,6 +438,11 @@ def load_or_train(
     """The cached model for exactly this data, lexicon, embedder and labelled questions
     ((text, entry id) pairs for the topic head, knowledge.rerank.topic_questions), trained if
     missing."""
+    # The same messages in any order are the same model: the folds follow from each text alone
+    # (fold_of), and the fit's floating-point sums follow the order of the rows, which moved a
+    # threshold in the fourth decimal when the training files were read in reverse.
+    examples = sorted(examples, key=lambda e: e.model_dump_json())
+    questions = sorted(questions)
     key = model_key(examples, rules, embedder.name, approach_name, questions)
     path = cache_dir / "triage" / f"risk-{key}.pkl" if cache_dir else None
     model = None if force else read_pickle(path, RiskModel)

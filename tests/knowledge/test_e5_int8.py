@@ -57,6 +57,22 @@ def test_a_vector_does_not_depend_on_its_neighbours(int8):
     assert np.array_equal(together, alone)
 
 
+def test_no_cpu_can_saturate_a_product_so_every_machine_gets_the_same_vector(int8):
+    """bench/RESULTS.md, "One model on every CPU": without VNNI, ONNX Runtime adds two uint8 x
+    int8 products in 16 bits, saturating past 32767; with eight-bit weights 2.4e-5 of the pairs
+    would, so an AVX2-only CPU and a VNNI one got different vectors (and trained different
+    risk models). Seven-bit weights keep every pair of products in range."""
+    from onnx import numpy_helper
+
+    from knowledge.e5_int8 import build_graph
+
+    graph = build_graph(int8._model).graph
+    weights = [numpy_helper.to_array(t) for t in graph.initializer if t.name.endswith(".q")]
+    assert len(weights) == 4 * int8._model.layers  # q/k/v together, attention out, ffn in and out
+    largest = max(int(np.abs(w.astype(np.int32)).max()) for w in weights)
+    assert 2 * 255 * largest <= 32767
+
+
 def test_related_messages_are_closer_than_unrelated_ones(int8):
     lost, lost_again, shelter = int8.embed(["ステッカーをなくしました", "すてっかー なくした", "避難所はどこですか"])
     assert lost @ lost_again > lost @ shelter + 0.03
