@@ -113,6 +113,36 @@ async def test_alerts_reach_a_counselor_inside_another_case(live_server, runtime
     await context.close()
 
 
+async def test_an_alert_told_while_the_alerts_are_being_fetched_is_fetched_again(live_server, runtime, browser, session):  # noqa: ANN001
+    """The page fetched /console/alerts once at a time and dropped a change told meanwhile. The
+    first fetch answered before an urgent case came, so the case stayed silent until the
+    20-second refresh (seen once in CI: a case that came as the conversation list opened)."""
+    await _quiet_queue(session)
+    me = await make_staff(session, tenant_id="kashiwa")
+    page = await (await browser.new_context(locale="ja-JP")).new_page()
+    await _sign_in(page, live_server.base_url, me)
+    released, first = asyncio.Event(), []
+
+    async def answer_the_first_fetch_late(route) -> None:  # noqa: ANN001
+        if first:
+            await route.continue_()
+            return
+        first.append(await route.fetch())  # answered now: before the case
+        await released.wait()
+        await route.fulfill(response=first[0])
+
+    await page.route("**/console/alerts", answer_the_first_fetch_late)
+    await page.goto(f"{live_server.base_url}/console/conversations?status=open")
+    while not first:
+        await asyncio.sleep(0.05)
+    urgent = await _case(runtime, session, "もう生きていけない")
+    assert urgent.urgency == "urgent"
+    await asyncio.sleep(1.0)  # the queue event reaches the page while its fetch is held
+    released.set()
+    await expect(page).to_have_title(re.compile(r"^【至急】"), timeout=5000)
+    await page.context.close()
+
+
 async def test_closing_without_an_outcome_is_refused(live_server, runtime, browser, session):  # noqa: ANN001
     me = await make_staff(session, tenant_id="kashiwa")
     case = await _case(runtime, session, "もう三日なにも食べてない。お金も一円もない")
