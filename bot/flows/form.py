@@ -17,7 +17,7 @@ from bot.flows.actions import Action, ActionKind, FormVerb
 from bot.flows.base import FlowContext, FlowName, FlowResult
 from frontdoor.clock import to_jst
 from handoff.requests import service as request_service
-from handoff.requests.forms import FormDefinition, Forms
+from handoff.requests.forms import FormDefinition, FormField, Forms
 from handoff.requests.models import Request, RequestStatus
 from handoff.requests.service import RequestView
 from handoff.requests.values import display, extract, normalized, parse_answer, show_day
@@ -98,6 +98,18 @@ def _question(form: FormDefinition, step: str, fields: dict[str, str], *, closed
     if not f.required:
         buttons.append(("form:skip", "なし"))
     return "\n".join(p for p in (lead, f.ask) if p), [*buttons, STOP_BUTTON]
+
+
+# An unreadable answer to a question that lists its options itself: the question comes again
+# right below, so the hint does not list them a second time (issue 14 §3: short replies, the
+# options once). 「ごごに してほしい」 got the four time slots twice, then as buttons.
+CHOOSE_AGAIN = "すみません、お答えが読み取れませんでした。"
+
+
+def _hint(form_field: FormField, error: str) -> str:
+    if form_field.type in ("choice", "choices") and all(option in form_field.ask for option in form_field.options):
+        return CHOOSE_AGAIN
+    return error
 
 
 class FormFlow:
@@ -242,8 +254,14 @@ class FormFlow:
             if k not in fields and k != step and form.field(k).type != form_field.type and form.asked(form.field(k), {**fields, step: parsed.value or ""})
         }
         told, heard = self._told_again(form, fields, step, text)
+        moved = next((target for given, target in form_field.answer_of.items() if given in others and target not in fields), None)
+        if moved and parsed.value:
+            # The answer is someone else's (form_field.answer_of): kept as theirs, and this
+            # question asked again.
+            lead = f"{form.field(moved).label}を「{parsed.value}」と受け取りました。"
+            return await self._ask(ctx, draft, form, {**others, **told, moved: parsed.value}, step, lead=lead)
         if parsed.error:
-            return await self._unreadable(ctx, draft, form, {**others, **told}, step, lead=heard or parsed.error)
+            return await self._unreadable(ctx, draft, form, {**others, **told}, step, lead=heard or _hint(form_field, parsed.error))
         found = {**others, **told, step: parsed.value or ""}
         for f in form.fields:
             source = found.get(f.copy_kana_from or "")

@@ -47,6 +47,10 @@ class FormField(BaseModel):
     # word stands (a 「無」 becomes 「有」 once she has called), instead of 「お名前が読み取れません」.
     # The form's workflow (`on_record`) reads whether the text tells it again.
     noted: dict[str, str] = {}
+    # {field: other field}: an answer to this question that also gives `field` is the other
+    # field's answer. Asked for her own name right after 「いなくなった方のお名前と…を教えてください」,
+    # a daughter wrote 「世田谷 一郎です。82さいです」: her father's name, taken as hers.
+    answer_of: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _options_for_choices(self) -> FormField:
@@ -160,6 +164,9 @@ class FormDefinition(BaseModel):
         for f in self.fields:
             if f.copy_kana_from and f.copy_kana_from not in names:
                 raise ValueError(f"{self.kind}: {f.name} copies from unknown field {f.copy_kana_from!r}")
+            for given, target in f.answer_of.items():
+                if given not in names or target not in names or self.field(target).type != f.type:
+                    raise ValueError(f"{self.kind}: {f.name} answer_of {given!r} -> {target!r} names unknown fields or another type")
         for name in self.closed_fields:
             if name not in names:
                 raise ValueError(f"{self.kind}: closed_fields names unknown field {name!r}")

@@ -174,7 +174,10 @@ _NAME_LABEL = re.compile(r"(?:お?名前|なまえ|氏名)\s*(?:は|が|:)?\s*([
 _NAME_KANA = re.compile(r"([一-龥々ヶ]{1,5}\s?[一-龥々ヶ]{1,5})\s*\(\s*([ぁ-んァ-ヶー\s]{2,20}?)\s*\)")
 _NAME_SELF = re.compile(r"([一-龥々ヶぁ-んァ-ヶー\s]{2,12}?)\s*(?:と申します|といいます|ともうします)")
 _KANA_LABEL = re.compile(r"(?:ふりがな|フリガナ|よみがな|ヨミガナ|読み方|読み)\s*(?:は|:)?\s*([ぁ-んァ-ヶー\s]{2,20})")
-_NAME_LEADS = re.compile(r"^(?:私は|わたしは|わたくしは|わたしの|本人は|本人の)")
+# The relation before a name (「むすめの せたがや はなこです」) is no part of it; the forms' relationship
+# field finds it (handoff/requests/forms/missing_person.yaml).
+_RELATIONS = "娘|息子|妻|夫|嫁|孫|長男|長女|次男|次女|兄|弟|姉|妹|むすめ|むすこ|つま|おっと|よめ|まご"
+_NAME_LEADS = re.compile(rf"^(?:私は|わたしは|わたくしは|わたしの|本人は|本人の|(?:{_RELATIONS})の\s*)")
 # Asked for their name, people answer 「田中花子です。電話番号は…」: the name opens the answer and
 # the rest gives other fields (picked up by `extract`). Only where a name was asked for: in
 # free text 「病院です」 is no name.
@@ -278,11 +281,16 @@ def extract(form: FormDefinition, text: str, today: date) -> dict[str, str]:
 def _options_in(form_field: FormField, text: str) -> list[str]:
     """The options a text names, by their own words or an alias, written as the form writes
     them or read as it reads them: an elder types 「ほんにんです」 or 「つまです」 for 本人 or 妻."""
-    plain = _plain(text)
+    plain, text = _plain(text), normalized(text)
+    named = [o for o in form_field.options if _plain(o) in plain]
+    # An option's own words win over the aliases inside them: the button 「13時〜15時」 holds
+    # 13時 and 15時, the aliases of two slots, and was read as both (so as neither).
+    for option in named:
+        plain, text = plain.replace(_plain(option), "、"), text.replace(normalized(option), "、")
     spans = _reading_spans(text)
     return [
         o for o in form_field.options
-        if any(_plain(w) in plain or _word_reading(w) in spans for w in (o, *form_field.aliases.get(o, ())))
+        if o in named or any(_plain(w) in plain or _word_reading(w) in spans for w in (o, *form_field.aliases.get(o, ())))
     ]
 
 
@@ -384,6 +392,13 @@ def parse_answer(form_field: FormField, text: str, today: date) -> Parsed:
         if _says(plain, _YES):
             return Parsed(value="同意する")
         return Parsed(error="「はい」か「いいえ」でお答えください。")
-    if len(plain) < (4 if t == "address" else 1):
+    if t == "address":
+        # A phone number in the answer is the phone field's (`extract`): 「三軒茶屋2丁目
+        # 03-1111-2222」. Asked where to visit, an elder answered with the number alone, and it
+        # was recorded as the address too.
+        text = PHONE_RE.sub("", text).strip(" 、。,")
+        if len(_plain(re.sub(r"(?:です|でございます)$", "", text))) < 4:
+            return Parsed(error="ご住所が読み取れませんでした。町名と番地を書いてください。（例：〇〇町1-2-3）")
+    elif not plain:
         return Parsed(error="もう少し詳しく書いてください。")
     return Parsed(value=_short_answer(text[:500]))

@@ -153,6 +153,25 @@ async def test_what_a_reporter_says_about_the_police_where_her_name_is_asked_is_
     assert again.request.fields["called_110"] == called and "reporter_name" not in again.request.fields
 
 
+async def test_the_missing_fathers_name_given_where_hers_is_asked_is_his_and_hers_is_asked_again(runtime, session):  # noqa: ANN001
+    """The first reply asks 「いなくなった方のお名前と…を教えてください」; the form then asks the
+    reporter's name. A daughter answered with her father's name and age, and it became hers.
+    Then 「むすめの せたがや はなこ です」: the relation is hers, not part of her name."""
+    reporter = Reporter(runtime, session, now=SUNDAY_NIGHT)
+    await _flagged(reporter, "父が夕方から帰ってきません。認知症があります")
+    asked = await reporter.says("はい、連絡しました")
+    assert "あなた（ご連絡くださった方）のお名前" in text_of(asked)
+    again = await reporter.says("世田谷 一郎です。82さいです")
+    assert "いなくなった方のお名前を「世田谷 一郎」と受け取りました" in text_of(again)
+    assert "あなた（ご連絡くださった方）のお名前" in text_of(again)
+    fields = again.request.fields
+    assert fields["person_name"] == "世田谷 一郎" and fields["birth"] == "82さい" and "reporter_name" not in fields
+    hers = await reporter.says("むすめの せたがや はなこ です")
+    fields = hers.request.fields
+    assert fields["reporter_name"] == "せたがや はなこ" and fields["relationship"] == "むすめ"
+    assert "ご関係" not in text_of(hers) and "お電話番号" in text_of(hers)
+
+
 async def test_an_anonymous_report_is_not_taken_but_110_is_still_urged(runtime, session):  # noqa: ANN001
     reporter = Reporter(runtime, session, now=MONDAY_14)
     await _flagged(reporter, "となりのおばあちゃんがいなくなったみたい")

@@ -48,6 +48,9 @@ def test_a_form_without_the_due_placeholder_or_with_unknown_staff_fields_is_refu
         FormDefinition.model_validate(broken)
     with pytest.raises(ValueError, match="staff_view"):
         FormDefinition.model_validate({**raw, "staff_view": ["nickname"]})
+    named = [{**f, "answer_of": {"birth": "person_name"}} if f["name"] == "name" else f for f in raw["fields"]]
+    with pytest.raises(ValueError, match="answer_of"):  # this form has neither field
+        FormDefinition.model_validate({**raw, "fields": named})
     path = tmp_path / f"{ABSENCE}.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     assert load_form(path).kind == ABSENCE
@@ -149,6 +152,19 @@ def test_a_choice_typed_in_kana_is_the_option_written_in_kanji(kind: str, field:
     「ほんにんです」; it was 「次の中から選んでください」 again and again."""
     parsed = parse_answer(load_forms().get(kind).field(field), text, MONDAY)
     assert parsed.value == expected, parsed
+
+
+def test_every_button_of_every_choice_is_read_as_itself():
+    """A tapped button sends its label. The time-slot buttons 「10時〜12時」, 「12時〜13時」 and
+    「13時〜15時」 each hold the aliases of two slots (10時 and 12時, ...), were read as two
+    options and answered with 「次の中から選んでください」, whichever the resident tapped."""
+    taps = [(form.kind, f.name, option) for form in load_forms().all() for f in form.fields if f.type in ("choice", "choices") for option in f.options]
+    assert len(taps) > 50
+    misread = [(kind, name, option, parse_answer(load_forms().get(kind).field(name), option, MONDAY).value) for kind, name, option in taps]
+    assert [m for m in misread if m[2] != m[3]] == []
+    slot = load_forms().get("setagaya.phone_visit_change").field("time_slot")
+    assert parse_answer(slot, "13時〜15時で おねがいします", MONDAY).value == "13時〜15時"
+    assert parse_answer(slot, "3時ごろ", MONDAY).value == "15時〜17時"  # an alias still reads
 
 
 async def test_management_numbers_count_per_period(session):  # noqa: ANN001

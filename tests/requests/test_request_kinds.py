@@ -29,6 +29,21 @@ async def test_a_schedule_change_asks_only_the_changed_items(runtime, session): 
     assert request.fields == {"changes": "回数", "frequency": "週2回", "name": "世田谷太郎", "kana": "せたがやたろう", "phone": "03-1234-5678"}
 
 
+async def test_an_unreadable_time_slot_gets_the_slots_once_then_the_button_is_taken(runtime, session):  # noqa: ANN001
+    """Issue 14 §3 (the options once): 「ごごに してほしい」 is none of the four slots. The reply
+    listed them twice, in the hint and in the question, before the same four buttons."""
+    resident = Resident(runtime, session)
+    asked = await resident.says("でんわほうもんの じかんを かえたいです")
+    assert asked.request and asked.request.fields["changes"] == "時間帯"
+    again = await resident.says("ごごに してほしい")
+    assert "読み取れませんでした" in text_of(again)
+    assert text_of(again).count("13時〜15時") == 1  # in the question, as before the answer
+    assert [label for r in again.replies for action, label in r.buttons if action == "form:choose"] == ["10時〜12時", "12時〜13時", "13時〜15時", "15時〜17時"]
+    taken = await resident.taps("form:choose", "13時〜15時")
+    assert "お名前" in text_of(taken)
+    assert (await stored(session, taken)).fields["time_slot"] == "13時〜15時"
+
+
 async def test_a_pause_until_unknown_and_a_resume(runtime, session):  # noqa: ANN001
     resident = Resident(runtime, session)
     first = await resident.says("母が入院するので12月10日から電話訪問を休みたい。退院日は未定です")
@@ -104,6 +119,23 @@ async def test_a_volunteer_request_with_its_task_type(runtime, session):  # noqa
     request = await stored(session, done)
     assert request.status == RequestStatus.OPEN
     assert request.fields["detail"] == "" and request.fields["consent"] == "同意する" and request.fields["phone"] == "03-1234-5678"
+
+
+async def test_a_phone_number_given_for_the_address_is_the_phone_and_the_address_is_asked_again(runtime, session):  # noqa: ANN001
+    """Asked 「うかがうご住所を教えてください」, an elder typed her phone number: it was recorded
+    as the address and the phone both, and the volunteer would have been sent to 03-1111-2222."""
+    resident = Resident(runtime, session)
+    await resident.says("ぼらんてぃあの ひとに でんきゅうを かえて ほしい")
+    await resident.taps("form:skip", "なし")
+    await resident.says("らいしゅうの ごぜん")
+    asked = await resident.says("せたがや はなこ")
+    assert "ご住所" in text_of(asked)
+    again = await resident.says("０３ー１１１１ー２２２２です")
+    assert "ご住所が読み取れませんでした" in text_of(again)
+    assert again.request.fields["phone"] == "03-1111-2222" and "address" not in again.request.fields
+    turn = await resident.says("さんげんぢゃや 2ちょうめ 3の4")
+    assert "ボランティアにお伝えしてよろしいですか" in text_of(turn)
+    assert turn.request.fields["address"] == "さんげんぢゃや 2ちょうめ 3の4"
 
 
 @pytest.mark.parametrize("tenant", ["setagaya", "kashiwa"])
