@@ -24,7 +24,9 @@ PHONE_RE = re.compile(r"(?<!\d)(?:0\d{9,10}|0\d{1,4}[-(（ ]\d{1,4}[-)） ]\d{3,
 _RELATIVE = (("しあさって", 3), ("明々後日", 3), ("明後日", 2), ("あさって", 2), ("明日", 1), ("あした", 1), ("あす", 1), ("今日", 0), ("きょう", 0), ("本日", 0))
 _MONTH_DAY = re.compile(r"(\d{1,2})\s*(?:月|がつ|/)\s*(\d{1,2})\s*(?:日|にち)?")  # 「12がつ14にち」 typed in kana too
 _DAY = re.compile(r"(?<![\d月/])(\d{1,2})\s*(?:日|にち)(?!間|よう)")
-_WEEKDAY = re.compile(r"(再来週|来週|今週)?\s*の?\s*([月火水木金土日])\s*曜|(再来週|来週|今週)?\s*の?\s*(げつ|か|すい|もく|きん|ど|にち)ようび")
+_WEEKS = {"今週": 0, "こんしゅう": 0, "来週": 7, "らいしゅう": 7, "再来週": 14, "さらいしゅう": 14}
+_WEEK_WORD = "再来週|来週|今週|さらいしゅう|らいしゅう|こんしゅう"  # 「らいしゅうの すいようび」 was this week's
+_WEEKDAY = re.compile(rf"({_WEEK_WORD})?\s*の?\s*([月火水木金土日])\s*曜|({_WEEK_WORD})?\s*の?\s*(げつ|か|すい|もく|きん|ど|にち)ようび")
 _DAYS_LONG = re.compile(r"(\d{1,2})\s*日間")
 _RANGE_JOIN = re.compile(r"^\s*(?:から|〜|~|-|より|ー)\s*(?:の)?\s*$")
 _UNDECIDED = ("未定", "みてい", "わからない", "分からない", "わかりません", "分かりません", "決まってない", "決まっていない", "きまってない", "きまっていない", "未定です")
@@ -70,7 +72,24 @@ def _resolve(today: date, month: int, day: int) -> date | None:
     return None
 
 
-def _mentions(text: str, today: date) -> list[_Mention]:
+# A month's end and the next month's start, and "at once": the cancellation form's own example
+# 「（例：12月末、12月31日）」 was not read, nor were 「今月いっぱいで」, 「来月から」 and 「すぐに」.
+_MONTH_END = re.compile(r"(?:(\d{1,2})\s*(?:月|がつ)|(今月|こんげつ|来月|らいげつ))\s*(?:末|まつ|いっぱい)")
+_NEXT_MONTH = re.compile(r"(?:来月|らいげつ)(?:\s*の?\s*(\d{1,2})\s*(?:日|にち))?")
+_AT_ONCE = re.compile(r"(?:今|いま)?\s*すぐ|ただちに|直ちに|(?:なるべく|できるだけ)\s*(?:早|はや)く")
+
+
+def _month_end(today: date, month: int) -> date | None:
+    if not 1 <= month <= 12:
+        return None
+    for year in (today.year, today.year + 1):
+        last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+        if last >= today - timedelta(days=1):
+            return last
+    return None
+
+
+def _mentions(text: str, today: date, *, answer: bool) -> list[_Mention]:
     found: list[_Mention] = []
     taken: list[tuple[int, int]] = []
 
@@ -80,6 +99,14 @@ def _mentions(text: str, today: date) -> list[_Mention]:
         taken.append((start, end))
         found.append(_Mention(start, end, day))
 
+    next_month = today.month % 12 + 1
+    for m in _MONTH_END.finditer(text):
+        month = int(m.group(1)) if m.group(1) else (today.month if m.group(2) in ("今月", "こんげつ") else next_month)
+        add(m.start(), m.end(), _month_end(today, month))
+    for m in _NEXT_MONTH.finditer(text):  # 「来月から」 is its first day, 「来月の10日」 its tenth
+        add(m.start(), m.end(), _resolve(today, next_month, int(m.group(1) or 1)))
+    for m in _AT_ONCE.finditer(text) if answer else ():  # in free text 「すぐ」 is seldom a date
+        add(m.start(), m.end(), today)
     for word, offset in _RELATIVE:
         for m in re.finditer(word, text):
             add(m.start(), m.end(), today + timedelta(days=offset))
@@ -93,7 +120,7 @@ def _mentions(text: str, today: date) -> list[_Mention]:
         week = m.group(1) or m.group(3)
         weekday = WEEKDAYS.index(m.group(2)) if m.group(2) else KANA_WEEKDAYS.index(m.group(4))
         if week:
-            monday = today - timedelta(days=today.weekday()) + timedelta(days={"今週": 0, "来週": 7, "再来週": 14}[week])
+            monday = today - timedelta(days=today.weekday()) + timedelta(days=_WEEKS[week])
             add(m.start(), m.end(), monday + timedelta(days=weekday))
         else:
             add(m.start(), m.end(), today + timedelta(days=(weekday - today.weekday()) % 7))
@@ -131,10 +158,11 @@ def only_data(text: str) -> bool:
     return bool(re.search(r"\d", plain) or re.search(_WHEN, rest)) and bool(_DATA_WORD.fullmatch(rest))
 
 
-def find_dates(text: str, today: date) -> str | None:
-    """A day or a period in free text, as ISO 8601 (`2026-12-10` or `2026-12-10/2026-12-12`)."""
+def find_dates(text: str, today: date, *, answer: bool = False) -> str | None:
+    """A day or a period in free text, as ISO 8601 (`2026-12-10` or `2026-12-10/2026-12-12`);
+    `answer`: the text answers a question for a day, so 「すぐに」 is today."""
     text = normalized(text)
-    mentions = _mentions(text, today)
+    mentions = _mentions(text, today, answer=answer)
     if not mentions:
         return None
     first = mentions[0]
@@ -356,7 +384,7 @@ def parse_answer(form_field: FormField, text: str, today: date) -> Parsed:
     if t in ("dates", "date", "date_or_undecided"):
         if t == "date_or_undecided" and any(w in plain for w in _UNDECIDED):
             return Parsed(value="未定")
-        value = find_dates(text, today)
+        value = find_dates(text, today, answer=True)
         if not value:
             return Parsed(error="日にちが読み取れませんでした。「12月10日」「あした」「来週の水曜日」のように書いてください。")
         return Parsed(value=value if t == "dates" else value.split("/")[0])

@@ -76,10 +76,30 @@ def test_a_noted_reply_is_for_one_of_the_fields_options():
         ("20日から3日間いません", "2026-12-20/2026-12-22"),
         ("1月5日", "2027-01-05"),  # after the year end
         ("ありがとうございます", None),
+        ("12月末でやめます", "2026-12-31"),
+        ("こんげつ いっぱいで", "2026-12-31"),
+        ("2月末まで", "2027-02-28"),
+        ("らいげつから おやすみ", "2027-01-01"),
+        ("来月の10日", "2027-01-10"),
+        ("らいしゅうの すいようび", "2026-12-16"),  # kana 来週: was this week's Wednesday
+        ("すぐに忘れてしまう", None),  # 「すぐ」 is a day only where a day was asked (below)
     ],
 )
 def test_dates_as_residents_write_them(text: str, expected: str | None):
     assert find_dates(text, MONDAY) == expected
+
+
+def test_every_date_question_reads_its_own_examples_and_at_once_is_today():
+    """「いつから電話訪問をやめますか。（例：12月末、12月31日）」 did not read 12月末, its own
+    example; a family cancelling after a death answers 「すぐに」 too."""
+    asked = [(form.kind, f) for form in load_forms().all() for f in form.fields if f.type in ("dates", "date", "date_or_undecided")]
+    examples = [(kind, f.name, e) for kind, f in asked if "（例：" in f.ask for e in f.ask.split("（例：")[1].rstrip("）").split("、")]
+    assert len(examples) >= 6
+    assert [x for x in examples if not parse_answer(next(f for k, f in asked if (k, f.name) == x[:2]), x[2], MONDAY).value] == []
+    cancel = load_forms().get("setagaya.phone_visit_cancel")
+    when = next(f for f in cancel.fields if f.type == "date")
+    assert parse_answer(when, "すぐに", MONDAY).value == "2026-12-07"
+    assert parse_answer(when, "なるべく はやく おねがいします", MONDAY).value == "2026-12-07"
 
 
 def test_one_message_gives_every_field_it_contains():
