@@ -76,7 +76,7 @@ def _resolve(today: date, month: int, day: int) -> date | None:
 # 「（例：12月末、12月31日）」 was not read, nor were 「今月いっぱいで」, 「来月から」 and 「すぐに」.
 _MONTH_END = re.compile(r"(?:(\d{1,2})\s*(?:月|がつ)|(今月|こんげつ|来月|らいげつ))\s*(?:末|まつ|いっぱい)")
 _NEXT_MONTH = re.compile(r"(?:来月|らいげつ)(?:\s*の?\s*(\d{1,2})\s*(?:日|にち))?")
-_AT_ONCE = re.compile(r"(?:今|いま)?\s*すぐ|ただちに|直ちに|(?:なるべく|できるだけ)\s*(?:早|はや)く")
+_AT_ONCE = re.compile(r"(?:今|いま)?\s*すぐ(?!れ)|ただちに|直ちに|(?:なるべく|できるだけ)\s*(?:早|はや)く")  # not 体調がすぐれない
 
 
 def _month_end(today: date, month: int) -> date | None:

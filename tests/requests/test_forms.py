@@ -100,6 +100,7 @@ def test_every_date_question_reads_its_own_examples_and_at_once_is_today():
     when = next(f for f in cancel.fields if f.type == "date")
     assert parse_answer(when, "すぐに", MONDAY).value == "2026-12-07"
     assert parse_answer(when, "なるべく はやく おねがいします", MONDAY).value == "2026-12-07"
+    assert parse_answer(when, "たいちょうが すぐれないので あしたから", MONDAY).value == "2026-12-08"
 
 
 def test_one_message_gives_every_field_it_contains():
