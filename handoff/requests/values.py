@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from handoff.requests.forms import FormDefinition, FormField
 from knowledge.tokenize import Analyzer
+from workers.reports.periods import Month
 
 _DASHES = str.maketrans({c: "-" for c in "−‐‑‒–—―ｰ"})
 WEEKDAYS = "月火水木金土日"
@@ -80,13 +81,10 @@ _AT_ONCE = re.compile(r"(?:今|いま)?\s*すぐ(?!れ)|ただちに|直ちに|(
 
 
 def _month_end(today: date, month: int) -> date | None:
+    """The month's last day, this year or, once it has passed, next year (as _resolve)."""
     if not 1 <= month <= 12:
         return None
-    for year in (today.year, today.year + 1):
-        last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
-        if last >= today - timedelta(days=1):
-            return last
-    return None
+    return next((last for year in (today.year, today.year + 1) if (last := Month(year, month).last_day) >= today - timedelta(days=1)), None)
 
 
 def _mentions(text: str, today: date, *, answer: bool) -> list[_Mention]:
@@ -114,7 +112,7 @@ def _mentions(text: str, today: date, *, answer: bool) -> list[_Mention]:
         add(m.start(), m.end(), _resolve(today, int(m.group(1)), int(m.group(2))))
     for m in _DAY.finditer(text):
         day = int(m.group(1))
-        month = today.month if day >= today.day else today.month % 12 + 1
+        month = today.month if day >= today.day else next_month
         add(m.start(), m.end(), _resolve(today, month, day))
     for m in _WEEKDAY.finditer(text):
         week = m.group(1) or m.group(3)
